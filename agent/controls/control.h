@@ -1,0 +1,38 @@
+#pragma once
+// The Control interface: one implementation per folder under agent/controls/.
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "agent/findings/finding.h"
+
+namespace agent::controls {
+
+/// One regular file selected for scanning (symlinks and excluded paths never get here).
+struct FileEntry {
+  std::string path;               ///< relative to the scan root, '/'-separated
+  std::filesystem::path abs;      ///< absolute path on disk
+  std::uint64_t size = 0;
+};
+
+/// What every control is given.
+struct ScanInput {
+  std::filesystem::path root;
+  std::vector<FileEntry> files;   ///< sorted by path
+  unsigned jobs = 1;              ///< worker threads the control may use
+  std::uint64_t max_file_size = 10ull << 20;
+  std::string commit_sha;         ///< HEAD of the checkout, when it is one
+};
+
+class Control {
+ public:
+  virtual ~Control() = default;
+  /// Stable name used in --controls, reports and the MR summary ("secrets", "dependencies").
+  virtual std::string_view name() const = 0;
+  /// Scans `input`, appending findings, counters and warnings to `out`.
+  virtual void run(const ScanInput& input, findings::ScanResult& out) = 0;
+};
+
+}  // namespace agent::controls

@@ -1,0 +1,94 @@
+#pragma once
+// The Finding value type shared by every control, report writer and publisher.
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace agent::findings {
+
+/// Ordered from least to most severe; `unknown` sorts lowest.
+enum class Severity { unknown = 0, info, low, medium, high, critical };
+
+/// "unknown" | "info" | "low" | "medium" | "high" | "critical".
+std::string_view to_string(Severity s);
+/// GitLab's spelling: "Unknown", "Info", "Low", "Medium", "High", "Critical".
+std::string_view to_gitlab(Severity s);
+/// Parses any case of the names above; nullopt for anything else.
+std::optional<Severity> parse_severity(std::string_view text);
+
+/// What the secrets control knows about a match. The raw secret never leaves the process
+/// unless the user asked for --show-secrets; reports carry `redacted` and `secret_sha256`.
+struct SecretDetail {
+  std::string redacted;        ///< a short prefix and an ellipsis, e.g. "AKIA…"
+  std::string secret_sha256;   ///< hex SHA-256 of the secret value (for baselines)
+  std::string raw;             ///< the secret itself; only printed with --show-secrets
+  double entropy = 0;          ///< Shannon entropy (bits per char) of the secret
+};
+
+/// What the dependency control knows about a vulnerable package.
+struct DependencyDetail {
+  std::string package;
+  std::string version;
+  std::string ecosystem;                 ///< OSV ecosystem name ("npm", "PyPI", "Go", ...)
+  std::string advisory_id;               ///< OSV id
+  std::vector<std::string> aliases;      ///< CVE / GHSA ids, merged
+  std::string summary;
+  std::optional<double> cvss_score;      ///< base score computed from the vector
+  std::string cvss_vector;
+  std::string fixed_version;             ///< smallest fixed version above `version`; empty: no fix yet
+  bool direct = false;
+  bool direct_known = false;             ///< whether the lockfile format says direct/transitive
+  std::string lockfile;                  ///< path of the lockfile, relative to the scan root
+  std::string folder;                    ///< monorepo folder the lockfile belongs to ("/" for root)
+};
+
+struct Finding {
+  std::string control;       ///< "secrets", "dependencies", or an external tool's name
+  std::string rule_id;       ///< secret rule id, or the advisory id for dependencies
+  std::string rule_name;
+  std::string description;
+  Severity severity = Severity::unknown;
+  std::string path;          ///< relative to the scan root, '/'-separated
+  int line = 0;              ///< 1-based; 0 when unknown
+  int column = 0;            ///< 1-based byte column; 0 when unknown
+  int end_line = 0;
+  int end_column = 0;        ///< 1-based, inclusive
+  std::string fingerprint;   ///< stable across unrelated edits (hex)
+  std::string commit;        ///< sha of the commit the finding was seen in, when known
+  std::vector<std::string> references;
+  std::vector<std::string> cwes;   ///< e.g. "CWE-798"
+  std::optional<SecretDetail> secret;
+  std::optional<DependencyDetail> dependency;
+};
+
+/// Counters every scan reports in its summary.
+struct ScanStats {
+  std::uint64_t files_scanned = 0;
+  std::uint64_t bytes_scanned = 0;
+  std::uint64_t skipped_binary = 0;
+  std::uint64_t skipped_too_large = 0;
+  std::uint64_t skipped_excluded = 0;
+  std::uint64_t skipped_symlinks = 0;
+  std::uint64_t unreadable = 0;
+  std::uint64_t suppressed = 0;     ///< matches silenced by jit:allow / gitleaks:allow
+};
+
+/// Everything a scan produced; what every report writer takes.
+struct ScanResult {
+  std::vector<Finding> findings;
+  ScanStats stats;
+  std::vector<std::string> warnings;   ///< non-fatal problems (unreadable files, bad lockfiles, ...)
+  std::vector<std::string> controls;   ///< controls that ran
+  std::string root;                    ///< what was scanned, as given by the user
+  std::string commit_sha;              ///< HEAD of the scanned checkout, when it is one
+  std::chrono::system_clock::time_point start_time;
+  std::chrono::system_clock::time_point end_time;
+};
+
+/// Sorts findings by path, line, column, rule id (the order every report uses).
+void sort_findings(std::vector<Finding>& findings);
+
+}  // namespace agent::findings

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Installs everything the tests need, builds, and runs every test (unit, integration, rule packs).
+# Usage: bash scripts/test.sh [ctest args...]     e.g. bash scripts/test.sh -R secrets
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/install-deps.sh --tests
+bash scripts/build.sh
+build_dir=${JIT_BUILD_DIR:-build}
+if [[ ! -d ../shared/data ]]; then
+  echo "note: ../shared/data is absent: tests that need it are skipped (they say so)."
+fi
+cd "$build_dir"
+ctest --output-on-failure -j "$(nproc)" "$@"
