@@ -1,0 +1,24 @@
+#pragma once
+// A package declared in a lockfile or manifest: what the parsers produce and the matcher consumes.
+#include <string>
+#include <vector>
+
+namespace agent::controls::dependencies {
+
+struct Package {
+  std::string name;          ///< as the ecosystem spells it (npm scope included: "@babel/core")
+  std::string version;       ///< exact version as written (no range operators)
+  std::string ecosystem;     ///< OSV ecosystem name: npm, PyPI, Go, crates.io, RubyGems, Packagist, Maven, NuGet
+  bool direct = false;       ///< declared directly by the project
+  bool direct_known = false; ///< false when the format does not say direct vs transitive
+  int line = 0;              ///< 1-based line where it is declared in the lockfile (0: unknown)
+};
+
+/// The outcome of parsing one lockfile.
+struct ParsedLockfile {
+  std::string path;                 ///< relative to the scan root
+  std::string format;               ///< e.g. "package-lock.json v3", "poetry.lock"
+  std::vector<Package> packages;
+};
+
+}  // namespace agent::controls::dependencies
