@@ -1,0 +1,47 @@
+#pragma once
+// Helpers shared by the report writers of this folder (not used outside agent/report/).
+#include <array>
+#include <nlohmann/json.hpp>
+#include <ostream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "agent/findings/finding.h"
+#include "agent/report/report.h"
+
+namespace agent::report {
+
+/// Pointers to the findings in report order (path, line, column, rule id, fingerprint).
+std::vector<const findings::Finding*> sorted_findings(const findings::ScanResult& result);
+
+/// True for a finding that carries a DependencyDetail (shown as a package table, not a match).
+bool is_dependency(const findings::Finding& finding);
+
+/// What a report may show of a secret: the raw value with show_secrets, else the redacted form.
+std::string shown_secret(const findings::Finding& finding, const Options& options);
+
+/// Findings per severity, indexed by findings::Severity.
+std::array<std::size_t, 6> count_by_severity(const std::vector<const findings::Finding*>& list);
+
+/// The first http(s) reference of a finding, or "".
+std::string first_web_reference(const findings::Finding& finding);
+
+/// Percent-encodes a '/'-separated relative path into a URI reference (RFC 3986 path segments).
+std::string uri_encode_path(std::string_view path);
+
+/// At most `max_bytes` bytes of `text`, never cutting a UTF-8 sequence, "…" added when cut.
+std::string truncate_utf8(std::string_view text, std::size_t max_bytes);
+
+/// An inline Markdown code span holding `text` verbatim (control characters removed), so
+/// scanned content can never become links, HTML or formatting in GitLab's Markdown views.
+std::string markdown_code(std::string_view text);
+
+/// Serialises `doc` with 2-space indentation and a final newline; bytes that are not UTF-8
+/// (file names can be anything) become U+FFFD instead of aborting the report.
+void write_json_document(std::ostream& out, const nlohmann::ordered_json& doc);
+
+/// CWE number of "CWE-798" ("798"), or "" when `cwe` does not have that form.
+std::string cwe_number(std::string_view cwe);
+
+}  // namespace agent::report

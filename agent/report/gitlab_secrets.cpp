@@ -1,0 +1,116 @@
+// GitLab secret-detection report, schema 15.2.1 (artifacts:reports:secret_detection).
+// GitLab renders description and solution as Markdown and keeps the report as a job artifact,
+// so nothing here carries the secret: no raw_source_code_extract, the redacted prefix only,
+// inside a code span so scanned text cannot become links or HTML.
+#include "agent/report/common.h"
+#include "agent/report/time_format.h"
+#include "agent/util/hash.h"
+
+namespace agent::report {
+namespace {
+
+using Json = nlohmann::ordered_json;
+using findings::Finding;
+
+constexpr std::string_view kSolution =
+    "Revoke or rotate this secret with its issuer first: once pushed, it must be treated as "
+    "leaked. Then remove it from the code (and from the git history if it was pushed) and load it "
+    "at run time from a secret manager or a masked CI/CD variable.";
+
+Json scanner_json(std::string_view id, std::string_view name, const Options& options) {
+  Json j;
+  j["id"] = id;
+  j["name"] = name;
+  j["url"] = "https://www.jit.io/";
+  j["version"] = options.tool_version;
+  j["vendor"] = {{"name", "Jit"}};
+  return j;
+}
+
+std::string description_of(const Finding& f) {
+  std::string text = f.description.empty() ? (f.rule_name.empty() ? f.rule_id : f.rule_name) : f.description;
+  text = sanitize_terminal(text);
+  if (f.secret && !f.secret->redacted.empty())
+    text += "\n\nMatch (redacted): " + markdown_code(f.secret->redacted);
+  return truncate_utf8(text, 1 << 20);
+}
+
+Json identifiers_of(const Finding& f) {
+  Json ids = Json::array();
+  Json primary;
+  primary["type"] = "jit_agent_rule_id";
+  primary["name"] = "jit-agent rule ID " + f.rule_id;
+  primary["value"] = f.rule_id;
+  if (auto uri = first_web_reference(f); !uri.empty()) primary["url"] = uri;
+  ids.push_back(std::move(primary));
+  for (const auto& cwe : f.cwes) {
+    auto n = cwe_number(cwe);
+    if (n.empty()) continue;
+    ids.push_back({{"type", "cwe"},
+                   {"name", "CWE-" + n},
+                   {"value", n},
+                   {"url", "https://cwe.mitre.org/data/definitions/" + n + ".html"}});
+  }
+  return ids;
+}
+
+Json location_of(const Finding& f, const findings::ScanResult& result) {
+  // The finding's own commit is the precise one (history scans); then the checkout's HEAD; the
+  // schema requires some sha, and GitLab's own analyzer writes "0000000" outside a git checkout.
+  std::string sha = !f.commit.empty() ? f.commit : !result.commit_sha.empty() ? result.commit_sha : "0000000";
+  Json loc;
+  loc["file"] = f.path;
+  if (f.line > 0) {
+    loc["start_line"] = f.line;
+    loc["end_line"] = f.end_line >= f.line ? f.end_line : f.line;
+  }
+  loc["commit"] = {{"sha", sha}};
+  return loc;
+}
+
+Json vulnerability_of(const Finding& f, const findings::ScanResult& result) {
+  Json v;
+  v["id"] = util::uuid_from(f.fingerprint);
+  v["name"] = truncate_utf8(f.rule_name.empty() ? f.rule_id : f.rule_name, 255);
+  v["description"] = description_of(f);
+  // GitLab's analyzers fill the legacy `cve` field with "file:secret-hash:rule"; ours uses the
+  // fingerprint, which is already path-, rule- and secret-derived and survives line moves.
+  v["cve"] = f.path + ':' + f.fingerprint + ':' + f.rule_id;
+  v["severity"] = std::string(findings::to_gitlab(f.severity));
+  v["solution"] = kSolution;
+  v["identifiers"] = identifiers_of(f);
+  Json links = Json::array();
+  for (const auto& ref : f.references)
+    if (ref.rfind("https://", 0) == 0 || ref.rfind("http://", 0) == 0) links.push_back({{"url", ref}});
+  if (!links.empty()) v["links"] = std::move(links);
+  v["location"] = location_of(f, result);
+  return v;
+}
+
+}  // namespace
+
+void write_gitlab_secrets(std::ostream& out, const findings::ScanResult& result, const Options& options) {
+  Json scan;
+  scan["analyzer"] = scanner_json("jit-agent", "jit-agent", options);
+  scan["scanner"] = scanner_json("jit-agent", "jit-agent secrets", options);
+  scan["type"] = "secret_detection";
+  scan["start_time"] = gitlab_timestamp(result.start_time);
+  scan["end_time"] = gitlab_timestamp(result.end_time);
+  scan["status"] = "success";
+  Json messages = Json::array();
+  for (const auto& w : result.warnings)
+    if (auto text = sanitize_terminal(w); !text.empty()) messages.push_back({{"level", "warn"}, {"value", text}});
+  if (!messages.empty()) scan["messages"] = std::move(messages);
+
+  Json vulnerabilities = Json::array();
+  for (const auto* f : sorted_findings(result))
+    if (f->control == "secrets") vulnerabilities.push_back(vulnerability_of(*f, result));
+
+  Json doc;
+  doc["version"] = "15.2.1";
+  doc["scan"] = std::move(scan);
+  doc["vulnerabilities"] = std::move(vulnerabilities);
+  write_json_document(out, doc);
+}
+
+}  // namespace agent::report

@@ -1,0 +1,95 @@
+// Our own JSON format, schema_version "1": documented in docs/report-json.md and described by
+// schemas/jit-report.schema.json. Keys are written in a fixed order so output is diffable.
+#include "agent/report/common.h"
+#include "agent/report/time_format.h"
+
+namespace agent::report {
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+/// A string field that is unknown when empty.
+Json string_or_null(const std::string& s) { return s.empty() ? Json(nullptr) : Json(s); }
+
+/// A 1-based position that is unknown when 0.
+Json position_or_null(int v) { return v > 0 ? Json(v) : Json(nullptr); }
+
+Json secret_json(const findings::SecretDetail& s, const Options& options) {
+  Json j;
+  j["redacted"] = s.redacted;
+  j["secret_sha256"] = s.secret_sha256;
+  j["entropy"] = s.entropy;
+  if (options.show_secrets) j["raw"] = s.raw;
+  return j;
+}
+
+Json dependency_json(const findings::DependencyDetail& d) {
+  Json j;
+  j["package"] = d.package;
+  j["version"] = d.version;
+  j["ecosystem"] = d.ecosystem;
+  j["advisory_id"] = d.advisory_id;
+  j["aliases"] = d.aliases;
+  j["summary"] = d.summary;
+  j["cvss_score"] = d.cvss_score ? Json(*d.cvss_score) : Json(nullptr);
+  j["cvss_vector"] = string_or_null(d.cvss_vector);
+  j["fixed_version"] = string_or_null(d.fixed_version);
+  j["direct"] = d.direct_known ? Json(d.direct) : Json(nullptr);
+  j["lockfile"] = d.lockfile;
+  j["folder"] = d.folder.empty() ? "/" : d.folder;
+  return j;
+}
+
+Json finding_json(const findings::Finding& f, const Options& options) {
+  Json j;
+  j["fingerprint"] = f.fingerprint;
+  j["control"] = f.control;
+  j["rule_id"] = f.rule_id;
+  j["rule_name"] = f.rule_name;
+  j["description"] = f.description;
+  j["severity"] = std::string(findings::to_string(f.severity));
+  j["path"] = f.path;
+  j["line"] = position_or_null(f.line);
+  j["column"] = position_or_null(f.column);
+  j["end_line"] = position_or_null(f.end_line);
+  j["end_column"] = position_or_null(f.end_column);
+  j["commit"] = string_or_null(f.commit);
+  j["references"] = f.references;
+  j["cwes"] = f.cwes;
+  j["secret"] = f.secret ? secret_json(*f.secret, options) : Json(nullptr);
+  j["dependency"] = f.dependency ? dependency_json(*f.dependency) : Json(nullptr);
+  return j;
+}
+
+}  // namespace
+
+void write_json(std::ostream& out, const findings::ScanResult& result, const Options& options) {
+  auto list = sorted_findings(result);
+  Json doc;
+  doc["schema_version"] = "1";
+  doc["tool"] = {{"name", "jit-agent"}, {"version", options.tool_version}};
+  doc["root"] = result.root;
+  doc["commit"] = string_or_null(result.commit_sha);
+  doc["start_time"] = rfc3339_utc(result.start_time);
+  doc["end_time"] = rfc3339_utc(result.end_time);
+  doc["duration_ms"] = duration_ms(result.start_time, result.end_time);
+  const auto& st = result.stats;
+  doc["stats"] = {{"files_scanned", st.files_scanned},       {"bytes_scanned", st.bytes_scanned},
+                  {"skipped_binary", st.skipped_binary},     {"skipped_too_large", st.skipped_too_large},
+                  {"skipped_excluded", st.skipped_excluded}, {"skipped_symlinks", st.skipped_symlinks},
+                  {"unreadable", st.unreadable},             {"suppressed", st.suppressed}};
+  auto counts = count_by_severity(list);
+  Json by_severity;
+  for (int s = static_cast<int>(findings::Severity::critical); s >= 0; --s)
+    by_severity[std::string(findings::to_string(static_cast<findings::Severity>(s)))] =
+        counts[static_cast<std::size_t>(s)];
+  doc["summary"] = {{"total", list.size()}, {"by_severity", by_severity}};
+  doc["warnings"] = result.warnings;
+  doc["controls"] = result.controls;
+  Json items = Json::array();
+  for (const auto* f : list) items.push_back(finding_json(*f, options));
+  doc["findings"] = std::move(items);
+  write_json_document(out, doc);
+}
+
+}  // namespace agent::report

@@ -1,0 +1,214 @@
+// The human report: matches grouped by file, vulnerable packages as a table, then a summary.
+// Every string that came from scanned content goes through sanitize_terminal before printing.
+#include <algorithm>
+#include <cstdio>
+#include <map>
+#include <tuple>
+
+#include "agent/report/common.h"
+#include "agent/report/time_format.h"
+
+namespace agent::report {
+namespace {
+
+using findings::Finding;
+using findings::Severity;
+
+constexpr std::string_view kReset = "\x1b[0m";
+constexpr std::string_view kBold = "\x1b[1m";
+
+std::string_view severity_color(Severity s) {
+  switch (s) {
+    case Severity::critical: return "\x1b[1;31m";
+    case Severity::high: return "\x1b[31m";
+    case Severity::medium: return "\x1b[33m";
+    case Severity::low: return "\x1b[36m";
+    case Severity::info: return "\x1b[2m";
+    case Severity::unknown: break;
+  }
+  return "";
+}
+
+std::string upper(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out) c = static_cast<char>(c >= 'a' && c <= 'z' ? c - 'a' + 'A' : c);
+  return out;
+}
+
+/// Terminal columns of sanitized UTF-8 text, approximated by code points.
+std::size_t display_width(std::string_view s) {
+  return static_cast<std::size_t>(std::count_if(
+      s.begin(), s.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
+}
+
+/// A table cell: plain text (for width) and an optional colour around it.
+struct Cell {
+  std::string text;
+  std::string_view color;
+};
+
+using Row = std::vector<Cell>;
+
+/// The widest cell of each column over `rows`.
+std::vector<std::size_t> column_widths(const std::vector<Row>& rows) {
+  std::vector<std::size_t> widths;
+  for (const auto& row : rows) {
+    if (widths.size() < row.size()) widths.resize(row.size(), 0);
+    for (std::size_t i = 0; i < row.size(); ++i) widths[i] = std::max(widths[i], display_width(row[i].text));
+  }
+  return widths;
+}
+
+/// Writes one row padded to `widths`; no trailing blanks.
+void write_row(std::ostream& out, const Row& row, const std::vector<std::size_t>& widths, bool color) {
+  std::size_t last = row.size();
+  while (last > 0 && row[last - 1].text.empty()) --last;
+  out << "  ";
+  for (std::size_t i = 0; i < last; ++i) {
+    const Cell& cell = row[i];
+    if (color && !cell.color.empty()) out << cell.color << cell.text << kReset;
+    else out << cell.text;
+    if (i + 1 < last) out << std::string(widths[i] - display_width(cell.text) + 2, ' ');
+  }
+  out << '\n';
+}
+
+void write_heading(std::ostream& out, std::string_view text, bool color) {
+  if (color) out << kBold << text << kReset << '\n';
+  else out << text << '\n';
+}
+
+std::string position(const Finding& f) {
+  if (f.line <= 0) return "-";
+  return f.column > 0 ? std::to_string(f.line) + ':' + std::to_string(f.column) : std::to_string(f.line);
+}
+
+Cell severity_cell(Severity s) { return {upper(findings::to_string(s)), severity_color(s)}; }
+
+void write_matches(std::ostream& out, const std::vector<const Finding*>& list, const Options& options) {
+  std::vector<Row> rows;
+  rows.reserve(list.size());
+  for (const auto* f : list)
+    rows.push_back({{position(*f), {}},
+                    severity_cell(f->severity),
+                    {sanitize_terminal(f->rule_id), {}},
+                    {sanitize_terminal(f->rule_name), {}},
+                    {sanitize_terminal(shown_secret(*f, options)), {}}});
+  // One set of widths for every file, so the columns line up over the whole report.
+  auto widths = column_widths(rows);
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    if (i == 0 || list[i]->path != list[i - 1]->path) {
+      if (i > 0) out << '\n';
+      write_heading(out, list[i]->path.empty() ? "(no file)" : sanitize_terminal(list[i]->path), options.color);
+    }
+    write_row(out, rows[i], widths, options.color);
+  }
+  if (!list.empty()) out << '\n';
+}
+
+std::string advisory_text(const findings::DependencyDetail& d) {
+  std::string text = d.advisory_id;
+  if (!d.aliases.empty()) {
+    text += " (";
+    for (std::size_t i = 0; i < d.aliases.size(); ++i) text += (i ? ", " : "") + d.aliases[i];
+    text += ')';
+  }
+  return text;
+}
+
+void write_dependencies(std::ostream& out, const std::vector<const Finding*>& list, const Options& options) {
+  // folder -> rows sorted by package, version, advisory: the grouping the brief asks for.
+  std::map<std::string, std::vector<const Finding*>> by_folder;
+  for (const auto* f : list) by_folder[f->dependency->folder.empty() ? "/" : f->dependency->folder].push_back(f);
+  write_heading(out, "Vulnerable dependencies", options.color);
+  out << '\n';
+  for (auto& [folder, rows_in] : by_folder) {
+    std::stable_sort(rows_in.begin(), rows_in.end(), [](const Finding* a, const Finding* b) {
+      const auto& x = *a->dependency;
+      const auto& y = *b->dependency;
+      return std::tie(x.package, x.ecosystem, x.version, x.advisory_id, x.lockfile, a->line) <
+             std::tie(y.package, y.ecosystem, y.version, y.advisory_id, y.lockfile, b->line);
+    });
+    write_heading(out, "folder " + sanitize_terminal(folder), options.color);
+    std::vector<Row> rows;
+    rows.push_back({{"PACKAGE", {}}, {"ECOSYSTEM", {}}, {"INSTALLED", {}}, {"ADVISORY", {}},
+                    {"SEVERITY", {}}, {"FIXED", {}}, {"LOCATION", {}}, {"TYPE", {}}});
+    for (const auto* f : rows_in) {
+      const auto& d = *f->dependency;
+      std::string location = d.lockfile.empty() ? f->path : d.lockfile;
+      if (f->line > 0) location += ':' + std::to_string(f->line);
+      std::string type = !d.direct_known ? "unknown" : d.direct ? "direct" : "transitive";
+      rows.push_back({{sanitize_terminal(d.package), {}},
+                      {sanitize_terminal(d.ecosystem), {}},
+                      {sanitize_terminal(d.version), {}},
+                      {sanitize_terminal(advisory_text(d)), {}},
+                      severity_cell(f->severity),
+                      {d.fixed_version.empty() ? "no fix yet" : sanitize_terminal(d.fixed_version), {}},
+                      {sanitize_terminal(location), {}},
+                      {type, {}}});
+    }
+    auto widths = column_widths(rows);
+    for (const auto& row : rows) write_row(out, row, widths, options.color);
+    out << '\n';
+  }
+}
+
+std::string human_bytes(std::uint64_t bytes) {
+  if (bytes < 1024) return std::to_string(bytes) + " B";
+  constexpr std::array<const char*, 4> kUnits = {"KiB", "MiB", "GiB", "TiB"};
+  double value = static_cast<double>(bytes) / 1024.0;
+  std::size_t unit = 0;
+  while (value >= 1024.0 && unit + 1 < kUnits.size()) value /= 1024.0, ++unit;
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f %s", value, kUnits[unit]);
+  return buf;
+}
+
+void write_summary(std::ostream& out, const findings::ScanResult& result,
+                   const std::vector<const Finding*>& list, const Options& options) {
+  if (!result.warnings.empty()) {
+    write_heading(out, "Warnings", options.color);
+    for (const auto& w : result.warnings) out << "  " << sanitize_terminal(w) << '\n';
+    out << '\n';
+  }
+  auto counts = count_by_severity(list);
+  std::string by_severity;
+  for (int s = static_cast<int>(Severity::critical); s >= 0; --s) {
+    if (counts[static_cast<std::size_t>(s)] == 0) continue;
+    std::string part = std::to_string(counts[static_cast<std::size_t>(s)]) + ' ' +
+                       std::string(findings::to_string(static_cast<Severity>(s)));
+    if (!by_severity.empty()) by_severity += ", ";
+    by_severity += options.color ? std::string(severity_color(static_cast<Severity>(s))) + part +
+                                       std::string(kReset)
+                                 : part;
+  }
+  const auto& st = result.stats;
+  long long ms = duration_ms(result.start_time, result.end_time);
+  char duration[32];
+  std::snprintf(duration, sizeof duration, "%lld.%02lld s", ms / 1000, (ms % 1000) / 10);
+  write_heading(out, "Summary", options.color);
+  out << "  Findings:   " << list.size();
+  if (!by_severity.empty()) out << " (" << by_severity << ')';
+  out << '\n';
+  out << "  Scanned:    " << st.files_scanned << (st.files_scanned == 1 ? " file, " : " files, ")
+      << human_bytes(st.bytes_scanned) << " (" << st.bytes_scanned << " bytes)\n";
+  out << "  Skipped:    " << st.skipped_binary << " binary, " << st.skipped_too_large << " too large, "
+      << st.skipped_excluded << " excluded, " << st.skipped_symlinks << " symlinks, " << st.unreadable
+      << " unreadable\n";
+  out << "  Suppressed: " << st.suppressed << '\n';
+  out << "  Duration:   " << duration << '\n';
+}
+
+}  // namespace
+
+void write_text(std::ostream& out, const findings::ScanResult& result, const Options& options) {
+  auto list = sorted_findings(result);
+  std::vector<const Finding*> matches, dependencies;
+  for (const auto* f : list) (is_dependency(*f) ? dependencies : matches).push_back(f);
+  if (list.empty()) out << "No findings.\n\n";
+  write_matches(out, matches, options);
+  if (!dependencies.empty()) write_dependencies(out, dependencies, options);
+  write_summary(out, result, list, options);
+}
+
+}  // namespace agent::report

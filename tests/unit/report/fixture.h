@@ -1,0 +1,124 @@
+#pragma once
+// The fixed ScanResult every report test and golden file is built from.
+#include <chrono>
+#include <string>
+
+#include "agent/findings/finding.h"
+#include "agent/report/report.h"
+#include "agent/util/hash.h"
+
+namespace agent::report::test {
+
+inline constexpr std::string_view kRawPat = "glpat-FAKEfake0123456789ab";
+inline constexpr std::string_view kRawAws = "AKIAFAKEFAKEFAKE0123";
+// A scanned file may hold anything: this "secret" clears the screen and carries Markdown/HTML.
+inline constexpr std::string_view kRawHostile = "\x1b[2J**pw**`<img src=x onerror=alert(1)>`hunter2";
+
+inline findings::Finding secret(std::string path, int line, int column, std::string rule_id,
+                                std::string rule_name, findings::Severity severity,
+                                std::string_view raw, std::string redacted) {
+  findings::Finding f;
+  f.control = "secrets";
+  f.rule_id = std::move(rule_id);
+  f.rule_name = std::move(rule_name);
+  f.description = "A " + f.rule_name + " was found in the code.";
+  f.severity = severity;
+  f.path = std::move(path);
+  f.line = line;
+  f.column = column;
+  f.end_line = line;
+  f.end_column = column > 0 ? column + static_cast<int>(raw.size()) - 1 : 0;
+  f.fingerprint = util::sha256_hex("fixture:" + f.rule_id + ':' + f.path + ':' + std::string(raw));
+  f.cwes = {"CWE-798"};
+  f.secret = findings::SecretDetail{std::move(redacted), util::sha256_hex(raw), std::string(raw), 4.25};
+  return f;
+}
+
+inline findings::Finding dependency(std::string folder, std::string lockfile, int line, std::string package,
+                                    std::string version, std::string ecosystem, std::string advisory,
+                                    std::vector<std::string> aliases, findings::Severity severity,
+                                    std::optional<double> cvss, std::string fixed, bool direct,
+                                    bool direct_known) {
+  findings::Finding f;
+  f.control = "dependencies";
+  f.rule_id = advisory;
+  f.rule_name = package + " vulnerable to " + advisory;
+  f.description = "Advisory " + advisory + " affects " + package + " " + version + ".";
+  f.severity = severity;
+  f.path = lockfile;
+  f.line = line;
+  f.fingerprint = util::sha256_hex("fixture:" + advisory + ':' + lockfile + ':' + package + '@' + version);
+  f.references = {"https://osv.dev/vulnerability/" + advisory};
+  findings::DependencyDetail d;
+  d.package = std::move(package);
+  d.version = std::move(version);
+  d.ecosystem = std::move(ecosystem);
+  d.advisory_id = std::move(advisory);
+  d.aliases = std::move(aliases);
+  d.summary = "Summary of " + d.advisory_id;
+  d.cvss_score = cvss;
+  if (cvss) d.cvss_vector = "CVSS:3.1/AV:N/AC:H/PR:N/UI:N/S:U/C:H/I:H/A:H";
+  d.fixed_version = std::move(fixed);
+  d.direct = direct;
+  d.direct_known = direct_known;
+  d.lockfile = std::move(lockfile);
+  d.folder = std::move(folder);
+  f.dependency = std::move(d);
+  return f;
+}
+
+/// Findings deliberately out of report order, so the writers' sorting is exercised.
+inline findings::ScanResult fixture() {
+  using findings::Severity;
+  findings::ScanResult r;
+  r.findings.push_back(secret("src/donn\xC3\xA9" "es/\xE7\xA7\x98\xE5\xAF\x86.py", 7, 12, "aws-access-key-id",
+                              "AWS access key ID", Severity::critical, kRawAws, "AKIA\xE2\x80\xA6"));
+  r.findings.back().references = {"https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_access-keys.html"};
+  r.findings.push_back(secret("config/app settings.yml", 3, 15, "gitlab-pat", "GitLab personal access token",
+                              Severity::high, kRawPat, "glpa\xE2\x80\xA6"));
+  r.findings.back().references = {"https://docs.gitlab.com/ee/user/profile/personal_access_tokens.html"};
+  r.findings.push_back(secret("docs/evil.md", 2, 1, "generic-password", "Generic password", Severity::medium,
+                              kRawHostile, "\x1b]8;;https://evil.example\x1b\\**pw\xE2\x80\xA6"));
+  r.findings.back().commit = "fedcba9876543210fedcba9876543210fedcba98";
+  r.findings.push_back(secret("config/app settings.yml", 10, 0, "jwt", "JSON Web Token", Severity::low,
+                              "eyJhbGciOiJIUzI1NiJ9.e30.ZmFrZQ", "eyJh\xE2\x80\xA6"));
+  r.findings.back().cwes.clear();
+  r.findings.push_back(dependency("/services/web", "services/web/package-lock.json", 840, "minimist", "1.2.0",
+                                  "npm", "GHSA-xvch-5gv4-984h", {"CVE-2021-44906"}, Severity::critical, 9.8,
+                                  "1.2.6", false, true));
+  r.findings.push_back(dependency("/services/web", "services/web/package-lock.json", 120, "lodash", "4.17.15",
+                                  "npm", "GHSA-p6mc-m468-83gw", {"CVE-2020-8203"}, Severity::high, 7.4,
+                                  "4.17.19", true, true));
+  r.findings.push_back(dependency("/services/web", "services/web/package-lock.json", 120, "lodash", "4.17.15",
+                                  "npm", "GHSA-35jh-r3h4-6jhm", {"CVE-2021-23337"}, Severity::high, 7.2,
+                                  "4.17.21", true, true));
+  r.findings.push_back(dependency("/", "poetry.lock", 0, "ecdsa", "0.18.0", "PyPI", "GHSA-wj6h-64fc-37mp",
+                                  {"CVE-2024-23342"}, Severity::high, std::nullopt, "", false,
+                                  false));
+  r.stats.files_scanned = 42;
+  r.stats.bytes_scanned = 1234567;
+  r.stats.skipped_binary = 3;
+  r.stats.skipped_too_large = 1;
+  r.stats.skipped_excluded = 17;
+  r.stats.skipped_symlinks = 2;
+  r.stats.unreadable = 1;
+  r.stats.suppressed = 2;
+  r.warnings = {"services/api/yarn.lock: unsupported lockfile version 9",
+                "cannot read secret\x1b[31m/dir/key.pem: permission denied"};
+  r.controls = {"secrets", "dependencies"};
+  r.root = ".";
+  r.commit_sha = "0123456789abcdef0123456789abcdef01234567";
+  r.start_time = std::chrono::sys_days{std::chrono::year{2024} / 5 / 1} + std::chrono::hours{12} +
+                 std::chrono::minutes{30} + std::chrono::seconds{5};
+  r.end_time = r.start_time + std::chrono::milliseconds{1234};
+  return r;
+}
+
+/// Options with a fixed version so golden files do not change with each release.
+inline Options options() {
+  Options o;
+  o.tool_version = "0.0.0-test";
+  return o;
+}
+
+}  // namespace agent::report::test
