@@ -1,0 +1,96 @@
+#include "agent/controls/dependencies/cvss.h"
+
+#include <array>
+#include <cmath>
+#include <map>
+#include <string>
+
+namespace agent::controls::dependencies {
+namespace {
+
+struct MetricValues {
+  std::string_view name;
+  std::string_view letters;  // allowed values, one letter each
+};
+
+// The eight base metrics every v3 vector must carry exactly once.
+constexpr std::array<MetricValues, 8> kBase = {{{"AV", "NALP"}, {"AC", "LH"}, {"PR", "NLH"},
+                                                {"UI", "NR"}, {"S", "UC"}, {"C", "HLN"},
+                                                {"I", "HLN"}, {"A", "HLN"}}};
+// Temporal and environmental metrics are allowed (and ignored for the base score).
+constexpr std::array<MetricValues, 14> kOther = {{{"E", "XUPFH"}, {"RL", "XOTWU"}, {"RC", "XURC"},
+                                                  {"CR", "XLMH"}, {"IR", "XLMH"}, {"AR", "XLMH"},
+                                                  {"MAV", "XNALP"}, {"MAC", "XLH"}, {"MPR", "XNLH"},
+                                                  {"MUI", "XNR"}, {"MS", "XUC"}, {"MC", "XNLH"},
+                                                  {"MI", "XNLH"}, {"MA", "XNLH"}}};
+
+// v3.1's Roundup: the smallest one-decimal number >= x, computed on integers to avoid
+// floating-point artefacts (4.000000000001 must not become 4.1).
+double roundup_31(double x) {
+  long long i = std::llround(x * 100000.0);
+  if (i % 10000 == 0) return static_cast<double>(i) / 100000.0;
+  return static_cast<double>(i / 10000 + 1) / 10.0;
+}
+
+double roundup_30(double x) { return std::ceil(x * 10.0) / 10.0; }
+
+}  // namespace
+
+std::optional<double> cvss3_base_score(std::string_view vector) {
+  bool v31;
+  if (vector.starts_with("CVSS:3.1/")) {
+    v31 = true;
+  } else if (vector.starts_with("CVSS:3.0/")) {
+    v31 = false;
+  } else {
+    return std::nullopt;
+  }
+  vector.remove_prefix(9);
+  std::map<std::string_view, char> seen;
+  while (!vector.empty()) {
+    auto slash = vector.find('/');
+    std::string_view part = vector.substr(0, slash);
+    vector = slash == std::string_view::npos ? std::string_view() : vector.substr(slash + 1);
+    auto colon = part.find(':');
+    if (colon == std::string_view::npos || colon + 2 != part.size()) return std::nullopt;
+    std::string_view key = part.substr(0, colon);
+    char value = part[colon + 1];
+    bool known = false;
+    for (const auto& m : kBase) known |= m.name == key && m.letters.find(value) != std::string_view::npos;
+    for (const auto& m : kOther) known |= m.name == key && m.letters.find(value) != std::string_view::npos;
+    if (!known || !seen.emplace(key, value).second) return std::nullopt;
+  }
+  for (const auto& m : kBase) {
+    if (!seen.count(m.name)) return std::nullopt;
+  }
+  bool changed = seen["S"] == 'C';
+  auto cia = [](char v) { return v == 'H' ? 0.56 : v == 'L' ? 0.22 : 0.0; };
+  double av = seen["AV"] == 'N' ? 0.85 : seen["AV"] == 'A' ? 0.62 : seen["AV"] == 'L' ? 0.55 : 0.2;
+  double ac = seen["AC"] == 'L' ? 0.77 : 0.44;
+  double pr = seen["PR"] == 'N' ? 0.85
+              : seen["PR"] == 'L' ? (changed ? 0.68 : 0.62)
+                                  : (changed ? 0.5 : 0.27);
+  double ui = seen["UI"] == 'N' ? 0.85 : 0.62;
+  double iss = 1.0 - (1.0 - cia(seen["C"])) * (1.0 - cia(seen["I"])) * (1.0 - cia(seen["A"]));
+  double impact = changed ? 7.52 * (iss - 0.029) - 3.25 * std::pow(iss - 0.02, 15) : 6.42 * iss;
+  double exploitability = 8.22 * av * ac * pr * ui;
+  if (impact <= 0) return 0.0;
+  double raw = changed ? std::min(1.08 * (impact + exploitability), 10.0)
+                       : std::min(impact + exploitability, 10.0);
+  return v31 ? roundup_31(raw) : roundup_30(raw);
+}
+
+std::optional<double> cvss_base_score(std::string_view vector) {
+  return cvss3_base_score(vector);
+}
+
+findings::Severity severity_for_score(double score) {
+  using findings::Severity;
+  if (score <= 0.0) return Severity::info;
+  if (score < 4.0) return Severity::low;
+  if (score < 7.0) return Severity::medium;
+  if (score < 9.0) return Severity::high;
+  return Severity::critical;
+}
+
+}  // namespace agent::controls::dependencies

@@ -1,0 +1,23 @@
+#pragma once
+// CVSS base scores computed from vector strings (FIRST's specifications), and their ratings.
+#include <optional>
+#include <string_view>
+
+#include "agent/findings/finding.h"
+
+namespace agent::controls::dependencies {
+
+/// Base score (0.0-10.0) of a "CVSS:3.0/..." or "CVSS:3.1/..." vector per FIRST's v3.0/v3.1
+/// specification (v3.0 and v3.1 round differently). nullopt when the vector is malformed: a
+/// base metric missing, repeated or with an unknown value, or an unknown prefix.
+std::optional<double> cvss3_base_score(std::string_view vector);
+
+/// The score of any supported vector (v3.0, v3.1); nullopt otherwise (CVSS v2 and v4 records
+/// fall back to the database's own severity field).
+std::optional<double> cvss_base_score(std::string_view vector);
+
+/// FIRST's qualitative rating: 0 -> info (None), 0.1-3.9 low, 4.0-6.9 medium, 7.0-8.9 high,
+/// 9.0-10.0 critical.
+findings::Severity severity_for_score(double score);
+
+}  // namespace agent::controls::dependencies

@@ -1,0 +1,72 @@
+#include <catch2/catch_test_macros.hpp>
+
+#include <string>
+#include <utility>
+
+#include "agent/controls/dependencies/cvss.h"
+
+using namespace agent::controls::dependencies;
+using agent::findings::Severity;
+
+// Worked examples from FIRST's CVSS v3.1 specification ("Examples" document) and v3.0's.
+TEST_CASE("CVSS v3.1 base scores match FIRST's examples") {
+  const std::pair<const char*, double> cases[] = {
+      {"CVSS:3.1/AV:N/AC:L/PR:N/UI:R/S:C/C:L/I:L/A:N", 6.1},  // CVE-2013-1937 phpMyAdmin XSS
+      {"CVSS:3.1/AV:N/AC:L/PR:L/UI:N/S:C/C:L/I:L/A:N", 6.4},  // CVE-2013-0375 MySQL
+      {"CVSS:3.1/AV:N/AC:H/PR:N/UI:R/S:U/C:L/I:N/A:N", 3.1},  // CVE-2014-3566 POODLE
+      {"CVSS:3.1/AV:N/AC:L/PR:L/UI:N/S:C/C:H/I:H/A:H", 9.9},  // CVE-2012-1516 VMware
+      {"CVSS:3.1/AV:N/AC:L/PR:L/UI:N/S:U/C:H/I:H/A:H", 8.8},  // CVE-2012-0384 Cisco IOS
+      {"CVSS:3.1/AV:L/AC:L/PR:N/UI:R/S:U/C:H/I:H/A:H", 7.8},  // CVE-2015-1098 Apple iWork
+      {"CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:N/A:N", 7.5},  // CVE-2014-0160 Heartbleed
+      {"CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H", 9.8},  // CVE-2014-6271 Shellshock
+      {"CVSS:3.1/AV:N/AC:H/PR:N/UI:N/S:U/C:H/I:H/A:N", 7.4},  // CVE-2014-0224 OpenSSL CCS
+      {"CVSS:3.1/AV:N/AC:L/PR:N/UI:R/S:C/C:H/I:H/A:H", 9.6},  // CVE-2012-5376 Chrome IPC
+      {"CVSS:3.1/AV:N/AC:L/PR:N/UI:R/S:U/C:H/I:H/A:H", 8.8},  // CVE-2016-1645 Chrome PDFium
+      {"CVSS:3.1/AV:N/AC:H/PR:N/UI:R/S:U/C:H/I:H/A:N", 6.8},  // CVE-2016-0128 Badlock
+      {"CVSS:3.1/AV:P/AC:L/PR:N/UI:N/S:U/C:H/I:N/A:N", 4.6},  // CVE-2015-2890 encrypted disk
+      {"CVSS:3.1/AV:A/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H", 8.8},  // CVE-2011-1265 Bluetooth
+      {"CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:C/C:H/I:H/A:H", 10.0},
+      {"CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:L/A:N", 5.3},
+      {"CVSS:3.1/AV:N/AC:H/PR:N/UI:N/S:C/C:H/I:N/A:N", 6.8},
+      {"CVSS:3.0/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:N/A:N", 0.0},
+      {"CVSS:3.0/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H", 9.8},
+  };
+  for (const auto& [vector, score] : cases) {
+    INFO(vector);
+    auto got = cvss3_base_score(vector);
+    REQUIRE(got.has_value());
+    CHECK(*got == score);
+  }
+}
+
+TEST_CASE("CVSS v3 accepts temporal and environmental metrics but scores the base") {
+  auto s = cvss3_base_score("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H/E:P/RL:O/RC:C/CR:H/MAV:L");
+  REQUIRE(s.has_value());
+  CHECK(*s == 9.8);
+  // Order of base metrics does not matter.
+  CHECK(cvss3_base_score("CVSS:3.1/C:H/I:N/A:N/AV:N/AC:L/PR:N/UI:N/S:U") == 7.5);
+}
+
+TEST_CASE("malformed CVSS vectors give no score") {
+  CHECK_FALSE(cvss3_base_score("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H").has_value());  // A missing
+  CHECK_FALSE(cvss3_base_score("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H/A:L").has_value());
+  CHECK_FALSE(cvss3_base_score("CVSS:3.1/AV:X/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H").has_value());
+  CHECK_FALSE(cvss3_base_score("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H/ZZ:Q").has_value());
+  CHECK_FALSE(cvss3_base_score("AV:N/AC:L/Au:N/C:P/I:P/A:P").has_value());  // v2
+  CHECK_FALSE(cvss3_base_score("CVSS:2.0/AV:N").has_value());
+  CHECK_FALSE(cvss3_base_score("CVSS:3.1/AV:NN/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H").has_value());
+  CHECK_FALSE(cvss3_base_score("").has_value());
+  CHECK_FALSE(cvss_base_score("CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N").has_value());
+}
+
+TEST_CASE("scores map to FIRST's qualitative ratings") {
+  CHECK(severity_for_score(0.0) == Severity::info);
+  CHECK(severity_for_score(0.1) == Severity::low);
+  CHECK(severity_for_score(3.9) == Severity::low);
+  CHECK(severity_for_score(4.0) == Severity::medium);
+  CHECK(severity_for_score(6.9) == Severity::medium);
+  CHECK(severity_for_score(7.0) == Severity::high);
+  CHECK(severity_for_score(8.9) == Severity::high);
+  CHECK(severity_for_score(9.0) == Severity::critical);
+  CHECK(severity_for_score(10.0) == Severity::critical);
+}
