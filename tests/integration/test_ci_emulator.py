@@ -1,0 +1,264 @@
+"""The GitLab API emulator itself: its responses have the documented shapes and it validates
+requests as GitLab does. (Does not need the agent binary.)"""
+import http.client
+import json
+import os
+import ssl
+import sys
+import tempfile
+import time
+import unittest
+import urllib.error
+import urllib.request
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "support"))
+sys.path.insert(0, HERE)
+
+from gitlab_emulator import GitLabEmulator, make_self_signed  # noqa: E402
+from jit_test_util import SHARED_DATA, fake_gitlab_pat  # noqa: E402
+
+API_EXAMPLES = os.path.join(SHARED_DATA, "gitlab", "api")
+TOKEN = fake_gitlab_pat(11)
+HEAD, BASE = "a" * 40, "b" * 40
+
+
+def shape_mismatches(documented, ours, where="$"):
+    """Keys of the documented example missing from ours, or with another JSON type (null matches any)."""
+    problems = []
+    if isinstance(documented, dict):
+        if not isinstance(ours, dict):
+            return [f"{where}: expected an object"]
+        for key, value in documented.items():
+            if key not in ours:
+                problems.append(f"{where}.{key}: missing")
+            else:
+                problems += shape_mismatches(value, ours[key], f"{where}.{key}")
+    elif isinstance(documented, list):
+        if not isinstance(ours, list):
+            return [f"{where}: expected an array"]
+        if documented and ours:
+            problems += shape_mismatches(documented[0], ours[0], f"{where}[0]")
+    elif documented is not None and ours is not None:
+        kinds = (bool, (int, float), str)
+        for kind in kinds:
+            if isinstance(documented, kind) != isinstance(ours, kind):
+                problems.append(f"{where}: {type(documented).__name__} documented, {type(ours).__name__} here")
+                break
+    return problems
+
+
+class Client:
+    def __init__(self, emu, token=TOKEN, context=None):
+        self.emu, self.token, self.context = emu, token, context
+
+    def call(self, method, path, body=None, headers=None, form=False):
+        data = None
+        hdrs = {"PRIVATE-TOKEN": self.token} if self.token else {}
+        if body is not None:
+            if form:
+                data = body.encode()
+                hdrs["Content-Type"] = "application/x-www-form-urlencoded"
+            else:
+                data = json.dumps(body).encode()
+                hdrs["Content-Type"] = "application/json"
+        hdrs.update(headers or {})
+        req = urllib.request.Request(self.emu.api_url + path, data=data, method=method, headers=hdrs)
+        try:
+            with urllib.request.urlopen(req, context=self.context, timeout=10) as r:
+                return r.status, json.loads(r.read() or b"null"), dict(r.headers)
+        except urllib.error.HTTPError as e:
+            raw = e.read()
+            try:
+                payload = json.loads(raw)
+            except ValueError:
+                payload = raw.decode()
+            return e.code, payload, dict(e.headers)
+
+
+class EmulatorTest(unittest.TestCase):
+    def setUp(self):
+        self.emu = GitLabEmulator(token=TOKEN).start()
+        self.emu.add_merge_request(7, 3, path="group/app", versions=[dict(head=HEAD, base=BASE)],
+                                   added_lines={"src/config.py": {4, 5}})
+        self.c = Client(self.emu)
+
+    def tearDown(self):
+        self.emu.stop()
+
+    def position(self, line=4, path="src/config.py", head=HEAD):
+        return {"position_type": "text", "base_sha": BASE, "start_sha": BASE, "head_sha": head,
+                "old_path": path, "new_path": path, "new_line": line}
+
+    def test_shapes_match_documented_examples(self):
+        if not os.path.isdir(API_EXAMPLES):
+            self.skipTest(f"{API_EXAMPLES} absent")
+
+        def doc(name):
+            with open(os.path.join(API_EXAMPLES, name)) as f:
+                return json.load(f)
+
+        mr = "/projects/7/merge_requests/3"
+        _, versions, _ = self.c.call("GET", mr + "/versions")
+        self.assertEqual([], shape_mismatches(doc("GET-projects-id-merge_requests-iid-versions.response.json"), versions))
+        self.c.call("POST", mr + "/discussions", {"body": "thread"})
+        self.c.call("POST", mr + "/notes", {"body": "single"})
+        _, discussions, _ = self.c.call("GET", mr + "/discussions")
+        documented = doc("GET-projects-id-merge_requests-iid-discussions.response.json")
+        self.assertEqual([], shape_mismatches(documented[0], discussions[0]))
+        self.assertEqual([], shape_mismatches(documented[1], discussions[1]))
+        status, diff, _ = self.c.call("POST", mr + "/discussions", {"body": "diff", "position": self.position()})
+        self.assertEqual(201, status, diff)
+        self.assertEqual([], shape_mismatches(
+            doc("GET-projects-id-merge_requests-iid-discussions.diffnote.response.json")[0], diff))
+        _, notes, _ = self.c.call("GET", mr + "/notes")
+        self.assertEqual([], shape_mismatches(doc("GET-projects-id-merge_requests-iid-notes-note_id.response.json"), notes[0]))
+        self.assertEqual([], shape_mismatches(doc("GET-projects-id-issues-issue_iid-notes.response.json")[0], notes[0]))
+        _, st, _ = self.c.call("POST", f"/projects/7/statuses/{HEAD}", {"state": "running", "name": "jit-security"})
+        self.assertEqual([], shape_mismatches(doc("POST-projects-id-statuses-sha.response.json"), st))
+        _, listed, _ = self.c.call("GET", f"/projects/7/repository/commits/{HEAD}/statuses")
+        self.assertEqual([], shape_mismatches(doc("GET-projects-id-repository-commits-sha-statuses.response.json")[0], listed[0]))
+
+    def test_shape_checker_catches_differences(self):
+        self.assertTrue(shape_mismatches({"a": 1, "b": "x"}, {"a": "1"}))
+        self.assertEqual([], shape_mismatches({"a": None, "b": [{"c": True}]}, {"a": 3, "b": [{"c": False}]}))
+
+    def test_token_required(self):
+        for token in (None, "wrong-token-value"):
+            status, payload, _ = Client(self.emu, token=token).call("GET", "/projects/7/merge_requests/3/notes")
+            self.assertEqual(401, status)
+            self.assertEqual({"message": "401 Unauthorized"}, payload)
+        status, _, _ = self.c.call("GET", "/projects/7/merge_requests/3/notes",
+                                   headers={"PRIVATE-TOKEN": "", "Authorization": f"Bearer {TOKEN}"})
+        self.assertEqual(401, status)  # an empty PRIVATE-TOKEN is a token, and a wrong one
+
+    def test_required_fields(self):
+        mr = "/projects/7/merge_requests/3"
+        self.assertEqual((400, {"error": "body is missing"}), self.c.call("POST", mr + "/notes", {})[:2])
+        self.assertEqual((400, {"error": "body is missing"}), self.c.call("POST", mr + "/discussions", {})[:2])
+        pos = self.position()
+        del pos["base_sha"]
+        self.assertEqual((400, {"error": "position[base_sha] is missing"}),
+                         self.c.call("POST", mr + "/discussions", {"body": "x", "position": pos})[:2])
+        self.assertEqual((400, {"error": "state is missing"}), self.c.call("POST", f"/projects/7/statuses/{HEAD}", {})[:2])
+        self.assertEqual(400, self.c.call("POST", f"/projects/7/statuses/{HEAD}", {"state": "done"})[0])
+
+    def test_status_limits_and_transitions(self):
+        url = f"/projects/7/statuses/{HEAD}"
+        status, payload, _ = self.c.call("POST", url, {"state": "failed", "description": "x" * 256})
+        self.assertEqual(400, status)
+        self.assertIn("description", json.dumps(payload))
+        self.assertEqual(201, self.c.call("POST", url, {"state": "running", "description": "x" * 255})[0])
+        self.assertEqual(400, self.c.call("POST", url, {"state": "running"})[0])
+        self.assertEqual(201, self.c.call("POST", url, {"state": "success"})[0])
+        self.assertEqual(["running", "success"], [s["status"] for s in self.emu.statuses(7, HEAD)])
+        self.assertEqual(404, self.c.call("POST", "/projects/7/statuses/not-a-sha", {"state": "running"})[0])
+
+    def test_position_outside_diff_is_refused(self):
+        mr = "/projects/7/merge_requests/3/discussions"
+        for pos in (self.position(line=6), self.position(path="other.py"), self.position(head="c" * 40)):
+            status, payload, _ = self.c.call("POST", mr, {"body": "x", "position": pos})
+            self.assertEqual(400, status)
+            self.assertIn("line_code", payload["message"])
+            self.assertIn("can't be blank", payload["message"])
+        self.assertEqual(201, self.c.call("POST", mr, {"body": "x", "position": self.position(line=5)})[0])
+
+    def test_form_encoded_position_is_accepted(self):
+        form = "&".join(f"position[{k}]={v}" for k, v in self.position().items()) + "&body=hello"
+        status, d, _ = self.c.call("POST", "/projects/7/merge_requests/3/discussions", form, form=True)
+        self.assertEqual(201, status, d)
+        self.assertEqual(4, d["notes"][0]["position"]["new_line"])
+
+    def test_pagination(self):
+        for i in range(250):
+            self.c.call("POST", "/projects/7/merge_requests/3/notes", {"body": f"n{i}"})
+        status, page1, headers = self.c.call("GET", "/projects/7/merge_requests/3/notes?per_page=500&sort=asc")
+        self.assertEqual(100, len(page1))
+        self.assertEqual("100", headers["X-Per-Page"])
+        self.assertEqual("2", headers["X-Next-Page"])
+        self.assertEqual("250", headers["X-Total"])
+        self.assertEqual("3", headers["X-Total-Pages"])
+        self.assertIn('rel="next"', headers["Link"])
+        _, page3, headers = self.c.call("GET", "/projects/7/merge_requests/3/notes?per_page=100&page=3&sort=asc")
+        self.assertEqual(50, len(page3))
+        self.assertEqual("", headers["X-Next-Page"])
+        self.assertEqual("n249", page3[-1]["body"])
+        _, default, headers = self.c.call("GET", "/projects/7/merge_requests/3/notes")
+        self.assertEqual(20, len(default))
+        self.assertEqual("n249", default[0]["body"])  # newest first by default
+
+    def test_resolve_and_reply(self):
+        mr = "/projects/7/merge_requests/3/discussions"
+        _, d, _ = self.c.call("POST", mr, {"body": "thread"})
+        self.assertEqual(201, self.c.call("POST", f"{mr}/{d['id']}/notes", {"body": "reply"})[0])
+        self.assertEqual((400, {"error": "resolved is missing"}), self.c.call("PUT", f"{mr}/{d['id']}", None)[:2])
+        status, resolved, _ = self.c.call("PUT", f"{mr}/{d['id']}?resolved=true", None)
+        self.assertEqual(200, status)
+        self.assertTrue(all(n["resolved"] for n in resolved["notes"]))
+        self.assertEqual(404, self.c.call("PUT", f"{mr}/{'0' * 40}?resolved=true", None)[0])
+
+    def test_only_the_author_edits_a_note(self):
+        foreign = self.emu.add_foreign_note(7, 3, "mine")
+        note_id = foreign["notes"][0]["id"]
+        status, _, _ = self.c.call("PUT", f"/projects/7/merge_requests/3/notes/{note_id}", {"body": "edited"})
+        self.assertEqual(403, status)
+        _, own, _ = self.c.call("POST", "/projects/7/merge_requests/3/notes", {"body": "own"})
+        status, edited, _ = self.c.call("PUT", f"/projects/7/merge_requests/3/notes/{own['id']}", {"body": "edited"})
+        self.assertEqual((200, "edited"), (status, edited["body"]))
+
+    def test_unknown_project_and_mr(self):
+        self.assertEqual(404, self.c.call("GET", "/projects/99/merge_requests/3/notes")[0])
+        self.assertEqual(404, self.c.call("GET", "/projects/7/merge_requests/99/notes")[0])
+        self.assertEqual(200, self.c.call("GET", "/projects/group%2Fapp/merge_requests/3/notes")[0])
+
+    def test_faults(self):
+        url = "/projects/7/merge_requests/3/notes"
+        self.emu.add_fault(method="GET", path="/notes$", status=503, times=1)
+        self.assertEqual(503, self.c.call("GET", url)[0])
+        self.assertEqual(200, self.c.call("GET", url)[0])
+        self.emu.add_fault(path="/notes$", status=429, retry_after=7)
+        status, body, headers = self.c.call("GET", url)
+        self.assertEqual((429, "Retry later", "7"), (status, body, headers["Retry-After"]))
+        self.emu.add_fault(path="/notes$", delay=0.2)
+        started = time.monotonic()
+        self.assertEqual(200, self.c.call("GET", url)[0])
+        self.assertGreaterEqual(time.monotonic() - started, 0.2)
+        self.emu.add_fault(path="/notes$", reset=True)
+        conn = http.client.HTTPConnection("127.0.0.1", self.emu.port, timeout=5)
+        with self.assertRaises((ConnectionError, http.client.RemoteDisconnected, OSError)):
+            conn.request("GET", "/api/v4" + url, headers={"PRIVATE-TOKEN": TOKEN})
+            conn.getresponse().read()
+        conn.close()
+        self.assertEqual(200, self.c.call("GET", url)[0])
+        faulted = [r for r in self.emu.requests if r["fault"]]
+        self.assertEqual(4, len(faulted))
+
+    def test_results_endpoint(self):
+        self.emu.results_token = "results-token-xyz"
+        req = urllib.request.Request(self.emu.url + "/jit/results", data=b'{"findings":[]}', method="POST",
+                                     headers={"Authorization": "Bearer results-token-xyz",
+                                              "Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=5) as r:
+            self.assertEqual(202, r.status)
+        self.assertEqual([{"findings": []}], self.emu.results)
+
+
+class TlsTest(unittest.TestCase):
+    def test_tls_with_self_signed_certificate(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            cert, key = make_self_signed(tmp)
+            with GitLabEmulator(token=TOKEN, certfile=cert, keyfile=key) as emu:
+                emu.add_merge_request(7, 3, versions=[dict(head=HEAD, base=BASE)])
+                self.assertTrue(emu.api_url.startswith("https://localhost:"))
+                ctx = ssl.create_default_context(cafile=cert)
+                status, versions, _ = Client(emu, context=ctx).call("GET", "/projects/7/merge_requests/3/versions")
+                self.assertEqual((200, HEAD), (status, versions[0]["head_commit_sha"]))
+                with self.assertRaises(urllib.error.URLError):
+                    Client(emu, context=ssl.create_default_context()).call("GET", "/projects/7/merge_requests/3/versions")
+
+
+if __name__ == "__main__":
+    result = unittest.main(exit=False, verbosity=2).result
+    failed = len(result.failures) + len(result.errors)
+    print(f"{result.testsRun - failed - len(result.skipped)} passed, {failed} failed, {len(result.skipped)} skipped")
+    sys.exit(1 if failed else 0)

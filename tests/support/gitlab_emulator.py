@@ -1,0 +1,590 @@
+"""A GitLab REST API v4 emulator for the agent's tests (stdlib only, 127.0.0.1, optional TLS).
+
+It implements exactly the endpoints jit-agent uses and validates requests the way GitLab does:
+
+  GET  /api/v4/projects/:id/merge_requests/:iid/versions
+  GET  /api/v4/projects/:id/merge_requests/:iid/discussions
+  POST /api/v4/projects/:id/merge_requests/:iid/discussions
+  PUT  /api/v4/projects/:id/merge_requests/:iid/discussions/:discussion_id?resolved=true
+  POST /api/v4/projects/:id/merge_requests/:iid/discussions/:discussion_id/notes
+  GET  /api/v4/projects/:id/merge_requests/:iid/notes
+  POST /api/v4/projects/:id/merge_requests/:iid/notes
+  PUT  /api/v4/projects/:id/merge_requests/:iid/notes/:note_id
+  POST /api/v4/projects/:id/statuses/:sha
+  GET  /api/v4/projects/:id/repository/commits/:sha/statuses   (for tests and humans)
+  POST /jit/results   (not GitLab: the optional results endpoint, bearer auth)
+
+Validation: PRIVATE-TOKEN (or Authorization: Bearer) -> 401 {"message":"401 Unauthorized"};
+missing required fields -> 400 {"error":"<field> is missing"}; status description/target_url
+> 255 -> 400; a diff position outside the MR diff or with shas of no MR version -> 400 whose
+message contains "line_code can't be blank"; per_page capped at 100 with X-Next-Page, X-Page,
+X-Per-Page, X-Prev-Page, X-Total, X-Total-Pages and Link headers.
+
+Every request is recorded (`requests`); faults are injected per test with add_fault().
+
+Usage:
+    emu = GitLabEmulator(token="glpat-...").start()
+    emu.add_merge_request(project_id=7, iid=3, path="g/app",
+                          versions=[dict(head="...", base="...", start="...")],
+                          added_lines={"config.py": {4, 5}})
+    ... run the agent with CI_API_V4_URL=emu.api_url ...
+    emu.stop()
+"""
+import hashlib
+import itertools
+import json
+import re
+import socket
+import ssl
+import struct
+import threading
+import time
+from datetime import datetime, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qsl, quote, unquote, urlsplit
+
+STATES = ("pending", "running", "success", "failed", "canceled", "skipped")
+LINE_CODE_ERROR = ("400 Bad request - Note {:line_code=>[\"can't be blank\", \"must be a valid line code\"], "
+                   ":position=>[\"is incomplete\"]}")
+
+
+def _now():
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+class Fault:
+    """Applied to the next `times` requests matching method and path regex, before any processing."""
+
+    def __init__(self, method=None, path=None, status=None, times=1, retry_after=None, delay=0.0,
+                 reset=False, body=None):
+        self.method, self.path = method, re.compile(path) if path else None
+        self.status, self.times, self.retry_after = status, times, retry_after
+        self.delay, self.reset, self.body = delay, reset, body
+        self.hits = 0
+
+    def matches(self, method, path):
+        return (self.hits < self.times and (self.method is None or self.method == method)
+                and (self.path is None or self.path.search(path) is not None))
+
+
+class ApiError(Exception):
+    def __init__(self, status, payload, headers=None):
+        super().__init__(status)
+        self.status, self.payload, self.headers = status, payload, headers or {}
+
+
+def _missing(field):
+    return ApiError(400, {"error": f"{field} is missing"})
+
+
+def _nest(flat):
+    """Form/query keys like position[new_line] -> nested dicts (GitLab/Rack semantics)."""
+    out = {}
+    for key, value in flat:
+        parts = re.findall(r"[^\[\]]+", key)
+        node = out
+        for p in parts[:-1]:
+            node = node.setdefault(p, {})
+        if parts:
+            node[parts[-1]] = value
+    return out
+
+
+def _as_int(value):
+    if value is None or isinstance(value, int):
+        return value
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _bool(value):
+    return value is True or str(value).lower() in ("true", "1", "yes")
+
+
+class GitLabEmulator:
+    def __init__(self, token, users=None, certfile=None, keyfile=None, results_token=None):
+        self.tokens = {token: {"id": 99, "username": "jit-bot", "name": "Jit Bot"}}
+        for t, user in (users or {}).items():
+            self.tokens[t] = user
+        self.certfile, self.keyfile = certfile, keyfile
+        self.results_token = results_token
+        self.projects = {}              # id -> {"path":..., "mrs": {iid: mr}, "statuses": [...], "shas": set|None}
+        self.requests = []              # {"method","path","query","headers","body","status","fault"}
+        self.results = []               # bodies POSTed to /jit/results
+        self.faults = []
+        self.lock = threading.RLock()
+        self._ids = itertools.count(1000)
+        self._server = None
+        self._thread = None
+
+    # ---- lifecycle -------------------------------------------------------------------------
+    def start(self):
+        emulator = self
+
+        class Handler(_Handler):
+            emu = emulator
+
+        self._server = _Server(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        if self.certfile:
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            ctx.load_cert_chain(self.certfile, self.keyfile)
+            self._server.socket = ctx.wrap_socket(self._server.socket, server_side=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self):
+        if self._server:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    @property
+    def port(self):
+        return self._server.server_address[1]
+
+    @property
+    def url(self):
+        # mbedTLS/libcurl match the certificate's DNS name: use localhost with TLS.
+        return f"{'https' if self.certfile else 'http'}://{'localhost' if self.certfile else '127.0.0.1'}:{self.port}"
+
+    @property
+    def api_url(self):
+        return self.url + "/api/v4"
+
+    # ---- test set-up and inspection -----------------------------------------------------------
+    def add_project(self, project_id, path, shas=None):
+        with self.lock:
+            return self.projects.setdefault(project_id, {"id": project_id, "path": path, "mrs": {},
+                                                         "statuses": [], "shas": set(shas) if shas else None})
+
+    def add_merge_request(self, project_id, iid, path="group/project", versions=(), added_lines=None,
+                          removed_lines=None):
+        """versions: newest first, each dict(head=, base=, start=). added_lines: {path: {line,...}}
+        for the newest version's diff (what a position's new_line may point at)."""
+        project = self.add_project(project_id, path)
+        with self.lock:
+            mr = {"id": next(self._ids), "iid": iid, "versions": [], "discussions": [],
+                  "added": {k: set(v) for k, v in (added_lines or {}).items()},
+                  "removed": {k: set(v) for k, v in (removed_lines or {}).items()}}
+            project["mrs"][iid] = mr
+            for v in reversed(list(versions)):
+                self.add_version(project_id, iid, v["head"], v["base"], v.get("start", v["base"]))
+            return mr
+
+    def add_version(self, project_id, iid, head, base, start, added_lines=None):
+        """A new MR version (a push to the source branch); becomes the newest."""
+        with self.lock:
+            mr = self.projects[project_id]["mrs"][iid]
+            mr["versions"].insert(0, {
+                "id": next(self._ids), "head_commit_sha": head, "base_commit_sha": base,
+                "start_commit_sha": start, "created_at": _now(), "merge_request_id": mr["id"],
+                "state": "collected", "real_size": "1", "patch_id_sha": hashlib.sha1(head.encode()).hexdigest()})
+            if added_lines is not None:
+                mr["added"] = {k: set(v) for k, v in added_lines.items()}
+
+    def add_fault(self, **kwargs):
+        fault = Fault(**kwargs)
+        with self.lock:
+            self.faults.append(fault)
+        return fault
+
+    def add_foreign_note(self, project_id, iid, body, username="alice"):
+        """A note written by someone else (the agent must not edit it)."""
+        user = {"id": 5, "username": username, "name": username.title()}
+        with self.lock:
+            return self._new_discussion(project_id, iid, body, None, user, individual=True)
+
+    def discussions(self, project_id, iid):
+        with self.lock:
+            return json.loads(json.dumps(self.projects[project_id]["mrs"][iid]["discussions"]))
+
+    def notes(self, project_id, iid):
+        return [n for d in self.discussions(project_id, iid) for n in d["notes"]]
+
+    def statuses(self, project_id, sha=None):
+        with self.lock:
+            return [dict(s) for s in self.projects[project_id]["statuses"] if sha is None or s["sha"] == sha]
+
+    def writes(self):
+        """Recorded requests that changed something (POST/PUT answered 2xx)."""
+        with self.lock:
+            return [r for r in self.requests if r["method"] in ("POST", "PUT") and 200 <= r["status"] < 300]
+
+    def clear_requests(self):
+        with self.lock:
+            self.requests.clear()
+
+    # ---- resource builders (shapes follow the documented examples) ----------------------------
+    def _author(self, user):
+        return {"id": user["id"], "username": user["username"], "name": user["name"], "state": "active",
+                "email": f"{user['username']}@example.com", "created_at": "2024-01-01T00:00:00.000Z",
+                "avatar_url": f"https://www.gravatar.com/avatar/{user['id']}?s=80&d=identicon",
+                "web_url": f"http://localhost/{user['username']}"}
+
+    def _note(self, project_id, mr, body, user, individual, position=None):
+        ts = _now()
+        note = {"id": next(self._ids), "type": None if individual else ("DiffNote" if position else "DiscussionNote"),
+                "body": body, "attachment": None, "author": self._author(user), "created_at": ts,
+                "updated_at": ts, "system": False, "noteable_id": mr["id"], "noteable_type": "MergeRequest",
+                "project_id": project_id, "noteable_iid": mr["iid"], "resolvable": not individual,
+                "confidential": False, "internal": False, "imported": False, "imported_from": "none"}
+        note.update({"resolved": False, "resolved_by": None, "resolved_at": None})
+        if position:
+            note["commit_id"] = position["head_sha"]
+            note["position"] = position
+            note["suggestions"] = []
+        return note
+
+    def _new_discussion(self, project_id, iid, body, position, user, individual=False):
+        mr = self._mr(project_id, iid)
+        d = {"id": hashlib.sha1(f"{next(self._ids)}".encode()).hexdigest(), "individual_note": individual,
+             "notes": [self._note(project_id, mr, body, user, individual, position)]}
+        mr["discussions"].append(d)
+        return d
+
+    # ---- lookups --------------------------------------------------------------------------------
+    def _project(self, project_id):
+        pid = unquote(project_id)
+        for p in self.projects.values():
+            if str(p["id"]) == pid or p["path"] == pid:
+                return p
+        raise ApiError(404, {"message": "404 Project Not Found"})
+
+    def _mr(self, project_id, iid):
+        project = self._project(str(project_id))
+        mr = project["mrs"].get(int(iid))
+        if mr is None:
+            raise ApiError(404, {"message": "404 Not found"})
+        return mr
+
+    # ---- endpoint handlers ----------------------------------------------------------------------
+    def handle(self, method, path, params, user):
+        m = re.fullmatch(r"/api/v4/projects/([^/]+)/merge_requests/(\d+)/(versions|discussions|notes)"
+                         r"(?:/([^/]+))?(?:/(notes))?", path)
+        if m:
+            project_id, iid, kind, item, sub = m.groups()
+            project = self._project(project_id)
+            mr = self._mr(project["id"], iid)
+            if kind == "versions" and method == "GET" and not item:
+                return 200, mr["versions"]
+            if kind == "discussions":
+                return self._discussions(method, project, mr, item, sub, params, user)
+            if kind == "notes" and not sub:
+                return self._notes(method, project, mr, item, params, user)
+            raise ApiError(405 if not sub else 404, {"message": "405 Method Not Allowed" if not sub else "404 Not Found"})
+        m = re.fullmatch(r"/api/v4/projects/([^/]+)/statuses/([^/]+)", path)
+        if m and method == "POST":
+            return self._post_status(self._project(m.group(1)), unquote(m.group(2)), params, user)
+        m = re.fullmatch(r"/api/v4/projects/([^/]+)/repository/commits/([^/]+)/statuses", path)
+        if m and method == "GET":
+            project = self._project(m.group(1))
+            return 200, [s for s in project["statuses"] if s["sha"] == m.group(2)]
+        raise ApiError(404, {"error": "404 Not Found"})
+
+    def _discussions(self, method, project, mr, item, sub, params, user):
+        if not item:
+            if method == "GET":
+                return 200, mr["discussions"]
+            if method == "POST":
+                body = params.get("body")
+                if not body:
+                    raise _missing("body")
+                position = self._validate_position(mr, params.get("position"))
+                return 201, self._new_discussion(project["id"], mr["iid"], body, position, user)
+            raise ApiError(405, {"message": "405 Method Not Allowed"})
+        d = next((d for d in mr["discussions"] if d["id"] == item), None)
+        if d is None:
+            raise ApiError(404, {"message": "404 Discussion Not Found"})
+        if sub == "notes" and method == "POST":
+            body = params.get("body")
+            if not body:
+                raise _missing("body")
+            if d["individual_note"]:
+                raise ApiError(400, {"message": "400 Bad request - Discussion is not resolvable"})
+            d["notes"].append(self._note(project["id"], mr, body, user, False))
+            return 201, d["notes"][-1]
+        if not sub and method == "PUT":
+            if "resolved" not in params:
+                raise _missing("resolved")
+            if not d["notes"][0].get("resolvable"):
+                raise ApiError(403, {"message": "403 Forbidden"})
+            resolved = _bool(params["resolved"])
+            for n in d["notes"]:
+                n["resolved"] = resolved
+                n["resolved_by"] = self._author(user) if resolved else None
+                n["resolved_at"] = _now() if resolved else None
+            return 200, d
+        raise ApiError(405, {"message": "405 Method Not Allowed"})
+
+    def _validate_position(self, mr, pos):
+        if pos is None:
+            return None
+        if not isinstance(pos, dict):
+            raise ApiError(400, {"error": "position is invalid"})
+        for field in ("base_sha", "start_sha", "head_sha", "position_type"):
+            if not pos.get(field):
+                raise _missing(f"position[{field}]")
+        if pos["position_type"] != "text":
+            raise ApiError(400, {"error": "position[position_type] does not have a valid value"})
+        for field in ("new_path", "old_path"):
+            if not pos.get(field):
+                raise _missing(f"position[{field}]")
+        new_line, old_line = _as_int(pos.get("new_line")), _as_int(pos.get("old_line"))
+        versions = {(v["base_commit_sha"], v["start_commit_sha"], v["head_commit_sha"]) for v in mr["versions"]}
+        latest = mr["versions"][0] if mr["versions"] else None
+        in_diff = False
+        if (pos["base_sha"], pos["start_sha"], pos["head_sha"]) in versions and latest \
+                and pos["head_sha"] == latest["head_commit_sha"]:
+            if new_line is not None and old_line is None:
+                in_diff = new_line in mr["added"].get(pos["new_path"], set())
+            elif old_line is not None and new_line is None:
+                in_diff = old_line in mr["removed"].get(pos["old_path"], set())
+        if not in_diff:
+            raise ApiError(400, {"message": LINE_CODE_ERROR})
+        # line_code = <sha1 of the file name>_<old line>_<new line> (discussions.md)
+        code = f"{hashlib.sha1(pos['new_path'].encode()).hexdigest()}_{old_line or 0}_{new_line or 0}"
+        end = {"line_code": code, "type": "new" if old_line is None else "old", "old_line": old_line,
+               "new_line": new_line}
+        return {"base_sha": pos["base_sha"], "start_sha": pos["start_sha"], "head_sha": pos["head_sha"],
+                "old_path": pos["old_path"], "new_path": pos["new_path"], "position_type": "text",
+                "old_line": old_line, "new_line": new_line, "line_range": {"start": dict(end), "end": end}}
+
+    def _notes(self, method, project, mr, item, params, user):
+        if not item:
+            if method == "GET":
+                notes = [n for d in mr["discussions"] for n in d["notes"]]
+                order = params.get("order_by", "created_at")
+                if order not in ("created_at", "updated_at"):
+                    raise ApiError(400, {"error": "order_by does not have a valid value"})
+                notes.sort(key=lambda n: (n[order], n["id"]), reverse=params.get("sort", "desc") != "asc")
+                return 200, notes
+            if method == "POST":
+                body = params.get("body")
+                if not body:
+                    raise _missing("body")
+                if len(body) > 1_000_000:
+                    raise ApiError(400, {"message": {"note": ["is too long (maximum is 1000000 characters)"]}})
+                d = self._new_discussion(project["id"], mr["iid"], body, None, user, individual=True)
+                return 201, d["notes"][0]
+            raise ApiError(405, {"message": "405 Method Not Allowed"})
+        if method != "PUT":
+            raise ApiError(405, {"message": "405 Method Not Allowed"})
+        note = next((n for d in mr["discussions"] for n in d["notes"] if str(n["id"]) == item), None)
+        if note is None:
+            raise ApiError(404, {"message": "404 Note Not Found"})
+        body = params.get("body")
+        if not body:
+            raise _missing("body")
+        if note["author"]["id"] != user["id"]:
+            raise ApiError(403, {"message": "403 Forbidden"})
+        note["body"] = body
+        note["updated_at"] = _now()
+        return 200, note
+
+    def _post_status(self, project, sha, params, user):
+        state = params.get("state")
+        if not state:
+            raise _missing("state")
+        if state not in STATES:
+            raise ApiError(400, {"error": "state does not have a valid value"})
+        if not re.fullmatch(r"[0-9a-f]{40}|[0-9a-f]{64}", sha) or (project["shas"] is not None and sha not in project["shas"]):
+            raise ApiError(404, {"message": "404 Commit Not Found"})
+        for field in ("description", "target_url", "ref"):
+            if params.get(field) is not None and len(str(params[field])) > 255:
+                raise ApiError(400, {"message": {field: ["is too long (maximum is 255 characters)"]}})
+        name = params.get("name") or params.get("context") or "default"
+        ref = params.get("ref")
+        current = next((s for s in reversed(project["statuses"]) if s["sha"] == sha and s["name"] == name
+                        and s["ref"] == ref), None)
+        if current and current["status"] == state:
+            # GitLab refuses a transition to the state the job is already in.
+            raise ApiError(400, {"message": f"Cannot transition status via :{state} from :{state}"})
+        ts = _now()
+        status = {"author": {k: v for k, v in self._author(user).items()
+                             if k in ("web_url", "name", "avatar_url", "username", "state", "id")},
+                  "name": name, "sha": sha, "status": state, "coverage": None,
+                  "description": params.get("description"), "id": next(self._ids),
+                  "target_url": params.get("target_url"), "ref": ref, "started_at": ts, "created_at": ts,
+                  "allow_failure": False, "finished_at": ts if state in ("success", "failed", "canceled") else None}
+        project["statuses"].append(status)
+        return 201, status
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address):
+        pass  # injected resets and clients that hang up are expected here
+
+
+def paginate(items, params, base_url):
+    """GitLab offset pagination: (page_items, headers)."""
+    per_page = _as_int(params.get("per_page")) or 20
+    per_page = max(1, min(per_page, 100))
+    page = max(1, _as_int(params.get("page")) or 1)
+    total = len(items)
+    pages = max(1, (total + per_page - 1) // per_page)
+    chunk = items[(page - 1) * per_page: page * per_page]
+
+    def link(p):
+        q = {k: v for k, v in params.items() if k not in ("page", "per_page")}
+        q.update(page=p, per_page=per_page)
+        return base_url + "?" + "&".join(f"{quote(str(k))}={quote(str(v))}" for k, v in q.items())
+
+    links = []
+    if page > 1:
+        links.append(f'<{link(page - 1)}>; rel="prev"')
+    if page < pages:
+        links.append(f'<{link(page + 1)}>; rel="next"')
+    links.append(f'<{link(1)}>; rel="first"')
+    links.append(f'<{link(pages)}>; rel="last"')
+    headers = {"X-Page": str(page), "X-Per-Page": str(per_page), "X-Total": str(total),
+               "X-Total-Pages": str(pages), "X-Next-Page": str(page + 1) if page < pages else "",
+               "X-Prev-Page": str(page - 1) if page > 1 else "", "Link": ", ".join(links)}
+    return chunk, headers
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    emu = None  # set by GitLabEmulator.start
+
+    def log_message(self, *args):
+        pass
+
+    def do_GET(self):
+        self._dispatch("GET")
+
+    def do_POST(self):
+        self._dispatch("POST")
+
+    def do_PUT(self):
+        self._dispatch("PUT")
+
+    def do_DELETE(self):
+        self._dispatch("DELETE")
+
+    def _dispatch(self, method):
+        emu = self.emu
+        split = urlsplit(self.path)
+        path, query = split.path, parse_qsl(split.query, keep_blank_values=True)
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length) if length else b""
+        record = {"method": method, "path": path, "query": dict(query), "headers": dict(self.headers.items()),
+                  "raw_body": raw.decode("utf-8", "replace"), "body": None, "status": 0, "fault": None}
+        with emu.lock:
+            emu.requests.append(record)
+            fault = next((f for f in emu.faults if f.matches(method, path)), None)
+            if fault:
+                fault.hits += 1
+        if fault:
+            record["fault"] = {"status": fault.status, "delay": fault.delay, "reset": fault.reset}
+            if fault.delay:
+                time.sleep(fault.delay)
+            if fault.reset:
+                self._reset()
+                return
+            if fault.status:
+                headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
+                body = fault.body if fault.body is not None else (
+                    "Retry later" if fault.status == 429 else {"message": f"{fault.status} Fault injected"})
+                record["status"] = fault.status
+                self._send(fault.status, body, headers)
+                return
+        try:
+            if path == "/jit/results":
+                status, payload, headers = self._results(method, raw)
+            else:
+                user = self._authenticate()
+                params = _nest(query)
+                if raw:
+                    ctype = self.headers.get("Content-Type", "")
+                    if ctype.startswith("application/json"):
+                        try:
+                            body = json.loads(raw)
+                        except ValueError:
+                            raise ApiError(400, {"error": "invalid JSON body"})
+                        if not isinstance(body, dict):
+                            raise ApiError(400, {"error": "body must be a JSON object"})
+                        params.update(body)
+                    else:
+                        params.update(_nest(parse_qsl(raw.decode(), keep_blank_values=True)))
+                record["body"] = params
+                with emu.lock:
+                    status, payload = emu.handle(method, path, params, user)
+                    payload = json.loads(json.dumps(payload))  # a snapshot, safe outside the lock
+                headers = {}
+                if method == "GET" and isinstance(payload, list):
+                    payload, headers = paginate(payload, dict(query), emu.url + path)
+        except ApiError as e:
+            status, payload, headers = e.status, e.payload, e.headers
+        record["status"] = status
+        self._send(status, payload, headers)
+
+    def _authenticate(self):
+        token = self.headers.get("PRIVATE-TOKEN")
+        auth = self.headers.get("Authorization", "")
+        if token is None and auth.startswith("Bearer "):
+            token = auth[len("Bearer "):]
+        user = self.emu.tokens.get(token) if token else None
+        if user is None:
+            raise ApiError(401, {"message": "401 Unauthorized"})
+        return user
+
+    def _results(self, method, raw):
+        emu = self.emu
+        if method != "POST":
+            raise ApiError(405, {"message": "405 Method Not Allowed"})
+        if not emu.results_token or self.headers.get("Authorization") != f"Bearer {emu.results_token}":
+            raise ApiError(401, {"message": "401 Unauthorized"})
+        if not self.headers.get("Content-Type", "").startswith("application/json"):
+            raise ApiError(415, {"message": "415 Unsupported Media Type"})
+        try:
+            body = json.loads(raw)
+        except ValueError:
+            raise ApiError(400, {"error": "invalid JSON body"})
+        with emu.lock:
+            emu.results.append(body)
+        return 202, {"accepted": True}, {}
+
+    def _send(self, status, payload, headers):
+        if isinstance(payload, str):
+            data, ctype = payload.encode(), "text/plain"
+        else:
+            data, ctype = json.dumps(payload).encode(), "application/json"
+        self.send_response(status)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(data)))
+        for k, v in headers.items():
+            self.send_header(k, v)
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _reset(self):
+        """Closes the connection with a TCP RST (SO_LINGER 0): the client sees a reset."""
+        self.close_connection = True
+        try:
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        finally:
+            self.connection.close()
+
+
+def make_self_signed(directory):
+    """(certfile, keyfile) for CN=localhost, like the git server's (TEST-INFRA.md recipe)."""
+    import os
+    import subprocess
+    cert, key = os.path.join(directory, "server.crt"), os.path.join(directory, "server.key")
+    if not os.path.exists(cert):
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost",
+                        "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1", "-keyout", key, "-out", cert,
+                        "-days", "2"], check=True, capture_output=True)
+    return cert, key
