@@ -1,5 +1,11 @@
 #pragma once
 // The secrets engine: every rule in one Vectorscan database; each hit confirmed by RE2.
+//
+// Vectorscan reports only where a candidate match ends. The engine then runs the rule's RE2 on a
+// bounded window around that end (the line, at most 4 KiB either side; 64 KiB back for
+// `multiline` rules) to confirm the match and extract the secret. Every later hit of the same
+// rule inside a window already confirmed is dropped, so each region is confirmed once per rule
+// and the work stays linear in the input, even for a 50 MB single line.
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -12,14 +18,27 @@
 
 namespace agent::controls::secrets {
 
-/// Per-thread scratch space (Vectorscan scratch + reusable buffers). Not thread-safe; one per worker.
-class Scratch;
+/// Per-thread scratch space (Vectorscan scratch + reusable buffers). Not thread-safe; one per
+/// worker, usable only with the Engine that made it.
+class Scratch {
+ public:
+  ~Scratch();
+  Scratch(const Scratch&) = delete;
+  Scratch& operator=(const Scratch&) = delete;
+  struct Impl;  ///< defined in engine.cpp
+
+ private:
+  friend class Engine;
+  explicit Scratch(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
 
 class Engine {
  public:
   /// Compiles `rules` into one database, or loads it from `cache_dir` when a database for the
-  /// same rules (keyed by a hash of their content and the Vectorscan version) is there.
-  /// An empty `cache_dir` disables the cache. Throws util::UsageError on a rule that cannot compile.
+  /// same rules (keyed by a hash of their content, the Vectorscan version and the platform) is
+  /// there. An empty `cache_dir` disables the cache. Throws util::UsageError on a rule that
+  /// cannot compile.
   Engine(RuleSet rules, const std::filesystem::path& cache_dir);
   ~Engine();
   Engine(Engine&&) noexcept;
@@ -29,15 +48,18 @@ class Engine {
   std::unique_ptr<Scratch> make_scratch() const;
 
   /// Scans `data` (the whole content of `path`), appending confirmed findings with 1-based
-  /// line/column relative to `data`. Applies entropy, allow-lists, placeholder filtering and
-  /// inline suppression (`jit:allow`, `gitleaks:allow`); suppressed matches add to
-  /// `stats.suppressed`. Linear in `data.size()`.
+  /// line/column (bytes) of the secret relative to `data`, in order of position. Applies entropy,
+  /// allow-lists, placeholder filtering, keywords and inline suppression (`jit:allow`,
+  /// `gitleaks:allow` on the line); suppressed matches add to `stats.suppressed`. A generic
+  /// rule's finding overlapping a specific rule's match is dropped. Linear in `data.size()`.
   void scan(std::string_view data, std::string_view path, Scratch& scratch,
             std::vector<findings::Finding>& out, findings::ScanStats& stats) const;
 
   const RuleSet& rules() const;
   /// True when the last construction loaded the database from the cache.
   bool loaded_from_cache() const;
+  /// Number of rules Vectorscan runs in prefilter mode (0 when loaded from the cache).
+  std::size_t prefiltered_rules() const;
 
  private:
   struct Impl;
@@ -45,7 +67,7 @@ class Engine {
 };
 
 /// The default cache folder for compiled databases: $JIT_CACHE_DIR/hsdb, else
-/// $XDG_CACHE_HOME/jit-agent/hsdb, else ~/.cache/jit-agent/hsdb.
+/// $XDG_CACHE_HOME/jit-agent/hsdb, else ~/.cache/jit-agent/hsdb (empty when none is set).
 std::filesystem::path default_cache_dir(const event::Environment& env);
 
 }  // namespace agent::controls::secrets

@@ -1,5 +1,14 @@
 #pragma once
 // Secret rules: the validated form of rules/secrets/*.yaml.
+//
+// Matching semantics every rule author can rely on:
+// - A pattern is RE2 syntax limited to what Vectorscan also accepts (no lookaround, no
+//   backreferences). Text is matched as bytes (Latin-1), in multi-line mode: `^` and `$` match
+//   at line boundaries. `.` does not match a newline.
+// - The secret is the capture group named `secret`, else group 1, else the whole match.
+// - A rule is *generic* when it says `generic: true` or its id starts with `generic-`. When a
+//   generic rule and a specific (vendor) rule match overlapping text in a file, only the specific
+//   finding is kept.
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -22,15 +31,21 @@ struct Rule {
   std::string description;
   findings::Severity severity = findings::Severity::high;
   std::string pattern;                 ///< RE2 syntax; capture group `secret` or group 1 is the secret
-  std::vector<std::string> keywords;   ///< lower-case; a file must contain one for the rule to run
+  std::vector<std::string> keywords;   ///< lower-case; one must occur in the match or its line
   double entropy = 0;                  ///< minimum Shannon entropy of the secret (0: no check)
   std::vector<std::string> allow;      ///< regexes; a secret matching any is not a finding
+  bool filter_placeholders = true;     ///< drop `${VAR}`, `changeme`, `xxxx`, `<your-token>`, ...
+  bool multiline = false;              ///< the pattern may span lines (private keys)
+  bool generic = false;                ///< loses to a specific rule matching the same text
   std::vector<std::string> references;
   std::vector<std::string> cwes;
   std::vector<Example> examples;
   std::vector<Example> negative_examples;
   std::string file;                    ///< where the rule was defined
-  int line = 0;
+  int line = 0;                        ///< 1-based position of the rule in `file`
+  int column = 0;
+  int pattern_line = 0;                ///< 1-based position of the pattern value in `file`
+  int pattern_column = 0;
 };
 
 struct RuleSet {
@@ -38,9 +53,13 @@ struct RuleSet {
   std::vector<std::string> files;      ///< the files loaded, in order
 };
 
-/// Loads every `*.yaml`/`*.yml` file under each path (files or folders). Throws util::UsageError
-/// naming file:line:col for bad YAML, missing fields, wrong types, bad regexes and duplicate ids.
+/// Loads every `*.yaml`/`*.yml` file under each path (files or folders, folders recursively, in
+/// name order). Throws util::UsageError naming file:line:col for bad YAML, unknown or missing
+/// keys, wrong types, bad regexes and duplicate ids (one line per problem).
 RuleSet load_rules(const std::vector<std::filesystem::path>& paths);
+
+/// Loads rules from YAML text (as if read from `file`); same checks as load_rules.
+RuleSet load_rules_from_string(const std::string& yaml, const std::string& file);
 
 /// The built-in rule folder: $JIT_RULES_DIR, else <exe>/../share/jit-agent/rules/secrets, else
 /// the source tree's rules/secrets.

@@ -1,0 +1,120 @@
+// `jit-agent rules check|list [PATH...]`: rule packs are code, and their examples are their tests.
+#include <unistd.h>
+
+#include <algorithm>
+#include <iomanip>
+#include <iostream>
+#include <set>
+
+#include "agent/cli/commands.h"
+#include "agent/controls/secrets/engine.h"
+#include "agent/controls/secrets/rule.h"
+
+namespace agent::cli {
+namespace {
+namespace secrets = controls::secrets;
+
+struct RulesOptions {
+  std::vector<std::string> paths;
+  bool no_cache = false;
+};
+
+std::vector<std::filesystem::path> rule_paths(const RulesOptions& opts, const GlobalOptions& global) {
+  if (opts.paths.empty()) return {secrets::default_rules_dir(global.env)};
+  return {opts.paths.begin(), opts.paths.end()};
+}
+
+// Examples go to the terminal: control characters (newlines of multi-line keys, escapes) are shown
+// escaped, never interpreted.
+std::string printable(std::string_view text) {
+  std::string out;
+  for (unsigned char c : text) {
+    if (c == '\n') out += "\\n";
+    else if (c == '\t') out += "\\t";
+    else if (c < 0x20 || c == 0x7f) {
+      static constexpr char kHex[] = "0123456789abcdef";
+      out += "\\x";
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out;
+}
+
+// Ids of the rules that report a finding in `text`.
+std::set<std::string> rules_found(const secrets::Engine& engine, secrets::Scratch& scratch, std::string_view text) {
+  std::vector<findings::Finding> found;
+  findings::ScanStats stats;
+  engine.scan(text, "example", scratch, found, stats);
+  std::set<std::string> ids;
+  for (const auto& f : found) ids.insert(f.rule_id);
+  return ids;
+}
+
+std::string others(const std::set<std::string>& ids, const std::string& self) {
+  std::string out;
+  for (const auto& id : ids)
+    if (id != self) out += (out.empty() ? "" : ", ") + id;
+  return out.empty() ? "" : " (reported instead by: " + out + ")";
+}
+
+int check(const RulesOptions& opts, const GlobalOptions& global) {
+  secrets::RuleSet rules = secrets::load_rules(rule_paths(opts, global));
+  secrets::Engine engine(std::move(rules), opts.no_cache ? std::filesystem::path{} : secrets::default_cache_dir(global.env));
+  auto scratch = engine.make_scratch();
+  std::size_t examples = 0, failures = 0;
+  for (const auto& rule : engine.rules().rules) {
+    for (const auto& ex : rule.examples) {
+      ++examples;
+      auto ids = rules_found(engine, *scratch, ex.text);
+      if (ids.count(rule.id)) continue;
+      ++failures;
+      std::cout << ex.file << ':' << ex.line << ": rule " << rule.id
+                << ": example did not match: " << printable(ex.text) << others(ids, rule.id) << '\n';
+    }
+    for (const auto& ex : rule.negative_examples) {
+      ++examples;
+      if (!rules_found(engine, *scratch, ex.text).count(rule.id)) continue;
+      ++failures;
+      std::cout << ex.file << ':' << ex.line << ": rule " << rule.id
+                << ": negative example matched: " << printable(ex.text) << '\n';
+    }
+  }
+  std::cout << engine.rules().rules.size() << " rules, " << examples << " examples, " << failures
+            << " failures\n";
+  return failures == 0 ? 0 : 1;
+}
+
+int list(const RulesOptions& opts, const GlobalOptions& global) {
+  secrets::RuleSet rules = secrets::load_rules(rule_paths(opts, global));
+  std::size_t width = 0;
+  for (const auto& r : rules.rules) width = std::max(width, r.id.size());
+  for (const auto& r : rules.rules)
+    std::cout << std::left << std::setw(static_cast<int>(width)) << r.id << "  " << std::setw(8)
+              << findings::to_string(r.severity) << "  " << r.name << '\n';
+  return 0;
+}
+
+}  // namespace
+
+void add_rules(CLI::App& root, const GlobalOptions& global, Action& action) {
+  auto* sub = root.add_subcommand("rules", "Check or list secret rule packs");
+  sub->require_subcommand(1);
+  auto opts = std::make_shared<RulesOptions>();
+
+  auto* check_cmd = sub->add_subcommand(
+      "check",
+      "Compile rule packs and run every example (must match its rule) and negative example (must "
+      "not). Exit 0: all pass, 1: a failure, 2: invalid rule file");
+  check_cmd->add_option("paths", opts->paths, "Rule files or folders (default: the built-in rules)");
+  check_cmd->add_flag("--no-cache", opts->no_cache, "Do not read or write the compiled-rules cache");
+  check_cmd->callback([&action, &global, opts] { action = [&global, opts] { return check(*opts, global); }; });
+
+  auto* list_cmd = sub->add_subcommand("list", "Print each rule's id, severity and name");
+  list_cmd->add_option("paths", opts->paths, "Rule files or folders (default: the built-in rules)");
+  list_cmd->callback([&action, &global, opts] { action = [&global, opts] { return list(*opts, global); }; });
+}
+
+}  // namespace agent::cli

@@ -1,0 +1,166 @@
+#include "agent/controls/secrets/database.h"
+
+#include <fcntl.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <memory>
+#include <random>
+#include <sstream>
+
+#include "agent/util/error.h"
+#include "agent/util/hash.h"
+
+namespace agent::controls::secrets {
+namespace fs = std::filesystem;
+namespace {
+
+constexpr std::string_view kMagic = "JITHSDB1";
+constexpr std::size_t kHashLen = 64;  // hex SHA-256 of the serialized bytes
+
+struct CompileErrorFree {
+  void operator()(hs_compile_error_t* e) const { hs_free_compile_error(e); }
+};
+struct MallocFree {
+  void operator()(char* p) const { std::free(p); }
+};
+
+std::string cache_key(const std::vector<HsExpression>& exprs) {
+  hs_platform_info_t platform{};
+  hs_populate_platform(&platform);
+  std::string text = "jit-agent hsdb v1\n";
+  text += hs_version();
+  text += "\ntune=" + std::to_string(platform.tune) + " cpu=" + std::to_string(platform.cpu_features) +
+          " ptr=" + std::to_string(sizeof(void*)) + "\n";
+  for (const auto& e : exprs) text += std::to_string(e.flags) + '\t' + e.expression + '\n';
+  return util::sha256_hex(text);
+}
+
+Database compile(const std::vector<HsExpression>& exprs, const DescribeError& describe,
+                 std::size_t& prefiltered) {
+  std::vector<unsigned> flags(exprs.size()), ids(exprs.size());
+  std::vector<const char*> patterns(exprs.size());
+  for (std::size_t i = 0; i < exprs.size(); ++i) {
+    patterns[i] = exprs[i].expression.c_str();
+    ids[i] = static_cast<unsigned>(i);
+    flags[i] = exprs[i].flags;
+    // Cheap per-expression check first, so a multi-pattern compile is rarely repeated.
+    hs_expr_info_t* info = nullptr;
+    hs_compile_error_t* err = nullptr;
+    if (hs_expression_info(patterns[i], flags[i], &info, &err) != HS_SUCCESS) flags[i] |= HS_FLAG_PREFILTER;
+    std::free(info);
+    if (err) hs_free_compile_error(err);
+  }
+  hs_platform_info_t platform{};
+  hs_populate_platform(&platform);
+  // Some limits (pattern too large) only show in the full compile: retry that expression in
+  // prefilter mode, at most once per expression.
+  for (std::size_t attempt = 0; attempt <= exprs.size(); ++attempt) {
+    hs_database_t* db = nullptr;
+    hs_compile_error_t* raw_err = nullptr;
+    hs_error_t rc = hs_compile_multi(patterns.data(), flags.data(), ids.data(),
+                                     static_cast<unsigned>(exprs.size()), HS_MODE_BLOCK, &platform, &db, &raw_err);
+    std::unique_ptr<hs_compile_error_t, CompileErrorFree> err(raw_err);
+    if (rc == HS_SUCCESS) {
+      prefiltered = 0;
+      for (unsigned f : flags) prefiltered += (f & HS_FLAG_PREFILTER) ? 1 : 0;
+      return Database(db);
+    }
+    std::string message = err && err->message ? err->message : "compile failed";
+    int index = err ? err->expression : -1;
+    if (index < 0) throw util::RuntimeError("Vectorscan could not compile the rules: " + message);
+    auto i = static_cast<std::size_t>(index);
+    if (flags[i] & HS_FLAG_PREFILTER) throw util::UsageError(describe(i, message));
+    flags[i] |= HS_FLAG_PREFILTER;
+  }
+  throw util::RuntimeError("Vectorscan could not compile the rules");
+}
+
+std::string read_file(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return {};
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+Database load_cached(const fs::path& file) {
+  std::string bytes = read_file(file);
+  if (bytes.empty()) return {};
+  if (bytes.size() < kMagic.size() + kHashLen || bytes.compare(0, kMagic.size(), kMagic) != 0) {
+    spdlog::debug("rule database cache {}: bad header, rebuilding", file.string());
+    return {};
+  }
+  std::string_view payload(bytes.data() + kMagic.size() + kHashLen, bytes.size() - kMagic.size() - kHashLen);
+  if (util::sha256_hex(payload) != std::string_view(bytes.data() + kMagic.size(), kHashLen)) {
+    spdlog::debug("rule database cache {}: checksum mismatch, rebuilding", file.string());
+    return {};
+  }
+  hs_database_t* db = nullptr;
+  if (hs_deserialize_database(payload.data(), payload.size(), &db) != HS_SUCCESS) {
+    spdlog::debug("rule database cache {}: Vectorscan cannot load it, rebuilding", file.string());
+    return {};
+  }
+  return Database(db);
+}
+
+void store_cached(const Database& db, const fs::path& dir, const fs::path& file) {
+  char* raw = nullptr;
+  std::size_t size = 0;
+  if (hs_serialize_database(db.get(), &raw, &size) != HS_SUCCESS) return;
+  std::unique_ptr<char, MallocFree> bytes(raw);
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  // A unique temporary name, then rename: readers never see half a file, and concurrent
+  // writers of the same key each rename a complete file.
+  std::random_device rd;
+  fs::path tmp = dir / (file.filename().string() + ".tmp." + std::to_string(getpid()) + "." +
+                        std::to_string(rd()));
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    std::string_view payload(bytes.get(), size);
+    out << kMagic << util::sha256_hex(payload) << payload;
+    out.close();
+    if (!out) {
+      spdlog::debug("cannot write rule database cache {}", tmp.string());
+      fs::remove(tmp, ec);
+      return;
+    }
+  }
+  fs::rename(tmp, file, ec);
+  if (ec) {
+    spdlog::debug("cannot store rule database cache {}: {}", file.string(), ec.message());
+    fs::remove(tmp, ec);
+  }
+}
+
+}  // namespace
+
+HsScratch::HsScratch(const Database& db) {
+  if (hs_alloc_scratch(db.get(), &scratch_) != HS_SUCCESS)
+    throw util::RuntimeError("Vectorscan could not allocate scratch space");
+}
+
+std::string database_cache_name(const std::vector<HsExpression>& exprs) {
+  return cache_key(exprs) + ".hsdb";
+}
+
+BuiltDatabase build_database(const std::vector<HsExpression>& exprs, const fs::path& cache_dir,
+                             const DescribeError& describe) {
+  BuiltDatabase out;
+  fs::path file;
+  if (!cache_dir.empty()) {
+    file = cache_dir / database_cache_name(exprs);
+    out.db = load_cached(file);
+    if (out.db.get()) {
+      out.from_cache = true;
+      return out;
+    }
+  }
+  out.db = compile(exprs, describe, out.prefiltered);
+  if (!cache_dir.empty()) store_cached(out.db, cache_dir, file);
+  return out;
+}
+
+}  // namespace agent::controls::secrets

@@ -1,0 +1,198 @@
+#include "agent/controls/secrets/engine.h"
+
+#include <algorithm>
+#include <cstring>
+#include <exception>
+#include <limits>
+
+#include "agent/controls/secrets/database.h"
+#include "agent/controls/secrets/matches.h"
+#include "agent/controls/secrets/pattern.h"
+#include "agent/util/error.h"
+
+namespace agent::controls::secrets {
+namespace {
+
+constexpr std::size_t kLineBefore = 4 << 10;       // window before a hit for one-line rules
+constexpr std::size_t kMultilineBefore = 64 << 10;  // ... for multi-line rules (private keys)
+constexpr std::size_t kAfter = 4 << 10;             // window after a hit
+// hs_scan takes an unsigned int length: larger buffers are scanned in overlapping chunks.
+constexpr std::size_t kChunk = std::size_t{1} << 30;
+constexpr std::size_t kChunkOverlap = std::size_t{1} << 20;
+
+}  // namespace
+
+struct Scratch::Impl {
+  explicit Impl(const Database& db, std::size_t rules) : hs(db.get() ? std::make_unique<HsScratch>(db) : nullptr) {
+    covered_end.resize(rules);
+    last_end.resize(rules);
+  }
+  std::unique_ptr<HsScratch> hs;
+  std::vector<std::size_t> covered_end;  // per rule: hits ending at or before this are confirmed
+  std::vector<std::size_t> last_end;     // per rule: end of the last match taken
+  std::vector<RawMatch> matches;         // this buffer's confirmed matches
+  std::vector<re2::StringPiece> groups;
+  MatchBuffers buffers;
+};
+
+Scratch::Scratch(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Scratch::~Scratch() = default;
+
+struct Engine::Impl {
+  RuleSet rules;
+  std::vector<CompiledRule> compiled;
+  Database db;
+  bool from_cache = false;
+  std::size_t prefiltered = 0;
+};
+
+namespace {
+
+struct ScanContext {
+  const std::vector<CompiledRule>& rules;
+  std::string_view data;
+  Scratch::Impl& s;
+  std::size_t base = 0;  // offset of the current chunk in `data`
+  std::exception_ptr error;
+};
+
+// Runs the rule's RE2 on a bounded window around `end` (the end of a Vectorscan candidate) and
+// records every match found there; remembers the window so later hits inside it are skipped.
+void confirm(ScanContext& ctx, unsigned r, std::size_t end) {
+  const CompiledRule& rule = ctx.rules[r];
+  const char* d = ctx.data.data();
+  const std::size_t n = ctx.data.size();
+  const std::size_t last = end - 1;  // last byte of the candidate
+  const std::size_t before = rule.multiline ? kMultilineBefore : kLineBefore;
+  const std::size_t lo = last > before ? last - before : 0;
+
+  // Window start: a line start, no further back than `before`.
+  std::size_t ws = lo;
+  bool ws_cut = false;
+  if (!rule.multiline) {
+    const void* nl = last > lo ? memrchr(d + lo, '\n', last - lo) : nullptr;
+    if (nl) ws = static_cast<std::size_t>(static_cast<const char*>(nl) - d) + 1;
+    else ws_cut = lo > 0;
+  } else if (lo > 0) {
+    const void* nl = std::memchr(d + lo, '\n', last - lo);
+    if (nl) ws = static_cast<std::size_t>(static_cast<const char*>(nl) - d) + 1;
+    else ws_cut = true;
+  }
+  // Window end: the end of the line, no further than `kAfter`.
+  const std::size_t hi = std::min(n, end + kAfter);
+  const void* nl = end < hi ? std::memchr(d + end, '\n', hi - end) : nullptr;
+  const std::size_t we = nl ? static_cast<std::size_t>(static_cast<const char*>(nl) - d) : hi;
+  const bool we_cut = !nl && hi < n;
+
+  auto& groups = ctx.s.groups;
+  const int nsub = rule.group + 1;
+  if (groups.size() < static_cast<std::size_t>(nsub)) groups.resize(static_cast<std::size_t>(nsub));
+  std::size_t pos = ws;
+  while (pos < we) {
+    if (!rule.re->Match(ctx.data, pos, we, RE2::UNANCHORED, groups.data(), nsub)) break;
+    const auto ms = static_cast<std::size_t>(groups[0].data() - d);
+    const std::size_t me = ms + groups[0].size();
+    if (me == ms) {
+      pos = me + 1;
+      continue;
+    }
+    // A match touching a cut edge of the window may be a piece of a longer one: the hit at its
+    // real end (after the window) confirms it with a window of its own.
+    const bool cut = (we_cut && me == we) || (ws_cut && ms == ws);
+    if (!cut && ms >= ctx.s.last_end[r]) {
+      const re2::StringPiece& sp = groups[static_cast<std::size_t>(rule.group)];
+      std::size_t ss = ms, se = me;
+      if (sp.data() != nullptr) {
+        ss = static_cast<std::size_t>(sp.data() - d);
+        se = ss + sp.size();
+      }
+      if (se > ss) ctx.s.matches.push_back({r, ms, me, ss, se});
+      ctx.s.last_end[r] = me;
+    }
+    pos = me;
+  }
+  ctx.s.covered_end[r] = we_cut ? we - 1 : we;
+}
+
+int on_match(unsigned id, unsigned long long /*from*/, unsigned long long to, unsigned /*flags*/,
+             void* context) {
+  auto& ctx = *static_cast<ScanContext*>(context);
+  const std::size_t end = ctx.base + static_cast<std::size_t>(to);
+  if (end == 0 || end <= ctx.s.covered_end[id]) return 0;
+  try {
+    confirm(ctx, id, end);
+  } catch (...) {
+    ctx.error = std::current_exception();
+    return 1;  // stops the scan; rethrown after hs_scan returns
+  }
+  return 0;
+}
+
+std::string describe_rule(const Rule& rule, const std::string& message) {
+  return util::at(rule.file, rule.pattern_line, rule.pattern_column,
+                  "rule " + rule.id + ": Vectorscan cannot compile the pattern: " + message);
+}
+
+}  // namespace
+
+Engine::Engine(RuleSet rules, const std::filesystem::path& cache_dir) : impl_(std::make_unique<Impl>()) {
+  impl_->rules = std::move(rules);
+  std::vector<HsExpression> exprs;
+  exprs.reserve(impl_->rules.rules.size());
+  for (const Rule& rule : impl_->rules.rules) {
+    impl_->compiled.push_back(compile_rule(rule));
+    exprs.push_back(hs_expression(rule.pattern));
+  }
+  if (exprs.empty()) return;
+  auto built = build_database(exprs, cache_dir, [this](std::size_t i, const std::string& message) {
+    return describe_rule(impl_->rules.rules[i], message);
+  });
+  impl_->db = std::move(built.db);
+  impl_->from_cache = built.from_cache;
+  impl_->prefiltered = built.prefiltered;
+}
+
+Engine::~Engine() = default;
+Engine::Engine(Engine&&) noexcept = default;
+Engine& Engine::operator=(Engine&&) noexcept = default;
+
+std::unique_ptr<Scratch> Engine::make_scratch() const {
+  return std::unique_ptr<Scratch>(
+      new Scratch(std::make_unique<Scratch::Impl>(impl_->db, impl_->compiled.size())));
+}
+
+const RuleSet& Engine::rules() const { return impl_->rules; }
+bool Engine::loaded_from_cache() const { return impl_->from_cache; }
+std::size_t Engine::prefiltered_rules() const { return impl_->prefiltered; }
+
+void Engine::scan(std::string_view data, std::string_view path, Scratch& scratch,
+                  std::vector<findings::Finding>& out, findings::ScanStats& stats) const {
+  Scratch::Impl& s = *scratch.impl_;
+  if (data.empty() || !impl_->db.get()) return;
+  std::fill(s.covered_end.begin(), s.covered_end.end(), 0);
+  std::fill(s.last_end.begin(), s.last_end.end(), 0);
+  s.matches.clear();
+  ScanContext ctx{impl_->compiled, data, s};
+  for (std::size_t base = 0;; base += kChunk - kChunkOverlap) {
+    const std::size_t len = std::min(kChunk, data.size() - base);
+    ctx.base = base;
+    hs_error_t rc = hs_scan(impl_->db.get(), data.data() + base, static_cast<unsigned>(len), 0,
+                            s.hs->get(), on_match, &ctx);
+    if (ctx.error) std::rethrow_exception(ctx.error);
+    if (rc != HS_SUCCESS) throw util::RuntimeError("Vectorscan scan failed (error " + std::to_string(rc) + ")");
+    if (base + len >= data.size()) break;
+  }
+  if (s.matches.empty()) return;
+  emit_findings(impl_->compiled, data, path, s.matches, s.buffers, out, stats);
+}
+
+std::filesystem::path default_cache_dir(const event::Environment& env) {
+  if (auto dir = env.get_or("JIT_CACHE_DIR", ""); !dir.empty()) return std::filesystem::path(dir) / "hsdb";
+  if (auto dir = env.get_or("XDG_CACHE_HOME", ""); !dir.empty())
+    return std::filesystem::path(dir) / "jit-agent" / "hsdb";
+  if (auto home = env.get_or("HOME", ""); !home.empty())
+    return std::filesystem::path(home) / ".cache" / "jit-agent" / "hsdb";
+  return {};
+}
+
+}  // namespace agent::controls::secrets

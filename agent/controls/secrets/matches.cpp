@@ -1,0 +1,193 @@
+#include "agent/controls/secrets/matches.h"
+
+#include <algorithm>
+#include <cstring>
+#include <tuple>
+
+#include "agent/controls/secrets/entropy.h"
+#include "agent/controls/secrets/fingerprint.h"
+#include "agent/controls/secrets/pattern.h"
+#include "agent/controls/secrets/placeholder.h"
+#include "agent/util/error.h"
+#include "agent/util/hash.h"
+#include "agent/util/redact.h"
+
+namespace agent::controls::secrets {
+namespace {
+
+constexpr std::size_t kLineCap = 4 << 10;  // how far from a match its "line" is looked at
+
+// [start, end) of the line holding byte `pos`, at most kLineCap either side.
+std::pair<std::size_t, std::size_t> line_around(std::string_view data, std::size_t pos) {
+  const char* d = data.data();
+  const std::size_t lo = pos > kLineCap ? pos - kLineCap : 0;
+  const std::size_t hi = std::min(data.size(), pos + kLineCap);
+  const void* b = pos > lo ? memrchr(d + lo, '\n', pos - lo) : nullptr;
+  const void* e = pos < hi ? std::memchr(d + pos, '\n', hi - pos) : nullptr;
+  return {b ? static_cast<std::size_t>(static_cast<const char*>(b) - d) + 1 : lo,
+          e ? static_cast<std::size_t>(static_cast<const char*>(e) - d) : hi};
+}
+
+bool contains_icase(std::string_view text, std::string_view lower_word) {
+  if (lower_word.empty() || text.size() < lower_word.size()) return lower_word.empty();
+  const std::size_t last = text.size() - lower_word.size();
+  for (std::size_t i = 0; i <= last; ++i) {
+    std::size_t k = 0;
+    while (k < lower_word.size() &&
+           std::tolower(static_cast<unsigned char>(text[i + k])) == static_cast<unsigned char>(lower_word[k]))
+      ++k;
+    if (k == lower_word.size()) return true;
+  }
+  return false;
+}
+
+bool suppressed_line(std::string_view line) {
+  return line.find("jit:allow") != std::string_view::npos || line.find("gitleaks:allow") != std::string_view::npos;
+}
+
+// Why a confirmed match is not a finding; false when it is one.
+bool filtered(const CompiledRule& rule, std::string_view data, const RawMatch& m) {
+  const Rule& r = *rule.rule;
+  std::string_view secret = data.substr(m.secret_start, m.secret_end - m.secret_start);
+  if (r.entropy > 0 && shannon_entropy(secret) < r.entropy) return true;
+  for (const auto& allow : rule.allow)
+    if (RE2::PartialMatch(secret, *allow)) return true;
+  if (r.filter_placeholders && is_placeholder(secret)) return true;
+  if (!r.keywords.empty()) {
+    const std::size_t from = line_around(data, m.start).first;
+    const std::size_t to = line_around(data, m.end - 1).second;
+    std::string_view region = data.substr(from, to - from);
+    if (std::none_of(r.keywords.begin(), r.keywords.end(),
+                     [&](const std::string& k) { return contains_icase(region, k); }))
+      return true;
+  }
+  return false;
+}
+
+// Drops generic-rule matches whose secret overlaps a specific rule's match.
+void drop_generic_overlaps(const std::vector<CompiledRule>& rules, std::vector<RawMatch>& matches,
+                           MatchBuffers& b) {
+  b.specific.clear();
+  bool any_generic = false;
+  for (const auto& m : matches) {
+    if (rules[m.rule].rule->generic) any_generic = true;
+    else b.specific.emplace_back(m.start, m.end);
+  }
+  if (!any_generic || b.specific.empty()) return;
+  std::sort(b.specific.begin(), b.specific.end());
+  b.max_end.resize(b.specific.size());
+  std::size_t max_end = 0;
+  for (std::size_t i = 0; i < b.specific.size(); ++i) b.max_end[i] = max_end = std::max(max_end, b.specific[i].second);
+  std::erase_if(matches, [&](const RawMatch& m) {
+    if (!rules[m.rule].rule->generic) return false;
+    // Specific matches starting before the secret ends; any of them ending after it starts overlaps.
+    auto it = std::lower_bound(b.specific.begin(), b.specific.end(), std::make_pair(m.secret_end, std::size_t{0}));
+    if (it == b.specific.begin()) return false;
+    return b.max_end[static_cast<std::size_t>(it - b.specific.begin()) - 1] > m.secret_start;
+  });
+}
+
+// Line numbers for increasing offsets without rescanning from the start each time.
+class LineCursor {
+ public:
+  explicit LineCursor(std::string_view data) : data_(data) {}
+  void advance(std::size_t to) {
+    const char* d = data_.data();
+    while (pos_ < to) {
+      const void* nl = std::memchr(d + pos_, '\n', to - pos_);
+      if (!nl) break;
+      pos_ = static_cast<std::size_t>(static_cast<const char*>(nl) - d) + 1;
+      line_start_ = pos_;
+      ++line_;
+    }
+    pos_ = std::max(pos_, to);
+  }
+  int line() const { return line_; }
+  std::size_t line_start() const { return line_start_; }
+
+ private:
+  std::string_view data_;
+  std::size_t pos_ = 0;
+  std::size_t line_start_ = 0;
+  int line_ = 1;
+};
+
+}  // namespace
+
+CompiledRule compile_rule(const Rule& rule) {
+  CompiledRule c;
+  c.rule = &rule;
+  c.multiline = rule.multiline;
+  c.re = std::make_unique<RE2>(re2_pattern(rule.pattern), re2_options());
+  if (!c.re->ok())
+    throw util::UsageError(util::at(rule.file, rule.pattern_line, rule.pattern_column,
+                                    "rule " + rule.id + ": invalid regex: " + c.re->error()));
+  c.group = secret_group(*c.re);
+  for (const auto& a : rule.allow) {
+    c.allow.push_back(std::make_unique<RE2>(a, re2_options()));
+    if (!c.allow.back()->ok())
+      throw util::UsageError(util::at(rule.file, rule.line, rule.column,
+                                      "rule " + rule.id + ": invalid 'allow' regex: " + c.allow.back()->error()));
+  }
+  return c;
+}
+
+void emit_findings(const std::vector<CompiledRule>& rules, std::string_view data, std::string_view path,
+                   std::vector<RawMatch>& matches, MatchBuffers& buffers,
+                   std::vector<findings::Finding>& out, findings::ScanStats& stats) {
+  std::erase_if(matches, [&](const RawMatch& m) { return filtered(rules[m.rule], data, m); });
+  drop_generic_overlaps(rules, matches, buffers);
+  std::erase_if(matches, [&](const RawMatch& m) {
+    auto [a, b] = line_around(data, m.secret_start);
+    bool hit = suppressed_line(data.substr(a, b - a));
+    if (!hit && m.secret_end - 1 >= b) {
+      auto [c, e] = line_around(data, m.secret_end - 1);
+      hit = suppressed_line(data.substr(c, e - c));
+    }
+    if (hit) ++stats.suppressed;
+    return hit;
+  });
+  std::sort(matches.begin(), matches.end(), [](const RawMatch& x, const RawMatch& y) {
+    return std::tie(x.secret_start, x.rule) < std::tie(y.secret_start, y.rule);
+  });
+
+  buffers.occurrences.clear();
+  LineCursor cursor(data);
+  for (const RawMatch& m : matches) {
+    const Rule& rule = *rules[m.rule].rule;
+    std::string_view secret = data.substr(m.secret_start, m.secret_end - m.secret_start);
+    findings::Finding f;
+    f.control = "secrets";
+    f.rule_id = rule.id;
+    f.rule_name = rule.name;
+    f.description = rule.description;
+    f.severity = rule.severity;
+    f.path = std::string(path);
+    f.references = rule.references;
+    f.cwes = rule.cwes;
+    cursor.advance(m.secret_start);
+    f.line = cursor.line();
+    f.column = static_cast<int>(m.secret_start - cursor.line_start()) + 1;
+    // The end may be on a later line (multi-line secrets): count the newlines inside the secret.
+    std::size_t end_line_start = cursor.line_start();
+    int end_line = f.line;
+    for (std::size_t i = m.secret_start; i + 1 < m.secret_end; ++i)
+      if (data[i] == '\n') {
+        ++end_line;
+        end_line_start = i + 1;
+      }
+    f.end_line = end_line;
+    f.end_column = static_cast<int>(m.secret_end - 1 - end_line_start) + 1;
+    findings::SecretDetail detail;
+    detail.raw = std::string(secret);
+    detail.redacted = util::mask_secret(secret);
+    detail.secret_sha256 = util::sha256_hex(secret);
+    detail.entropy = shannon_entropy(secret);
+    unsigned& seen = buffers.occurrences[rule.id + '\0' + detail.secret_sha256];
+    f.fingerprint = secret_fingerprint(rule.id, path, detail.secret_sha256, seen++);
+    f.secret = std::move(detail);
+    out.push_back(std::move(f));
+  }
+}
+
+}  // namespace agent::controls::secrets

@@ -1,0 +1,49 @@
+#pragma once
+// From confirmed regex matches to findings: filters, overlap resolution, suppression, positions.
+#include <re2/re2.h>
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "agent/controls/secrets/rule.h"
+#include "agent/findings/finding.h"
+
+namespace agent::controls::secrets {
+
+/// A rule ready to confirm matches.
+struct CompiledRule {
+  const Rule* rule = nullptr;
+  std::unique_ptr<RE2> re;                  ///< re2_pattern(rule->pattern)
+  int group = 0;                            ///< the secret's capture group (0: whole match)
+  bool multiline = false;
+  std::vector<std::unique_ptr<RE2>> allow;
+};
+
+/// Compiles a rule's RE2 regexes; throws util::UsageError naming the rule's file:line:col.
+CompiledRule compile_rule(const Rule& rule);
+
+/// A match RE2 confirmed: byte offsets of the whole match and of the secret in the buffer.
+struct RawMatch {
+  unsigned rule;
+  std::size_t start, end;
+  std::size_t secret_start, secret_end;
+};
+
+/// Reusable working storage, so a scan allocates nothing per match in the steady state.
+struct MatchBuffers {
+  std::vector<std::pair<std::size_t, std::size_t>> specific;  // [start, end) of specific matches
+  std::vector<std::size_t> max_end;
+  std::unordered_map<std::string, unsigned> occurrences;
+};
+
+/// Filters `matches` (entropy, allow, placeholders, keywords, generic-vs-specific overlap,
+/// suppression comments) and appends a Finding for each survivor, in position order.
+void emit_findings(const std::vector<CompiledRule>& rules, std::string_view data, std::string_view path,
+                   std::vector<RawMatch>& matches, MatchBuffers& buffers,
+                   std::vector<findings::Finding>& out, findings::ScanStats& stats);
+
+}  // namespace agent::controls::secrets

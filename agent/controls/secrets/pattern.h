@@ -1,0 +1,31 @@
+#pragma once
+// How a rule pattern is handed to each regex engine (RE2 confirms, Vectorscan finds candidates).
+#include <re2/re2.h>
+
+#include <string>
+#include <string_view>
+
+namespace agent::controls::secrets {
+
+/// RE2 options for every rule and allow regex: bytes (Latin-1, as Vectorscan sees them), quiet.
+RE2::Options re2_options();
+
+/// The RE2 form of a rule pattern: the pattern in multi-line mode (`^`/`$` at line boundaries).
+std::string re2_pattern(std::string_view pattern);
+
+/// A pattern as Vectorscan takes it.
+struct HsExpression {
+  std::string expression;   ///< group names removed, leading `(?ims)` turned into flags
+  unsigned flags = 0;       ///< HS_FLAG_* (always HS_FLAG_MULTILINE)
+};
+
+/// Translates an RE2 rule pattern into the Vectorscan form.
+HsExpression hs_expression(std::string_view pattern);
+
+/// Empty when Vectorscan accepts `e` exactly or in prefilter mode, else Vectorscan's message.
+std::string hs_check(const HsExpression& e);
+
+/// The capture group holding the secret: `secret` if named, else 1 if any, else 0 (whole match).
+int secret_group(const RE2& re);
+
+}  // namespace agent::controls::secrets

@@ -1,0 +1,288 @@
+// YAML rule packs -> validated RuleSet. Every problem is reported with file:line:col (yaml-cpp
+// marks are 0-based) and loading goes on so one run lists every problem of every file.
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <array>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+#include <tuple>
+
+#include "agent/controls/secrets/pattern.h"
+#include "agent/controls/secrets/rule.h"
+#include "agent/util/error.h"
+
+namespace agent::controls::secrets {
+namespace fs = std::filesystem;
+namespace {
+
+constexpr std::array kKeys = {"id",       "name",       "description", "severity", "pattern",
+                              "keywords", "entropy",    "allow",       "filter_placeholders",
+                              "multiline", "generic",   "references",  "cwes",     "examples",
+                              "negative_examples"};
+constexpr std::size_t kMaxErrors = 100;
+
+class Loader {
+ public:
+  explicit Loader(RuleSet& out) : out_(out) {}
+
+  void load_text(const std::string& yaml, const std::string& file) {
+    out_.files.push_back(file);
+    YAML::Node root;
+    try {
+      root = YAML::Load(yaml);
+    } catch (const YAML::Exception& e) {
+      error(file, e.mark, e.msg);
+      return;
+    }
+    if (root.IsNull()) return error(file, root.Mark(), "empty rule file (expected a map with 'rules')");
+    if (!root.IsMap()) return error(file, root.Mark(), "expected a map with the key 'rules'");
+    for (const auto& kv : root) {
+      auto key = kv.first.Scalar();
+      if (key != "rules") error(file, kv.first.Mark(), "unknown key '" + key + "' (expected 'rules')");
+    }
+    YAML::Node rules = root["rules"];
+    if (!rules) return error(file, root.Mark(), "missing key 'rules'");
+    if (!rules.IsSequence()) return error(file, rules.Mark(), "'rules' must be a list of rules");
+    for (const auto& node : rules) load_rule(node, file);
+  }
+
+  void finish() {
+    if (errors_.empty()) return;
+    // Within a file, in the order an editor shows them.
+    std::stable_sort(errors_.begin(), errors_.end(), [](const Problem& a, const Problem& b) {
+      return std::tie(a.file_index, a.line, a.column) < std::tie(b.file_index, b.line, b.column);
+    });
+    std::string message;
+    for (std::size_t i = 0; i < errors_.size() && i < kMaxErrors; ++i)
+      message += (i ? "\n" : "") + errors_[i].text;
+    if (errors_.size() > kMaxErrors)
+      message += "\n... and " + std::to_string(errors_.size() - kMaxErrors) + " more problems";
+    throw util::UsageError(message);
+  }
+
+  void error(const std::string& file, const YAML::Mark& mark, const std::string& message) {
+    const int line = mark.is_null() ? 0 : mark.line + 1;
+    const int column = mark.is_null() ? 0 : mark.column + 1;
+    errors_.push_back({out_.files.size(), line, column, util::at(file, line, column, message)});
+  }
+
+ private:
+  bool scalar(const YAML::Node& n, const std::string& file, const std::string& key, std::string& out) {
+    if (!n.IsScalar()) {
+      error(file, n.Mark(), "'" + key + "' must be a string");
+      return false;
+    }
+    out = n.Scalar();
+    return true;
+  }
+
+  bool string_list(const YAML::Node& n, const std::string& file, const std::string& key,
+                   std::vector<std::string>& out, std::vector<int>* lines = nullptr,
+                   std::vector<YAML::Mark>* marks = nullptr) {
+    if (!n.IsSequence()) {
+      error(file, n.Mark(), "'" + key + "' must be a list of strings");
+      return false;
+    }
+    for (const auto& item : n) {
+      if (!item.IsScalar()) {
+        error(file, item.Mark(), "'" + key + "' items must be strings");
+        continue;
+      }
+      out.push_back(item.Scalar());
+      if (lines) lines->push_back(item.Mark().line + 1);
+      if (marks) marks->push_back(item.Mark());
+    }
+    return true;
+  }
+
+  bool boolean(const YAML::Node& n, const std::string& file, const std::string& key, bool& out) {
+    if (!n.IsScalar() || !YAML::convert<bool>::decode(n, out)) {
+      error(file, n.Mark(), "'" + key + "' must be true or false");
+      return false;
+    }
+    return true;
+  }
+
+  void load_rule(const YAML::Node& node, const std::string& file) {
+    if (!node.IsMap()) return error(file, node.Mark(), "a rule must be a map");
+    Rule r;
+    r.file = file;
+    r.line = node.Mark().line + 1;
+    r.column = node.Mark().column + 1;
+    std::set<std::string> seen;
+    std::map<std::string, YAML::Node> fields;
+    for (const auto& kv : node) {
+      std::string key = kv.first.Scalar();
+      if (std::find(kKeys.begin(), kKeys.end(), key) == kKeys.end()) {
+        error(file, kv.first.Mark(), "unknown key '" + key + "'");
+        continue;
+      }
+      if (!seen.insert(key).second) {
+        error(file, kv.first.Mark(), "duplicate key '" + key + "'");
+        continue;
+      }
+      fields[key] = kv.second;
+    }
+    for (const char* required : {"id", "name", "severity", "pattern", "examples"})
+      if (!fields.count(required))
+        error(file, node.Mark(), std::string("missing required key '") + required + "'");
+
+    std::size_t before = errors_.size();
+    YAML::Mark pattern_mark;
+    std::vector<YAML::Mark> allow_marks;
+    std::vector<int> example_lines, negative_lines;
+    std::vector<std::string> examples, negatives;
+    for (const auto& [key, n] : fields) {
+      if (key == "id") {
+        if (scalar(n, file, key, r.id) &&
+            (r.id.empty() || !std::all_of(r.id.begin(), r.id.end(), [](char c) {
+              return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
+            })))
+          error(file, n.Mark(), "'id' must match [a-z0-9-]+, got '" + r.id + "'");
+      } else if (key == "name") {
+        scalar(n, file, key, r.name);
+      } else if (key == "description") {
+        scalar(n, file, key, r.description);
+      } else if (key == "severity") {
+        std::string s;
+        if (scalar(n, file, key, s)) {
+          auto sev = findings::parse_severity(s);
+          if (!sev || *sev == findings::Severity::unknown)
+            error(file, n.Mark(), "'severity' must be one of info, low, medium, high, critical; got '" + s + "'");
+          else
+            r.severity = *sev;
+        }
+      } else if (key == "pattern") {
+        if (scalar(n, file, key, r.pattern)) pattern_mark = n.Mark();
+      } else if (key == "keywords") {
+        if (string_list(n, file, key, r.keywords))
+          for (auto& k : r.keywords) {
+            if (k.empty()) error(file, n.Mark(), "'keywords' items must not be empty");
+            for (auto& c : k) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+          }
+      } else if (key == "entropy") {
+        if (!n.IsScalar() || !YAML::convert<double>::decode(n, r.entropy) || r.entropy < 0 || r.entropy > 8)
+          error(file, n.Mark(), "'entropy' must be a number between 0 and 8 (bits per character)");
+      } else if (key == "allow") {
+        string_list(n, file, key, r.allow, nullptr, &allow_marks);
+      } else if (key == "filter_placeholders") {
+        boolean(n, file, key, r.filter_placeholders);
+      } else if (key == "multiline") {
+        boolean(n, file, key, r.multiline);
+      } else if (key == "generic") {
+        boolean(n, file, key, r.generic);
+      } else if (key == "references") {
+        string_list(n, file, key, r.references);
+      } else if (key == "cwes") {
+        string_list(n, file, key, r.cwes);
+      } else if (key == "examples") {
+        if (string_list(n, file, key, examples, &example_lines) && examples.empty())
+          error(file, n.Mark(), "'examples' must hold at least one example");
+      } else if (key == "negative_examples") {
+        string_list(n, file, key, negatives, &negative_lines);
+      }
+    }
+    if (r.id.rfind("generic-", 0) == 0) r.generic = true;
+    for (std::size_t i = 0; i < examples.size(); ++i)
+      r.examples.push_back({examples[i], file, example_lines[i]});
+    for (std::size_t i = 0; i < negatives.size(); ++i)
+      r.negative_examples.push_back({negatives[i], file, negative_lines[i]});
+
+    if (!r.pattern.empty() || fields.count("pattern")) check_pattern(r, file, pattern_mark);
+    for (std::size_t i = 0; i < r.allow.size(); ++i) {
+      RE2 re(r.allow[i], re2_options());
+      if (!re.ok()) error(file, allow_marks[i], "invalid 'allow' regex: " + re.error());
+    }
+    if (errors_.size() != before) return;
+    if (auto [it, fresh] = ids_.emplace(r.id, file + ":" + std::to_string(r.line)); !fresh) {
+      error(file, fields["id"].Mark(), "duplicate rule id '" + r.id + "' (first defined at " + it->second + ")");
+      return;
+    }
+    out_.rules.push_back(std::move(r));
+  }
+
+  void check_pattern(Rule& r, const std::string& file, const YAML::Mark& mark) {
+    r.pattern_line = mark.line + 1;
+    r.pattern_column = mark.column + 1;
+    if (r.pattern.empty()) return error(file, mark, "'pattern' must not be empty");
+    RE2 re(re2_pattern(r.pattern), re2_options());
+    if (!re.ok()) {
+      std::string why = re.error();
+      if (auto at = why.find("(?m)"); at != std::string::npos) why.erase(at, 4);  // our prefix, not theirs
+      return error(file, mark, "invalid regex: " + why);
+    }
+    if (r.entropy > 0 && re.NumberOfCapturingGroups() == 0)
+      return error(file, mark, "a rule with 'entropy' needs a capture group (named 'secret' or group 1) for the secret");
+    std::string hs_error = hs_check(hs_expression(r.pattern));
+    if (!hs_error.empty()) error(file, mark, "Vectorscan cannot compile the pattern: " + hs_error);
+  }
+
+  struct Problem {
+    std::size_t file_index;
+    int line, column;
+    std::string text;
+  };
+  RuleSet& out_;
+  std::vector<Problem> errors_;
+  std::map<std::string, std::string> ids_;
+};
+
+std::vector<fs::path> rule_files(const fs::path& path) {
+  std::error_code ec;
+  if (!fs::exists(path, ec)) throw util::UsageError(util::at(path.string(), 0, 0, "no such rule file or folder"));
+  if (!fs::is_directory(path, ec)) return {path};
+  std::vector<fs::path> files;
+  for (auto it = fs::recursive_directory_iterator(path, ec); !ec && it != fs::recursive_directory_iterator();
+       it.increment(ec)) {
+    auto ext = it->path().extension();
+    if (it->is_regular_file() && (ext == ".yaml" || ext == ".yml")) files.push_back(it->path());
+  }
+  if (ec) throw util::UsageError(util::at(path.string(), 0, 0, "cannot list folder: " + ec.message()));
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+}  // namespace
+
+RuleSet load_rules(const std::vector<fs::path>& paths) {
+  RuleSet out;
+  Loader loader(out);
+  for (const auto& path : paths) {
+    for (const auto& file : rule_files(path)) {
+      std::ifstream in(file, std::ios::binary);
+      std::stringstream text;
+      text << in.rdbuf();
+      if (!in) {
+        loader.error(file.string(), YAML::Mark::null_mark(), "cannot read rule file");
+        continue;
+      }
+      loader.load_text(text.str(), file.string());
+    }
+  }
+  loader.finish();
+  return out;
+}
+
+RuleSet load_rules_from_string(const std::string& yaml, const std::string& file) {
+  RuleSet out;
+  Loader loader(out);
+  loader.load_text(yaml, file);
+  loader.finish();
+  return out;
+}
+
+std::filesystem::path default_rules_dir(const event::Environment& env) {
+  if (auto dir = env.get_or("JIT_RULES_DIR", ""); !dir.empty()) return dir;
+  std::error_code ec;
+  fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    fs::path installed = exe.parent_path().parent_path() / "share" / "jit-agent" / "rules" / "secrets";
+    if (fs::is_directory(installed, ec)) return installed;
+  }
+  return fs::path(JIT_AGENT_SOURCE_DIR) / "rules" / "secrets";
+}
+
+}  // namespace agent::controls::secrets
