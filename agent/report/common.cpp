@@ -20,6 +20,11 @@ std::vector<const findings::Finding*> sorted_findings(const findings::ScanResult
 
 bool is_dependency(const findings::Finding& finding) { return finding.dependency.has_value(); }
 
+std::string folder_of(const findings::DependencyDetail& dependency) {
+  if (dependency.folder.empty()) return "/";
+  return dependency.folder.front() == '/' ? dependency.folder : '/' + dependency.folder;
+}
+
 std::string shown_secret(const findings::Finding& finding, const Options& options) {
   if (!finding.secret) return "";
   if (options.show_secrets && !finding.secret->raw.empty()) return finding.secret->raw;

@@ -18,6 +18,9 @@ std::vector<const findings::Finding*> sorted_findings(const findings::ScanResult
 /// True for a finding that carries a DependencyDetail (shown as a package table, not a match).
 bool is_dependency(const findings::Finding& finding);
 
+/// The monorepo folder of a dependency finding, always with a leading '/' ("/" for the root).
+std::string folder_of(const findings::DependencyDetail& dependency);
+
 /// What a report may show of a secret: the raw value with show_secrets, else the redacted form.
 std::string shown_secret(const findings::Finding& finding, const Options& options);
 

@@ -36,7 +36,7 @@ Json dependency_json(const findings::DependencyDetail& d) {
   j["fixed_version"] = string_or_null(d.fixed_version);
   j["direct"] = d.direct_known ? Json(d.direct) : Json(nullptr);
   j["lockfile"] = d.lockfile;
-  j["folder"] = d.folder.empty() ? "/" : d.folder;
+  j["folder"] = folder_of(d);
   return j;
 }
 

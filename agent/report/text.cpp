@@ -119,7 +119,7 @@ std::string advisory_text(const findings::DependencyDetail& d) {
 void write_dependencies(std::ostream& out, const std::vector<const Finding*>& list, const Options& options) {
   // folder -> rows sorted by package, version, advisory: the grouping the brief asks for.
   std::map<std::string, std::vector<const Finding*>> by_folder;
-  for (const auto* f : list) by_folder[f->dependency->folder.empty() ? "/" : f->dependency->folder].push_back(f);
+  for (const auto* f : list) by_folder[folder_of(*f->dependency)].push_back(f);
   write_heading(out, "Vulnerable dependencies", options.color);
   out << '\n';
   for (auto& [folder, rows_in] : by_folder) {
