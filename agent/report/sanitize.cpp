@@ -67,7 +67,8 @@ std::size_t skip_string(std::string_view s, std::size_t i) {
   while (i < s.size()) {
     auto c = static_cast<unsigned char>(s[i]);
     if (c == 0x07) return i + 1;
-    if (c == 0x1B) return i + 1 < s.size() && s[i + 1] == '\\' ? i + 2 : i + 1;
+    // ESC \ is ST; any other ESC aborts the string and starts a sequence the caller removes.
+    if (c == 0x1B) return i + 1 < s.size() && s[i + 1] == '\\' ? i + 2 : i;
     if (c == 0xC2 && i + 1 < s.size() && static_cast<unsigned char>(s[i + 1]) == 0x9C) return i + 2;
     ++i;
   }
