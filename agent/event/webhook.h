@@ -18,6 +18,6 @@ namespace agent::event {
 Event parse_webhook(std::string_view body, std::string_view source, std::string_view server_url);
 
 /// Same, for an already parsed document.
-Event parse_webhook(const nlohmann::json& doc, std::string_view source, std::string_view server_url);
+Event parse_webhook_json(const nlohmann::json& doc, std::string_view source, std::string_view server_url);
 
 }  // namespace agent::event
