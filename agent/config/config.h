@@ -1,0 +1,69 @@
+#pragma once
+// The CI configuration: the security team's central jit.yml (in the dedicated project) layered
+// with a repository's .jit/jit-config.yml. defaults < central < repository. Every key is optional;
+// with no file at all the agent runs on the documented defaults (docs/configuration.md).
+#include <yaml-cpp/yaml.h>
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "agent/findings/finding.h"
+
+namespace agent::config {
+
+/// What an MR scan reports: lines the MR adds, whole changed files, or the full tree.
+enum class Scope { diff, files, full };
+
+/// "diff" | "files" | "full".
+std::string_view to_string(Scope scope);
+/// Inverse of to_string; nullopt for anything else.
+std::optional<Scope> parse_scope(std::string_view text);
+
+/// Which file a layer came from (its keys differ: some are central-only).
+enum class Layer { central, repository };
+
+/// A `folders:` list as written in one file; validated and merged by config/folders.
+struct FoldersSource {
+  std::string file;
+  YAML::Node node;
+};
+
+struct Config {
+  bool secrets = true;                                    ///< controls.secrets.enabled
+  bool dependencies = true;                               ///< controls.dependencies.enabled
+  Scope mr_scope = Scope::diff;                           ///< scope (merge requests only)
+  std::optional<findings::Severity> fail_on = findings::Severity::high;  ///< nullopt: "none"
+  bool status_enabled = true;                             ///< status.enabled
+  std::string status_name = "jit-security";               ///< status.name
+  bool summary_note = true;                               ///< merge_request.summary_note
+  bool threads = true;                                    ///< merge_request.threads
+  std::vector<std::string> exclude_projects;              ///< project path globs (central only)
+  std::vector<std::string> exclude;                       ///< path globs never scanned (layers add up)
+  std::vector<FoldersSource> folders;                     ///< central first, then repository
+  std::vector<std::string> sources;                       ///< files applied, in order
+};
+
+/// The documented defaults (what an absent configuration means).
+Config default_config();
+
+/// Applies one YAML document to `config`. `file` names the source in errors, which read
+/// "file:line:col: message" (unknown keys, wrong types, bad values, central-only keys in a
+/// repository file). Throws util::UsageError.
+void apply_layer(Config& config, std::string_view yaml_text, const std::string& file, Layer layer);
+
+/// Defaults, then `central` and `repository` when given (a missing file given explicitly is an
+/// error). Throws util::UsageError.
+Config load_config(const std::optional<std::filesystem::path>& central,
+                   const std::optional<std::filesystem::path>& repository);
+
+/// True when `project_path` ("group/sub/app") matches one of `exclude_projects`
+/// (`*` stays inside one path segment, `**` spans segments, a bare group matches all below it).
+bool project_excluded(const Config& config, std::string_view project_path);
+
+/// True when a finding of `severity` fails the job under `fail_on`.
+bool fails(const Config& config, findings::Severity severity);
+
+}  // namespace agent::config
