@@ -31,6 +31,7 @@ struct Scratch::Impl {
   std::vector<std::size_t> covered_end;  // per rule: hits ending at or before this are confirmed
   std::vector<std::size_t> last_end;     // per rule: end of the last match taken
   std::vector<RawMatch> matches;         // this buffer's confirmed matches
+  std::vector<std::size_t> markers;      // end offsets of suppression comments
   std::vector<re2::StringPiece> groups;
   MatchBuffers buffers;
 };
@@ -118,6 +119,10 @@ int on_match(unsigned id, unsigned long long /*from*/, unsigned long long to, un
              void* context) {
   auto& ctx = *static_cast<ScanContext*>(context);
   const std::size_t end = ctx.base + static_cast<std::size_t>(to);
+  if (id >= ctx.rules.size()) {  // a suppression comment (ids after the rules)
+    if (ctx.s.markers.empty() || ctx.s.markers.back() < end) ctx.s.markers.push_back(end);
+    return 0;
+  }
   if (end == 0 || end <= ctx.s.covered_end[id]) return 0;
   try {
     confirm(ctx, id, end);
@@ -144,8 +149,9 @@ Engine::Engine(RuleSet rules, const std::filesystem::path& cache_dir) : impl_(st
     exprs.push_back(hs_expression(rule.pattern));
   }
   if (exprs.empty()) return;
+  for (std::string_view marker : kSuppressionMarkers) exprs.push_back({std::string(marker), HS_FLAG_MULTILINE});
   auto built = build_database(exprs, cache_dir, [this](std::size_t i, const std::string& message) {
-    return describe_rule(impl_->rules.rules[i], message);
+    return i < impl_->rules.rules.size() ? describe_rule(impl_->rules.rules[i], message) : message;
   });
   impl_->db = std::move(built.db);
   impl_->from_cache = built.from_cache;
@@ -172,6 +178,7 @@ void Engine::scan(std::string_view data, std::string_view path, Scratch& scratch
   std::fill(s.covered_end.begin(), s.covered_end.end(), 0);
   std::fill(s.last_end.begin(), s.last_end.end(), 0);
   s.matches.clear();
+  s.markers.clear();
   ScanContext ctx{impl_->compiled, data, s};
   for (std::size_t base = 0;; base += kChunk - kChunkOverlap) {
     const std::size_t len = std::min(kChunk, data.size() - base);
@@ -183,7 +190,7 @@ void Engine::scan(std::string_view data, std::string_view path, Scratch& scratch
     if (base + len >= data.size()) break;
   }
   if (s.matches.empty()) return;
-  emit_findings(impl_->compiled, data, path, s.matches, s.buffers, out, stats);
+  emit_findings(impl_->compiled, data, path, s.matches, s.markers, s.buffers, out, stats);
 }
 
 std::filesystem::path default_cache_dir(const event::Environment& env) {

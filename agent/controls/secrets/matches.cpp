@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cstring>
+#include <iterator>
+#include <limits>
 #include <tuple>
 
 #include "agent/controls/secrets/entropy.h"
@@ -41,8 +43,24 @@ bool contains_icase(std::string_view text, std::string_view lower_word) {
   return false;
 }
 
-bool suppressed_line(std::string_view line) {
-  return line.find("jit:allow") != std::string_view::npos || line.find("gitleaks:allow") != std::string_view::npos;
+// The lines holding a suppression marker (each marker offset is where it ends), merged and sorted.
+void suppressed_lines(std::string_view data, const std::vector<std::size_t>& markers,
+                      std::vector<std::pair<std::size_t, std::size_t>>& lines) {
+  lines.clear();
+  const char* d = data.data();
+  for (std::size_t end : markers) {
+    const std::size_t at = end - 1;
+    if (!lines.empty() && at < lines.back().second) continue;  // same line as the last marker
+    const void* b = memrchr(d, '\n', at);
+    const void* e = std::memchr(d + at, '\n', data.size() - at);
+    lines.emplace_back(b ? static_cast<std::size_t>(static_cast<const char*>(b) - d) + 1 : 0,
+                       e ? static_cast<std::size_t>(static_cast<const char*>(e) - d) : data.size());
+  }
+}
+
+bool in_lines(const std::vector<std::pair<std::size_t, std::size_t>>& lines, std::size_t pos) {
+  auto it = std::upper_bound(lines.begin(), lines.end(), std::make_pair(pos, std::numeric_limits<std::size_t>::max()));
+  return it != lines.begin() && pos < std::prev(it)->second;
 }
 
 // Why a confirmed match is not a finding; false when it is one.
@@ -56,8 +74,11 @@ bool filtered(const CompiledRule& rule, std::string_view data, const RawMatch& m
   if (!r.keywords.empty()) {
     const std::size_t from = line_around(data, m.start).first;
     const std::size_t to = line_around(data, m.end - 1).second;
+    std::string_view match = data.substr(m.start, m.end - m.start);
     std::string_view region = data.substr(from, to - from);
     if (std::none_of(r.keywords.begin(), r.keywords.end(),
+                     [&](const std::string& k) { return contains_icase(match, k); }) &&
+        std::none_of(r.keywords.begin(), r.keywords.end(),
                      [&](const std::string& k) { return contains_icase(region, k); }))
       return true;
   }
@@ -133,20 +154,19 @@ CompiledRule compile_rule(const Rule& rule) {
 }
 
 void emit_findings(const std::vector<CompiledRule>& rules, std::string_view data, std::string_view path,
-                   std::vector<RawMatch>& matches, MatchBuffers& buffers,
-                   std::vector<findings::Finding>& out, findings::ScanStats& stats) {
+                   std::vector<RawMatch>& matches, const std::vector<std::size_t>& markers,
+                   MatchBuffers& buffers, std::vector<findings::Finding>& out, findings::ScanStats& stats) {
   std::erase_if(matches, [&](const RawMatch& m) { return filtered(rules[m.rule], data, m); });
   drop_generic_overlaps(rules, matches, buffers);
-  std::erase_if(matches, [&](const RawMatch& m) {
-    auto [a, b] = line_around(data, m.secret_start);
-    bool hit = suppressed_line(data.substr(a, b - a));
-    if (!hit && m.secret_end - 1 >= b) {
-      auto [c, e] = line_around(data, m.secret_end - 1);
-      hit = suppressed_line(data.substr(c, e - c));
-    }
-    if (hit) ++stats.suppressed;
-    return hit;
-  });
+  if (!markers.empty()) {
+    suppressed_lines(data, markers, buffers.suppressed_lines);
+    std::erase_if(matches, [&](const RawMatch& m) {
+      bool hit = in_lines(buffers.suppressed_lines, m.secret_start) ||
+                 in_lines(buffers.suppressed_lines, m.secret_end - 1);
+      if (hit) ++stats.suppressed;
+      return hit;
+    });
+  }
   std::sort(matches.begin(), matches.end(), [](const RawMatch& x, const RawMatch& y) {
     return std::tie(x.secret_start, x.rule) < std::tie(y.secret_start, y.rule);
   });

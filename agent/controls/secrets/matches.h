@@ -38,12 +38,17 @@ struct MatchBuffers {
   std::vector<std::pair<std::size_t, std::size_t>> specific;  // [start, end) of specific matches
   std::vector<std::size_t> max_end;
   std::unordered_map<std::string, unsigned> occurrences;
+  std::vector<std::pair<std::size_t, std::size_t>> suppressed_lines;  // [start, end), sorted
 };
 
+/// Inline suppression comments; the engine finds them in the same Vectorscan pass as the rules.
+inline constexpr std::string_view kSuppressionMarkers[] = {"jit:allow", "gitleaks:allow"};
+
 /// Filters `matches` (entropy, allow, placeholders, keywords, generic-vs-specific overlap,
-/// suppression comments) and appends a Finding for each survivor, in position order.
+/// suppression on the lines of `markers`, the end offsets of suppression comments) and appends a
+/// Finding for each survivor, in position order.
 void emit_findings(const std::vector<CompiledRule>& rules, std::string_view data, std::string_view path,
-                   std::vector<RawMatch>& matches, MatchBuffers& buffers,
+                   std::vector<RawMatch>& matches, const std::vector<std::size_t>& markers, MatchBuffers& buffers,
                    std::vector<findings::Finding>& out, findings::ScanStats& stats);
 
 }  // namespace agent::controls::secrets

@@ -1,0 +1,214 @@
+#include <catch2/catch_test_macros.hpp>
+
+#include <string>
+
+#include "agent/controls/secrets/engine.h"
+#include "agent/util/hash.h"
+
+using namespace agent::controls::secrets;
+using agent::findings::Finding;
+using agent::findings::ScanStats;
+
+namespace {
+
+// A rule with the mandatory fields; `extra` adds YAML lines (indented by 4).
+std::string rule(const std::string& id, const std::string& pattern, const std::string& extra = "") {
+  return "  - id: " + id + "\n    name: " + id + " name\n    description: about " + id +
+         "\n    severity: high\n    pattern: '" + pattern + "'\n    examples: [x]\n" + extra;
+}
+
+Engine engine_of(const std::string& rules) {
+  return Engine(load_rules_from_string("rules:\n" + rules, "test.yaml"), {});
+}
+
+struct Scan {
+  std::vector<Finding> findings;
+  ScanStats stats;
+};
+
+Scan scan(const Engine& engine, std::string_view data, std::string_view path = "src/app.env") {
+  Scan out;
+  auto scratch = engine.make_scratch();
+  engine.scan(data, path, *scratch, out.findings, out.stats);
+  return out;
+}
+
+const std::string kPat = rule("gitlab-pat", R"(\b(?P<secret>glpat-[0-9A-Za-z_-]{20})\b)",
+                              "    keywords: [GLPAT-]\n    entropy: 3.0\n    allow: ['(?i)^glpat-x+$']\n"
+                              "    references: [https://example.org/pat]\n    cwes: [CWE-798]\n");
+const std::string kToken = "glpat-Xk9pQ2rT7vB4nM8sL1wZ";
+
+}  // namespace
+
+TEST_CASE("a match becomes a finding with the secret's position and details", "[engine]") {
+  Engine engine = engine_of(kPat);
+  auto r = scan(engine, "# config\n\nGITLAB_TOKEN=" + kToken + "\n");
+  REQUIRE(r.findings.size() == 1);
+  const Finding& f = r.findings[0];
+  CHECK(f.control == "secrets");
+  CHECK(f.rule_id == "gitlab-pat");
+  CHECK(f.rule_name == "gitlab-pat name");
+  CHECK(f.description == "about gitlab-pat");
+  CHECK(f.severity == agent::findings::Severity::high);
+  CHECK(f.references == std::vector<std::string>{"https://example.org/pat"});
+  CHECK(f.cwes == std::vector<std::string>{"CWE-798"});
+  CHECK(f.path == "src/app.env");
+  CHECK(f.line == 3);
+  CHECK(f.column == 14);
+  CHECK(f.end_line == 3);
+  CHECK(f.end_column == 39);
+  REQUIRE(f.secret);
+  CHECK(f.secret->raw == kToken);
+  CHECK(f.secret->redacted == "glpa…");
+  CHECK(f.secret->secret_sha256 == agent::util::sha256_hex(kToken));
+  CHECK(f.secret->entropy > 3.0);
+  CHECK(f.fingerprint.size() == 64);
+  CHECK(r.stats.suppressed == 0);
+}
+
+TEST_CASE("the secret is group 'secret', else group 1, else the whole match", "[engine]") {
+  Engine engine = engine_of(rule("named", "(k1)=(?P<secret>[a-z]{8})") + rule("first", "k2=([a-z]{8})") +
+                            rule("whole", "k3=[a-z]{8}", "    filter_placeholders: false\n"));
+  auto r = scan(engine, "k1=qwzxvbnm k2=plmokijn k3=uhbygvtf");
+  REQUIRE(r.findings.size() == 3);
+  CHECK(r.findings[0].secret->raw == "qwzxvbnm");
+  CHECK(r.findings[1].secret->raw == "plmokijn");
+  CHECK(r.findings[2].secret->raw == "k3=uhbygvtf");
+  CHECK(r.findings[2].column == 25);
+}
+
+TEST_CASE("no data, no rules, no findings", "[engine]") {
+  Engine engine = engine_of(kPat);
+  CHECK(scan(engine, "").findings.empty());
+  CHECK(scan(engine, "nothing to see here\n").findings.empty());
+  Engine none(RuleSet{}, {});
+  CHECK(scan(none, "GITLAB_TOKEN=" + kToken).findings.empty());
+}
+
+TEST_CASE("entropy, allow, placeholder and keyword filters", "[engine]") {
+  Engine engine = engine_of(kPat);
+  CHECK(scan(engine, "t=glpat-aaaaaaaaaaaaaaaaaaab").findings.empty());  // entropy below 3
+  CHECK(scan(engine, "t=glpat-xxxxxxxxxxxxxxxxxxxx").findings.empty());  // allow
+  CHECK(scan(engine, "t=glpat-EXAMPLEk9pQ2rT7vB4nM8").findings.empty());  // placeholder
+  CHECK(scan(engine, "t=GLPAT-Xk9pQ2rT7vB4nM8sL1wZ").findings.empty());   // case matters in the pattern
+
+  Engine keyed = engine_of(rule("keyed", R"(\b([0-9a-f]{32})\b)", "    keywords: [Datadog]\n"));
+  const std::string key = "3f1c9a7e5b2d4f6a8c0e1b3d5f7a9c2e";
+  CHECK(scan(keyed, "hash = " + key + "\n").findings.empty());
+  CHECK(scan(keyed, "DATADOG_API_KEY = " + key + "\n").findings.size() == 1);
+  CHECK(scan(keyed, "# datadog\nvalue = " + key + "\n").findings.empty());  // only the match's line counts
+
+  Engine placeholders = engine_of(rule("pw", R"(password\s*=\s*(\S+))") +
+                                  rule("pw-raw", R"(passwd\s*=\s*(\S+))", "    filter_placeholders: false\n"));
+  CHECK(scan(placeholders, "password = ${DB_PASSWORD}").findings.empty());
+  CHECK(scan(placeholders, "password = <your-password>").findings.empty());
+  CHECK(scan(placeholders, "password = changeme").findings.empty());
+  CHECK(scan(placeholders, "password = s3cr3t-Value").findings.size() == 1);
+  CHECK(scan(placeholders, "passwd = ${DB_PASSWORD}").findings.size() == 1);
+}
+
+TEST_CASE("jit:allow and gitleaks:allow suppress matches on their line", "[engine]") {
+  Engine engine = engine_of(kPat);
+  auto r = scan(engine, "a=" + kToken + " # jit:allow\nb=" + kToken + " // gitleaks:allow\nc=" + kToken + "\n");
+  REQUIRE(r.findings.size() == 1);
+  CHECK(r.findings[0].line == 3);
+  CHECK(r.stats.suppressed == 2);
+  // A filtered match is not counted as suppressed.
+  auto filtered = scan(engine, "a=glpat-xxxxxxxxxxxxxxxxxxxx # jit:allow\n");
+  CHECK(filtered.stats.suppressed == 0);
+}
+
+TEST_CASE("fingerprints survive moves and stay unique", "[engine][fingerprint]") {
+  Engine engine = engine_of(kPat);
+  auto a = scan(engine, "t=" + kToken + "\n", "a.env");
+  auto moved = scan(engine, "# new header\n\n\n   t = " + kToken + "\n", "a.env");
+  auto other_path = scan(engine, "t=" + kToken + "\n", "b.env");
+  REQUIRE(a.findings.size() == 1);
+  REQUIRE(moved.findings.size() == 1);
+  REQUIRE(other_path.findings.size() == 1);
+  CHECK(moved.findings[0].line == 4);
+  CHECK(a.findings[0].fingerprint == moved.findings[0].fingerprint);
+  CHECK(a.findings[0].fingerprint != other_path.findings[0].fingerprint);
+  auto twice = scan(engine, "t=" + kToken + "\nu=" + kToken + "\n", "a.env");
+  REQUIRE(twice.findings.size() == 2);
+  CHECK(twice.findings[0].fingerprint == a.findings[0].fingerprint);
+  CHECK(twice.findings[1].fingerprint != twice.findings[0].fingerprint);
+}
+
+TEST_CASE("a specific rule beats a generic rule on the same secret", "[engine]") {
+  Engine engine = engine_of(kPat + rule("generic-token", R"((?i)token\s*=\s*(\S{8,}))"));
+  auto both = scan(engine, "GITLAB_TOKEN=" + kToken + "\n");
+  REQUIRE(both.findings.size() == 1);
+  CHECK(both.findings[0].rule_id == "gitlab-pat");
+  auto generic_only = scan(engine, "API_TOKEN=Zq8vK2mXp9Lr\n");
+  REQUIRE(generic_only.findings.size() == 1);
+  CHECK(generic_only.findings[0].rule_id == "generic-token");
+}
+
+TEST_CASE("multi-line rules and line anchors", "[engine]") {
+  Engine engine = engine_of(
+      rule("key", R"(-----BEGIN PRIVATE KEY-----[\s\S]{10,}?-----END PRIVATE KEY-----)", "    multiline: true\n") +
+      rule("anchored", R"(^TOKEN=(\w{10})$)"));
+  const std::string key = "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n-----END PRIVATE KEY-----";
+  auto r = scan(engine, "x\n" + key + "\nTOKEN=a1b2c3d4e5\n  TOKEN=z9y8x7w6v5\n");
+  REQUIRE(r.findings.size() == 2);
+  CHECK(r.findings[0].rule_id == "key");
+  CHECK(r.findings[0].line == 2);
+  CHECK(r.findings[0].column == 1);
+  CHECK(r.findings[0].end_line == 4);
+  CHECK(r.findings[0].end_column == 25);
+  CHECK(r.findings[1].rule_id == "anchored");
+  CHECK(r.findings[1].line == 5);
+  CHECK(r.findings[1].secret->raw == "a1b2c3d4e5");
+}
+
+TEST_CASE("many hits of one region are confirmed once and reported once", "[engine]") {
+  Engine engine = engine_of(rule("run", "tok_([a-z0-9]{8,})"));
+  auto r = scan(engine, "a tok_q1w2e3r4t5y6u7i8o9p0a1s2d3f4g5 b tok_z9x8c7v6b5 c\n");
+  REQUIRE(r.findings.size() == 2);
+  CHECK(r.findings[0].secret->raw == "q1w2e3r4t5y6u7i8o9p0a1s2d3f4g5");
+  CHECK(r.findings[1].secret->raw == "z9x8c7v6b5");
+}
+
+TEST_CASE("a secret in the middle of a very long line is found at the right column", "[engine]") {
+  Engine engine = engine_of(kPat);
+  std::string line(1 << 20, 'a');
+  for (std::size_t i = 0; i < line.size(); i += 7) line[i] = ' ';
+  const std::size_t at = 600000;
+  line.replace(at, kToken.size() + 2, " " + kToken + " ");
+  auto r = scan(engine, "first\n" + line + "\n");
+  REQUIRE(r.findings.size() == 1);
+  CHECK(r.findings[0].line == 2);
+  CHECK(r.findings[0].column == static_cast<int>(at) + 2);
+}
+
+TEST_CASE("a 50 MB single line finishes and finds the secret at its end", "[engine][large]") {
+  Engine engine = engine_of(kPat + rule("generic-run", "(?i)key_([a-z]{20,})"));
+  std::string data;
+  data.reserve(50u << 20);
+  // Real-looking text with a generic candidate every 64 KiB: the line is confirmed piecewise.
+  std::string block;
+  while (block.size() < (64u << 10)) block += "lorem ipsum dolor sit amet, consectetur adipiscing elit; ";
+  block += "key_Qwzxvbnmplokijuhygtf ";
+  while (data.size() < (50u << 20)) data += block;
+  data += "GITLAB_TOKEN=" + kToken;
+  auto r = scan(engine, data);
+  std::size_t pats = 0;
+  for (const auto& f : r.findings) pats += f.rule_id == "gitlab-pat";
+  REQUIRE(pats == 1);
+  CHECK(r.findings.size() == 1 + data.size() / block.size());
+  CHECK(r.findings.back().rule_id == "gitlab-pat");
+  CHECK(r.findings.back().line == 1);
+  CHECK(r.findings.back().column == static_cast<int>(data.size() - kToken.size()) + 1);
+}
+
+TEST_CASE("a pathological run of one character stays linear", "[engine][large]") {
+  // Every byte ends a candidate of `[a]{20,}`: bounded windows keep this linear.
+  Engine engine = engine_of(rule("run", "(?P<secret>a{20,})", "    filter_placeholders: false\n"));
+  std::string data(8u << 20, 'a');
+  auto r = scan(engine, data);
+  CHECK(r.findings.empty());  // no match ever has a natural end inside a bounded window
+  auto ok = scan(engine, "x " + std::string(100, 'a') + " y");
+  REQUIRE(ok.findings.size() == 1);
+  CHECK(ok.findings[0].secret->raw.size() == 100);
+}

@@ -1,0 +1,72 @@
+#include <catch2/catch_approx.hpp>
+#include <catch2/catch_test_macros.hpp>
+
+#include <hs/hs.h>
+
+#include "agent/controls/secrets/entropy.h"
+#include "agent/controls/secrets/fingerprint.h"
+#include "agent/controls/secrets/pattern.h"
+#include "agent/controls/secrets/placeholder.h"
+
+using namespace agent::controls::secrets;
+using Catch::Approx;
+
+TEST_CASE("Shannon entropy in bits per character", "[entropy]") {
+  CHECK(shannon_entropy("") == 0);
+  CHECK(shannon_entropy("aaaaaaaa") == 0);
+  CHECK(shannon_entropy("ab") == Approx(1.0));
+  CHECK(shannon_entropy("abcd") == Approx(2.0));
+  CHECK(shannon_entropy("0123456789abcdef") == Approx(4.0));
+  CHECK(shannon_entropy("Xk9pQ2rT7vB4nM8sL1wZ") > 4.0);
+  CHECK(shannon_entropy("password") < 3.0);
+}
+
+TEST_CASE("placeholders, templates and masks are recognised", "[placeholder]") {
+  for (const char* p : {"${DB_PASSWORD}", "{{ token }}", "{{.Token}}", "$TOKEN", "$api_key", "%API_KEY%",
+                        "<your-token>", "<YOUR_API_KEY>", "{password}", "%(password)s", "#{secret}",
+                        "process.env.API_KEY", "os.environ['X']", "changeme", "CHANGEME", "change_me",
+                        "xxxxxxxxxxxx", "XXXX-XXXX", "********", "sk_live_...", "AKIAIOSFODNN7EXAMPLE",
+                        "dummy-token-123", "your_api_key_here", "my-placeholder", "password", "Secret", "null",
+                        "\"\"", "''", "aaaaaaaaaa", "abababababab", "00000000", "redacted", "12345678abc"}) {
+    INFO(p);
+    CHECK(is_placeholder(p));
+  }
+  for (const char* s : {"Xk9pQ2rT7vB4nM8sL1wZ", "hunter2Xy9!z", "s3cr3t-Value", "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",
+                        "correct-horse-battery-staple", "$9abcdefG", "AKIAZ3MSJV4WXVN7K5Q2"}) {
+    INFO(s);
+    CHECK_FALSE(is_placeholder(s));
+  }
+}
+
+TEST_CASE("fingerprints depend on rule, path and secret, not on position", "[fingerprint]") {
+  const std::string sha = std::string(64, 'a');
+  auto base = secret_fingerprint("rule", "a/b.env", sha, 0);
+  CHECK(base.size() == 64);
+  CHECK(base == secret_fingerprint("rule", "a/b.env", sha, 0));
+  CHECK(base != secret_fingerprint("other", "a/b.env", sha, 0));
+  CHECK(base != secret_fingerprint("rule", "a/c.env", sha, 0));
+  CHECK(base != secret_fingerprint("rule", "a/b.env", std::string(64, 'b'), 0));
+  CHECK(base != secret_fingerprint("rule", "a/b.env", sha, 1));
+  CHECK(secret_fingerprint("rule", "a/b.env", sha, 1) != secret_fingerprint("rule", "a/b.env", sha, 2));
+  // Separators keep ("ab", "c") and ("a", "bc") apart.
+  CHECK(secret_fingerprint("ab", "c", sha, 0) != secret_fingerprint("a", "bc", sha, 0));
+}
+
+TEST_CASE("patterns are translated for Vectorscan", "[pattern]") {
+  auto e = hs_expression(R"((?i)\b(?P<secret>glpat-[0-9a-z(?P<]{20}))");
+  CHECK(e.expression == R"(\b(glpat-[0-9a-z(?P<]{20}))");
+  CHECK(e.flags == (HS_FLAG_MULTILINE | HS_FLAG_CASELESS));
+  CHECK(hs_expression(R"((?<name>a)\(?P<b>)").expression == R"((a)\(?P<b>)");
+  CHECK(hs_expression("(?s)a.b").flags == (HS_FLAG_MULTILINE | HS_FLAG_DOTALL));
+  CHECK(hs_expression("(?U)a+").expression == "(?U)a+");  // not ours to translate: Vectorscan rejects it
+  CHECK(hs_expression("[[:alpha:](]x").expression == "[[:alpha:](]x");
+  CHECK(hs_check(hs_expression("abc(def)")).empty());
+  CHECK_FALSE(hs_check(hs_expression("(?U)a+")).empty());
+  CHECK(hs_check(hs_expression("a*")) == "the pattern can match an empty string");
+  RE2 named(re2_pattern("(x)(?P<secret>y)"), re2_options());
+  CHECK(secret_group(named) == 2);
+  RE2 first(re2_pattern("(x)(y)"), re2_options());
+  CHECK(secret_group(first) == 1);
+  RE2 none(re2_pattern("xy"), re2_options());
+  CHECK(secret_group(none) == 0);
+}
