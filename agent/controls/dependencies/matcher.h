@@ -1,0 +1,58 @@
+#pragma once
+// OSV evaluation (osv-schema-spec.md "Evaluation"): is a package version affected, by which
+// advisories (aliases merged into one), and which version fixes it.
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "agent/controls/dependencies/osv_db.h"
+#include "agent/controls/dependencies/package.h"
+#include "agent/controls/dependencies/version.h"
+#include "agent/findings/finding.h"
+
+namespace agent::controls::dependencies {
+
+/// One vulnerability of one package: advisories that alias each other merged.
+struct Vulnerability {
+  std::string id;                        ///< primary advisory id (one that is in the database)
+  std::vector<std::string> aliases;      ///< every other id of the group (CVE, GHSA, ...), sorted
+  std::string summary;
+  std::string details;
+  std::optional<double> cvss_score;      ///< highest base score computed from the group's vectors
+  std::string cvss_vector;
+  findings::Severity severity = findings::Severity::unknown;
+  std::string fixed_version;             ///< smallest fixed version above the installed one; "" = no fix yet
+  std::vector<std::string> references;
+  std::vector<std::string> cwes;
+};
+
+/// True when `installed` lies in one of the entry's ranges or equals one of its versions
+/// (SEMVER ranges are compared as SemVer, ECOSYSTEM ones with the ecosystem's ordering).
+bool is_affected(const OsvAffected& affected, std::string_view installed);
+
+/// The smallest "fixed" event above `installed` among the entry's ranges; nullopt when none.
+std::optional<std::string> smallest_fix_above(const OsvAffected& affected, std::string_view installed);
+
+/// The severity a database spells in database_specific.severity or an Ubuntu priority
+/// ("CRITICAL", "HIGH", "MODERATE", "MEDIUM", "LOW", any case); unknown otherwise.
+findings::Severity severity_from_label(std::string_view label);
+
+/// Matches packages against an index, caching look-ups (the same package recurs across lockfiles).
+class Matcher {
+ public:
+  explicit Matcher(const OsvDatabase& db) : db_(db) {}
+  /// Every vulnerability affecting `pkg`, sorted by id; withdrawn advisories never appear.
+  std::vector<Vulnerability> match(const Package& pkg);
+
+ private:
+  const std::vector<StoredAffected>& entries(const std::string& ecosystem, const std::string& name);
+  const AdvisoryInfo* info(const std::string& id);
+
+  const OsvDatabase& db_;
+  std::map<std::pair<std::string, std::string>, std::vector<StoredAffected>> entries_;
+  std::map<std::string, std::optional<AdvisoryInfo>> infos_;
+};
+
+}  // namespace agent::controls::dependencies
