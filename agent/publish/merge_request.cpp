@@ -1,0 +1,219 @@
+#include "agent/publish/merge_request.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <tuple>
+
+#include "agent/publish/markers.h"
+#include "agent/publish/render.h"
+
+namespace agent::publish {
+namespace {
+
+using findings::Finding;
+using gitlab::ApiError;
+using gitlab::Discussion;
+
+std::string trim_end(std::string_view s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) s.remove_suffix(1);
+  return std::string(s);
+}
+
+struct OurThread {
+  const Discussion* discussion = nullptr;
+  std::string control;
+};
+
+/// Threads the agent started, by fingerprint (the oldest wins if a fingerprint appears twice).
+std::map<std::string, OurThread> our_threads(const std::vector<Discussion>& discussions) {
+  std::map<std::string, OurThread> out;
+  for (const auto& d : discussions) {
+    if (d.notes.empty() || d.notes.front().system) continue;
+    auto marker = parse_thread_markers(d.notes.front().body);
+    if (marker) out.emplace(marker->fingerprint, OurThread{&d, marker->control});
+  }
+  return out;
+}
+
+bool is_resolved(const Discussion& d) { return !d.notes.empty() && d.notes.front().resolved; }
+
+class Session {
+ public:
+  Session(gitlab::Api& api, const MergeRequestTarget& target, const DiffIndex& diff, MergeRequestOutcome& out)
+      : api_(api), t_(target), diff_(diff), out_(out) {}
+
+  /// Runs `fn`; on failure records one error line and returns false.
+  template <typename Fn>
+  bool attempt(const char* what, Fn&& fn) {
+    try {
+      fn();
+      return true;
+    } catch (const ApiError& e) {
+      out_.errors.push_back(std::string(what) + ": " + e.what());
+      spdlog::warn("{}: {}", what, e.what());
+      return false;
+    }
+  }
+
+  void threads(const std::vector<const Finding*>& in_diff, const findings::ScanResult& result,
+               const std::set<std::string>& current, const MergeRequestOptions& options) {
+    std::optional<gitlab::MrVersion> version;
+    std::vector<Discussion> discussions;
+    attempt("reading the merge request versions", [&] {
+      auto versions = api_.merge_request_versions(t_.project, t_.iid);
+      if (!versions.empty()) version = versions.front();  // newest first
+    });
+    // Without the existing threads nothing may be posted: it could all be duplicates.
+    if (!attempt("reading the merge request threads",
+                 [&] { discussions = api_.merge_request_discussions(t_.project, t_.iid); })) {
+      out_.not_inline = in_diff;
+      return;
+    }
+    auto ours = our_threads(discussions);
+    std::set<std::string> handled;
+    int created = 0;
+    for (const Finding* f : in_diff) {
+      const std::string fp = fingerprint_of(*f);
+      if (!handled.insert(fp).second) continue;
+      if (auto it = ours.find(fp); it != ours.end()) {
+        ++out_.threads_existing;
+        reopen_if_we_resolved(*it->second.discussion);
+        continue;
+      }
+      if (!version || created >= static_cast<int>(options.max_new_threads)) {
+        out_.not_inline.push_back(f);
+        continue;
+      }
+      if (create_thread(*f, *version)) ++created;
+    }
+    resolve_gone(ours, result, current);
+  }
+
+  void summary(const findings::ScanResult& result, const MergeRequestOptions& options) {
+    SummaryInput in;
+    in.findings = result.findings;
+    in.controls = result.controls;
+    in.outside_diff = out_.outside_diff;
+    in.not_inline = out_.not_inline;
+    in.head_sha = t_.head_sha;
+    in.fail_on = options.fail_on;
+    in.pipeline_url = options.pipeline_url;
+    const std::string body = summary_body(in);
+    out_.summary = "failed";
+    attempt("updating the summary note", [&] {
+      auto notes = api_.merge_request_notes(t_.project, t_.iid);
+      auto it = std::find_if(notes.begin(), notes.end(),
+                             [](const gitlab::Note& n) { return !n.system && is_summary(n.body); });
+      if (it == notes.end()) {
+        write([&] { api_.create_note(t_.project, t_.iid, body); });
+        out_.summary = "created";
+      } else if (trim_end(it->body) == trim_end(body)) {
+        out_.summary = "unchanged";
+      } else {
+        try {
+          write([&] { api_.update_note(t_.project, t_.iid, it->id, body); });
+          out_.summary = "updated";
+        } catch (const ApiError& e) {
+          // Someone else's note carrying our marker (403), or deleted meanwhile (404): post our own.
+          if (e.status() != 403 && e.status() != 404) throw;
+          write([&] { api_.create_note(t_.project, t_.iid, body); });
+          out_.summary = "created";
+        }
+      }
+    });
+  }
+
+ private:
+  template <typename Fn>
+  void write(Fn&& fn) {
+    ++out_.writes;
+    fn();
+  }
+
+  bool create_thread(const Finding& f, const gitlab::MrVersion& version) {
+    gitlab::Position p;
+    p.base_sha = version.base_commit_sha;
+    p.start_sha = version.start_commit_sha;
+    p.head_sha = version.head_commit_sha;
+    p.new_path = f.path;
+    auto file = diff_.find(f.path);
+    p.old_path = file != diff_.end() && !file->second.old_path.empty() ? file->second.old_path : f.path;
+    p.new_line = f.line;
+    try {
+      write([&] { api_.create_discussion(t_.project, t_.iid, thread_body(f), p); });
+      ++out_.threads_created;
+      return true;
+    } catch (const ApiError& e) {
+      // 400: GitLab refused the position (its diff differs from ours); the summary lists it.
+      if (e.status() != 400) {
+        out_.errors.push_back(std::string("posting a thread: ") + e.what());
+        spdlog::warn("posting a thread: {}", e.what());
+      } else {
+        spdlog::info("GitLab refused the position {}:{} ({}); listed in the summary instead", f.path, f.line,
+                     e.what());
+      }
+      out_.not_inline.push_back(&f);
+      return false;
+    }
+  }
+
+  void reopen_if_we_resolved(const Discussion& d) {
+    // Only a thread the agent itself resolved is reopened; one a person resolved stays resolved.
+    if (!is_resolved(d) || !is_resolved_reply(d.notes.back().body)) return;
+    if (attempt("reopening a thread", [&] {
+          write([&] { api_.reply_to_discussion(t_.project, t_.iid, d.id, reopened_reply(t_.head_sha)); });
+          write([&] { api_.resolve_discussion(t_.project, t_.iid, d.id, false); });
+        }))
+      ++out_.threads_reopened;
+  }
+
+  void resolve_gone(const std::map<std::string, OurThread>& ours, const findings::ScanResult& result,
+                    const std::set<std::string>& current) {
+    std::set<std::string> ran(result.controls.begin(), result.controls.end());
+    for (const auto& [fp, thread] : ours) {
+      const Discussion& d = *thread.discussion;
+      if (current.count(fp) || is_resolved(d) || !d.notes.front().resolvable) continue;
+      if (!thread.control.empty() && !ran.count(thread.control)) continue;  // cannot tell: control did not run
+      if (attempt("resolving a thread", [&] {
+            write([&] { api_.reply_to_discussion(t_.project, t_.iid, d.id, resolved_reply(t_.head_sha)); });
+            write([&] { api_.resolve_discussion(t_.project, t_.iid, d.id, true); });
+          }))
+        ++out_.threads_resolved;
+    }
+  }
+
+  gitlab::Api& api_;
+  const MergeRequestTarget& t_;
+  const DiffIndex& diff_;
+  MergeRequestOutcome& out_;
+};
+
+}  // namespace
+
+MergeRequestOutcome publish_merge_request(gitlab::Api& api, const MergeRequestTarget& target,
+                                          const findings::ScanResult& result, const DiffIndex& diff,
+                                          const MergeRequestOptions& options) {
+  MergeRequestOutcome out;
+  std::vector<const Finding*> ordered;
+  for (const auto& f : result.findings) ordered.push_back(&f);
+  std::stable_sort(ordered.begin(), ordered.end(), [](const Finding* a, const Finding* b) {
+    return std::tie(a->path, a->line, a->column, a->rule_id) < std::tie(b->path, b->line, b->column, b->rule_id);
+  });
+  std::set<std::string> current;
+  std::vector<const Finding*> in_diff;
+  for (const Finding* f : ordered) {
+    current.insert(fingerprint_of(*f));
+    auto it = diff.find(f->path);
+    if (it != diff.end() && f->line > 0 && it->second.added.count(f->line)) in_diff.push_back(f);
+    else out.outside_diff.push_back(f);
+  }
+
+  Session session(api, target, diff, out);
+  if (options.threads) session.threads(in_diff, result, current, options);
+  else out.not_inline = in_diff;
+  if (options.summary_note) session.summary(result, options);
+  return out;
+}
+
+}  // namespace agent::publish

@@ -1,0 +1,47 @@
+#pragma once
+// The text the agent posts: thread bodies, the MR summary note, replies and status descriptions.
+// Deterministic (no clocks): the same findings give byte-identical bodies, so a re-run edits nothing.
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "agent/findings/finding.h"
+
+namespace agent::publish {
+
+/// The fingerprint used for a finding: its own, else a hash of control, rule, path and line.
+std::string fingerprint_of(const findings::Finding& finding);
+
+/// Body of the inline thread for `finding` (markers first; file names and matches as code spans).
+std::string thread_body(const findings::Finding& finding);
+
+/// Reply posted before resolving a thread whose finding is gone at `head_sha`.
+std::string resolved_reply(std::string_view head_sha);
+
+/// Reply posted when a thread the agent resolved is reopened because the finding is back.
+std::string reopened_reply(std::string_view head_sha);
+
+/// What the summary note shows.
+struct SummaryInput {
+  std::vector<findings::Finding> findings;             ///< every finding of the scan
+  std::vector<std::string> controls;                   ///< controls that ran (one table row each)
+  std::vector<const findings::Finding*> outside_diff;  ///< not on a line the MR adds
+  std::vector<const findings::Finding*> not_inline;    ///< on an added line but without a thread
+  std::string head_sha;
+  std::optional<findings::Severity> fail_on;           ///< nullopt: policy never fails
+  std::string pipeline_url;                            ///< linked when it is a safe http(s) URL
+  std::size_t max_listed = 50;                         ///< longer lists end with "and N more"
+};
+
+/// Body of the summary note (starts with kSummaryMarker).
+std::string summary_body(const SummaryInput& input);
+
+/// One line for the commit status (<= 255 characters): counts and the policy verdict.
+std::string status_description(const std::vector<findings::Finding>& findings,
+                               std::optional<findings::Severity> fail_on);
+
+/// Number of findings at or above `fail_on` (0 when nullopt).
+std::size_t count_failing(const std::vector<findings::Finding>& findings, std::optional<findings::Severity> fail_on);
+
+}  // namespace agent::publish

@@ -1,0 +1,240 @@
+#include <catch2/catch_test_macros.hpp>
+#include <catch2/matchers/catch_matchers_string.hpp>
+
+#include "agent/publish/markers.h"
+#include "agent/publish/merge_request.h"
+#include "agent/publish/render.h"
+#include "fake_api.h"
+
+using namespace agent::publish;
+using agent::findings::Finding;
+using agent::findings::ScanResult;
+using agent::findings::Severity;
+using Catch::Matchers::ContainsSubstring;
+
+namespace {
+
+Finding secret(std::string path, int line, std::string fp, Severity sev = Severity::high) {
+  Finding f;
+  f.control = "secrets";
+  f.rule_id = "generic-api-key";
+  f.rule_name = "Generic API key";
+  f.severity = sev;
+  f.path = std::move(path);
+  f.line = line;
+  f.fingerprint = std::move(fp);
+  f.secret = agent::findings::SecretDetail{"sk_l…", "00", "", 4.0};
+  return f;
+}
+
+ScanResult result_of(std::vector<Finding> list) {
+  ScanResult r;
+  r.findings = std::move(list);
+  r.controls = {"secrets"};
+  return r;
+}
+
+struct Fixture {
+  test::FakeApi api;
+  MergeRequestTarget target{"7", 3, "headsha2"};
+  DiffIndex diff;
+  MergeRequestOptions options;
+
+  Fixture() {
+    api.diff = {{"app/config.py", {10, 11, 12}}, {"new.txt", {1}}};
+    diff["app/config.py"] = ChangedFile{"app/config.py", {10, 11, 12}};
+    diff["new.txt"] = ChangedFile{"new.txt", {1}};
+  }
+  MergeRequestOutcome run(const ScanResult& r) { return publish_merge_request(api, target, r, diff, options); }
+};
+
+}  // namespace
+
+TEST_CASE("first run: one thread per finding on an added line, one summary note") {
+  Fixture fx;
+  auto r = result_of({secret("app/config.py", 11, "aa11"), secret("app/other.py", 3, "bb22")});
+  auto out = fx.run(r);
+  CHECK(out.threads_created == 1);
+  CHECK(out.summary == "created");
+  CHECK(out.errors.empty());
+  REQUIRE(out.outside_diff.size() == 1);
+  CHECK(out.outside_diff[0]->path == "app/other.py");
+
+  auto threads = fx.api.threads();
+  REQUIRE(threads.size() == 1);
+  const auto& note = threads[0]->notes.front();
+  REQUIRE(note.position.has_value());
+  CHECK(note.position->head_sha == "headsha2");  // the newest version
+  CHECK(note.position->base_sha == "basesha");
+  CHECK(note.position->start_sha == "startsha");
+  CHECK(note.position->new_path == "app/config.py");
+  CHECK(note.position->old_path == "app/config.py");
+  CHECK(note.position->new_line == 11);
+  CHECK_FALSE(note.position->old_line.has_value());
+  CHECK_THAT(note.body, Catch::Matchers::StartsWith("<!-- jit-agent:fingerprint=aa11 -->\n"));
+
+  auto notes = fx.api.standalone_notes();
+  REQUIRE(notes.size() == 1);
+  CHECK(is_summary(notes[0]->body));
+  CHECK_THAT(notes[0]->body, ContainsSubstring("app/other.py"));
+  CHECK_THAT(notes[0]->body, ContainsSubstring("Outside the diff (1)"));
+}
+
+TEST_CASE("a re-run posts nothing") {
+  Fixture fx;
+  auto r = result_of({secret("app/config.py", 11, "aa11"), secret("app/other.py", 3, "bb22")});
+  fx.run(r);
+  int writes = fx.api.writes();
+  auto again = fx.run(r);
+  CHECK(fx.api.writes() == writes);
+  CHECK(again.writes == 0);
+  CHECK(again.threads_existing == 1);
+  CHECK(again.threads_created == 0);
+  CHECK(again.summary == "unchanged");
+}
+
+TEST_CASE("a finding that is gone: its thread gets a reply and is resolved, once") {
+  Fixture fx;
+  fx.run(result_of({secret("app/config.py", 11, "aa11")}));
+  fx.target.head_sha = "fixsha99";
+  auto fixed = fx.run(result_of({}));
+  CHECK(fixed.threads_resolved == 1);
+  CHECK(fixed.summary == "updated");
+  auto threads = fx.api.threads();
+  REQUIRE(threads[0]->notes.size() == 2);
+  CHECK(threads[0]->notes.front().resolved);
+  CHECK(is_resolved_reply(threads[0]->notes.back().body));
+  CHECK_THAT(threads[0]->notes.back().body, ContainsSubstring("fixsha99"));
+  CHECK_THAT(fx.api.standalone_notes()[0]->body, ContainsSubstring("No findings"));
+
+  auto again = fx.run(result_of({}));
+  CHECK(again.writes == 0);
+  CHECK(again.threads_resolved == 0);
+}
+
+TEST_CASE("a finding that comes back reopens the thread the agent resolved") {
+  Fixture fx;
+  auto r = result_of({secret("app/config.py", 11, "aa11")});
+  fx.run(r);
+  fx.run(result_of({}));
+  auto back = fx.run(r);
+  CHECK(back.threads_reopened == 1);
+  CHECK(back.threads_created == 0);
+  CHECK_FALSE(fx.api.threads()[0]->notes.front().resolved);
+}
+
+TEST_CASE("a thread a person resolved stays resolved") {
+  Fixture fx;
+  auto r = result_of({secret("app/config.py", 11, "aa11")});
+  fx.run(r);
+  for (auto& n : fx.api.discussions[0].notes) n.resolved = true;
+  auto out = fx.run(r);
+  CHECK(out.writes == 0);
+  CHECK(out.threads_existing == 1);
+  CHECK(fx.api.discussions[0].notes.front().resolved);
+}
+
+TEST_CASE("threads of a control that did not run are left alone") {
+  Fixture fx;
+  auto r = result_of({secret("app/config.py", 11, "aa11")});
+  fx.run(r);
+  ScanResult deps_only;
+  deps_only.controls = {"dependencies"};
+  auto out = fx.run(deps_only);
+  CHECK(out.threads_resolved == 0);
+  CHECK_FALSE(fx.api.threads()[0]->notes.front().resolved);
+}
+
+TEST_CASE("a position GitLab refuses is listed in the summary instead, without an error") {
+  Fixture fx;
+  fx.diff["app/config.py"].added.insert(40);  // our diff says 40 is added; GitLab disagrees
+  auto out = fx.run(result_of({secret("app/config.py", 40, "cc33")}));
+  CHECK(out.threads_created == 0);
+  CHECK(out.errors.empty());
+  REQUIRE(out.not_inline.size() == 1);
+  CHECK_THAT(fx.api.standalone_notes()[0]->body, ContainsSubstring("without an inline thread (1)"));
+}
+
+TEST_CASE("renamed files are positioned with their old path") {
+  Fixture fx;
+  fx.diff["app/config.py"].old_path = "app/settings.py";
+  fx.run(result_of({secret("app/config.py", 12, "aa11")}));
+  CHECK(fx.api.threads()[0]->notes.front().position->old_path == "app/settings.py");
+}
+
+TEST_CASE("without the existing threads nothing is posted inline") {
+  Fixture fx;
+  fx.api.fail = {"GET discussions"};
+  auto out = fx.run(result_of({secret("app/config.py", 11, "aa11")}));
+  CHECK(out.threads_created == 0);
+  REQUIRE(out.errors.size() == 1);
+  CHECK_THAT(out.errors[0], ContainsSubstring("threads"));
+  CHECK(out.not_inline.size() == 1);
+  CHECK(out.summary == "created");
+}
+
+TEST_CASE("a failing post is an error, and the rest still happens") {
+  Fixture fx;
+  fx.api.fail = {"POST discussion"};
+  auto out = fx.run(result_of({secret("app/config.py", 11, "aa11")}));
+  CHECK(out.errors.size() == 1);
+  CHECK(out.summary == "created");
+  fx.api.fail = {"POST note"};
+  fx.api.discussions.clear();
+  auto out2 = fx.run(result_of({}));
+  CHECK(out2.summary == "failed");
+  CHECK(out2.errors.size() == 1);
+}
+
+TEST_CASE("new threads per run are capped; the rest go to the summary") {
+  Fixture fx;
+  fx.options.max_new_threads = 2;
+  auto out = fx.run(result_of({secret("app/config.py", 10, "a1"), secret("app/config.py", 11, "a2"),
+                               secret("app/config.py", 12, "a3")}));
+  CHECK(out.threads_created == 2);
+  CHECK(out.not_inline.size() == 1);
+  // Next run: the third one gets its thread.
+  auto next = fx.run(result_of({secret("app/config.py", 10, "a1"), secret("app/config.py", 11, "a2"),
+                                secret("app/config.py", 12, "a3")}));
+  CHECK(next.threads_created == 1);
+  CHECK(next.threads_existing == 2);
+}
+
+TEST_CASE("duplicate fingerprints get one thread") {
+  Fixture fx;
+  auto out = fx.run(result_of({secret("app/config.py", 10, "a1"), secret("app/config.py", 11, "a1")}));
+  CHECK(out.threads_created == 1);
+}
+
+TEST_CASE("a summary marker in someone else's note: the agent posts its own") {
+  Fixture fx;
+  fx.api.add_foreign_note(std::string(kSummaryMarker) + "\nfake");
+  auto out = fx.run(result_of({}));
+  CHECK(out.summary == "created");
+  CHECK(fx.api.standalone_notes().size() == 2);
+  auto again = fx.run(result_of({}));
+  CHECK(again.summary == "created");  // the foreign one is found first again, then ours is posted
+  fx.api.discussions.erase(fx.api.discussions.begin());
+  CHECK(fx.run(result_of({})).summary == "unchanged");
+}
+
+TEST_CASE("switches: no threads, no summary") {
+  Fixture fx;
+  fx.options.threads = false;
+  fx.options.summary_note = false;
+  auto out = fx.run(result_of({secret("app/config.py", 11, "aa11")}));
+  CHECK(fx.api.calls.empty());
+  CHECK(out.summary == "disabled");
+  fx.options.summary_note = true;
+  fx.run(result_of({secret("app/config.py", 11, "aa11")}));
+  CHECK(fx.api.threads().empty());
+  CHECK_THAT(fx.api.standalone_notes()[0]->body, ContainsSubstring("without an inline thread (1)"));
+}
+
+TEST_CASE("no MR versions: nothing inline, listed in the summary") {
+  Fixture fx;
+  fx.api.versions.clear();
+  auto out = fx.run(result_of({secret("app/config.py", 11, "aa11")}));
+  CHECK(out.threads_created == 0);
+  CHECK(out.not_inline.size() == 1);
+}
