@@ -12,6 +12,8 @@ struct Package {
   bool direct = false;       ///< declared directly by the project
   bool direct_known = false; ///< false when the format does not say direct vs transitive
   int line = 0;              ///< 1-based line where it is declared in the lockfile (0: unknown)
+  // Added by the lockfile parsers: a requirements file's `-r` includes declare packages elsewhere.
+  std::string declared_in;   ///< file that declares it when not the lockfile itself (`line` is in it); else empty
 };
 
 /// The outcome of parsing one lockfile.
@@ -19,6 +21,9 @@ struct ParsedLockfile {
   std::string path;                 ///< relative to the scan root
   std::string format;               ///< e.g. "package-lock.json v3", "poetry.lock"
   std::vector<Package> packages;
+  // Added by the lockfile parsers: problems that did not stop the parse ("file:line: what"),
+  // e.g. an unpinned or unparsable requirement, an unreadable include, an unresolved ${property}.
+  std::vector<std::string> warnings;
 };
 
 }  // namespace agent::controls::dependencies

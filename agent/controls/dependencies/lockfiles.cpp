@@ -1,0 +1,180 @@
+#include "agent/controls/dependencies/lockfiles.h"
+
+#include <algorithm>
+#include <fstream>
+#include <iterator>
+#include <map>
+#include <sstream>
+#include <system_error>
+#include <tuple>
+
+#include "agent/controls/dependencies/parsers.h"
+#include "agent/util/error.h"
+
+namespace agent::controls::dependencies {
+namespace {
+
+std::string_view base_name(std::string_view path) {
+  std::size_t slash = path.find_last_of("/\\");
+  return slash == std::string_view::npos ? path : path.substr(slash + 1);
+}
+
+bool ends_with_ci(std::string_view text, std::string_view suffix) {
+  if (text.size() < suffix.size()) return false;
+  text = text.substr(text.size() - suffix.size());
+  for (std::size_t i = 0; i < suffix.size(); ++i) {
+    char a = text[i];
+    if (a >= 'A' && a <= 'Z') a = static_cast<char>(a - 'A' + 'a');
+    if (a != suffix[i]) return false;
+  }
+  return true;
+}
+
+// Same ecosystem, name and version once: the first declaration's line, direct if any is.
+void merge_duplicates(ParsedLockfile& result) {
+  std::map<std::tuple<std::string, std::string, std::string>, std::size_t> seen;
+  std::vector<Package> merged;
+  merged.reserve(result.packages.size());
+  for (Package& p : result.packages) {
+    auto key = std::make_tuple(p.ecosystem, p.name, p.version);
+    auto [it, inserted] = seen.emplace(std::move(key), merged.size());
+    if (inserted) {
+      merged.push_back(std::move(p));
+      continue;
+    }
+    Package& first = merged[it->second];
+    first.direct = first.direct || p.direct;
+    first.direct_known = first.direct_known || p.direct_known;
+  }
+  result.packages = std::move(merged);
+}
+
+}  // namespace
+
+std::optional<LockfileKind> lockfile_kind(std::string_view filename) {
+  std::string_view name = base_name(filename);
+  if (name == "package-lock.json" || name == "npm-shrinkwrap.json") return LockfileKind::npm;
+  if (name == "yarn.lock") return LockfileKind::yarn;
+  if (name == "pnpm-lock.yaml") return LockfileKind::pnpm;
+  if (name == "bun.lock") return LockfileKind::bun;
+  if (name == "poetry.lock") return LockfileKind::poetry;
+  if (name == "Pipfile.lock") return LockfileKind::pipfile;
+  if (name == "uv.lock") return LockfileKind::uv;
+  if (name == "go.mod") return LockfileKind::gomod;
+  if (name == "Cargo.lock") return LockfileKind::cargo;
+  if (name == "Gemfile.lock" || name == "gems.locked") return LockfileKind::gemfile;
+  if (name == "composer.lock") return LockfileKind::composer;
+  if (name == "pom.xml") return LockfileKind::maven;
+  if (name == "gradle.lockfile" || name == "buildscript-gradle.lockfile") return LockfileKind::gradle;
+  if (name == "packages.lock.json") return LockfileKind::nuget;
+  // requirements.txt, requirements-dev.txt, requirements/prod.txt is not matched (no way to tell),
+  // dev-requirements.txt is.
+  if (ends_with_ci(name, ".txt") &&
+      (name.rfind("requirements", 0) == 0 || ends_with_ci(name, "requirements.txt"))) {
+    return LockfileKind::requirements;
+  }
+  return std::nullopt;
+}
+
+bool is_lockfile_name(std::string_view filename) { return lockfile_kind(filename).has_value(); }
+
+std::string_view kind_name(LockfileKind kind) {
+  switch (kind) {
+    case LockfileKind::npm: return "package-lock.json";
+    case LockfileKind::yarn: return "yarn.lock";
+    case LockfileKind::pnpm: return "pnpm-lock.yaml";
+    case LockfileKind::bun: return "bun.lock";
+    case LockfileKind::requirements: return "requirements.txt";
+    case LockfileKind::poetry: return "poetry.lock";
+    case LockfileKind::pipfile: return "Pipfile.lock";
+    case LockfileKind::uv: return "uv.lock";
+    case LockfileKind::gomod: return "go.mod";
+    case LockfileKind::cargo: return "Cargo.lock";
+    case LockfileKind::gemfile: return "Gemfile.lock";
+    case LockfileKind::composer: return "composer.lock";
+    case LockfileKind::maven: return "pom.xml";
+    case LockfileKind::gradle: return "gradle.lockfile";
+    case LockfileKind::nuget: return "packages.lock.json";
+  }
+  return "lockfile";
+}
+
+ParsedLockfile parse_lockfile(const std::string& path, std::string_view content) {
+  return parse_lockfile(path, content, ParseOptions{});
+}
+
+ParsedLockfile parse_lockfile(const std::string& path, std::string_view content,
+                              const ParseOptions& options) {
+  auto kind = lockfile_kind(path);
+  if (!kind) throw util::UsageError(util::at(path, 0, 0, "not a lockfile or manifest we know"));
+  return parse_lockfile_as(*kind, path, content, options);
+}
+
+ParsedLockfile parse_lockfile_as(LockfileKind kind, const std::string& path, std::string_view content,
+                                 const ParseOptions& options) {
+  ParsedLockfile result;
+  if (detail::is_blank(content)) {
+    result.path = path;
+    result.format = std::string(kind_name(kind));
+    return result;
+  }
+  switch (kind) {
+    case LockfileKind::npm: result = detail::parse_npm(path, content); break;
+    case LockfileKind::yarn: result = detail::parse_yarn(path, content); break;
+    case LockfileKind::pnpm: result = detail::parse_pnpm(path, content); break;
+    case LockfileKind::bun: result = detail::parse_bun(path, content); break;
+    case LockfileKind::requirements: result = detail::parse_requirements(path, content, options); break;
+    case LockfileKind::poetry: result = detail::parse_poetry(path, content); break;
+    case LockfileKind::pipfile: result = detail::parse_pipfile(path, content); break;
+    case LockfileKind::uv: result = detail::parse_uv(path, content); break;
+    case LockfileKind::gomod: result = detail::parse_gomod(path, content); break;
+    case LockfileKind::cargo: result = detail::parse_cargo(path, content); break;
+    case LockfileKind::gemfile: result = detail::parse_gemfile(path, content); break;
+    case LockfileKind::composer: result = detail::parse_composer(path, content); break;
+    case LockfileKind::maven: result = detail::parse_maven(path, content); break;
+    case LockfileKind::gradle: result = detail::parse_gradle(path, content); break;
+    case LockfileKind::nuget: result = detail::parse_nuget(path, content); break;
+  }
+  result.path = path;
+  if (result.format.empty()) result.format = std::string(kind_name(kind));
+  // JSON objects come back sorted by key: restore the order of declaration. Packages from other
+  // files (requirements includes) keep the order in which the includes were read.
+  bool one_file = std::all_of(result.packages.begin(), result.packages.end(),
+                              [](const Package& p) { return p.declared_in.empty(); });
+  if (one_file) {
+    std::stable_sort(result.packages.begin(), result.packages.end(),
+                     [](const Package& a, const Package& b) { return a.line < b.line; });
+  }
+  merge_duplicates(result);
+  return result;
+}
+
+std::optional<std::string> read_include_file(const std::string& path, std::uintmax_t max_bytes) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec) || ec) return std::nullopt;
+  auto size = std::filesystem::file_size(path, ec);
+  if (ec || size > max_bytes) return std::nullopt;
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return std::nullopt;
+  std::ostringstream buffer;
+  buffer << in.rdbuf();
+  if (in.bad()) return std::nullopt;
+  return buffer.str();
+}
+
+IncludeReader include_reader_within(std::filesystem::path root, std::uintmax_t max_bytes) {
+  return [root = std::move(root), max_bytes](const std::string& rel) -> std::optional<std::string> {
+    std::filesystem::path relative = std::filesystem::path(rel).lexically_normal();
+    if (relative.empty() || relative.is_absolute() || *relative.begin() == "..") return std::nullopt;
+    std::error_code ec;
+    auto real_root = std::filesystem::weakly_canonical(root, ec);
+    if (ec) return std::nullopt;
+    auto real = std::filesystem::weakly_canonical(root / relative, ec);
+    if (ec) return std::nullopt;
+    auto inside = real.lexically_relative(real_root);
+    if (inside.empty() || *inside.begin() == "..") return std::nullopt;
+    return read_include_file(real.string(), max_bytes);
+  };
+}
+
+}  // namespace agent::controls::dependencies

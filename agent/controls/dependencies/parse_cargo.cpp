@@ -1,0 +1,61 @@
+// Cargo.lock: [[package]] tables. Packages without a `source` are the workspace's own crates:
+// they are not reported, and the crates they list in `dependencies` are the direct ones.
+#include <set>
+
+#include "agent/controls/dependencies/parsers.h"
+#include "agent/controls/dependencies/toml_lite.h"
+
+namespace agent::controls::dependencies::detail {
+
+ParsedLockfile parse_cargo(const std::string& path, std::string_view content) {
+  ParsedLockfile out;
+  std::vector<TomlTable> tables = parse_toml(path, content);
+  out.format = "Cargo.lock";
+  if (const TomlValue* version = tables[0].get("version")) out.format += " v" + version->text;
+  struct Crate {
+    std::string name, version;
+    int line;
+    bool local;
+  };
+  std::vector<Crate> crates;
+  std::set<std::string> direct_names;             // "name" entries
+  std::set<std::pair<std::string, std::string>> direct_versions;  // "name version" entries
+  bool direct_known = false;
+  for (const TomlTable& t : tables) {
+    if (!t.array || t.name != "package") continue;
+    const std::string* name = toml_string(path, t, "name", "[[package]]");
+    const std::string* version = toml_string(path, t, "version", "[[package]]");
+    int line = name ? t.get("name")->line : t.line;
+    if (!name || !version || name->empty() || version->empty()) {
+      warn(out, path, line, "[[package]] without a name and version is skipped");
+      continue;
+    }
+    bool local = toml_string(path, t, "source", "[[package]]") == nullptr;
+    crates.push_back({*name, *version, line, local});
+    if (!local) continue;
+    direct_known = true;
+    const TomlValue* deps = t.get("dependencies");
+    if (!deps) continue;
+    if (deps->kind != TomlValue::Kind::array) fail(path, deps->line, 0, "'dependencies' must be an array");
+    for (const TomlValue& dep : deps->items) {
+      if (dep.kind != TomlValue::Kind::string) fail(path, dep.line, 0, "a dependency must be a string");
+      // "name", "name version" or "name version (source)"
+      std::string_view text = dep.text;
+      std::size_t space = text.find(' ');
+      if (space == std::string_view::npos) {
+        direct_names.emplace(text);
+      } else {
+        std::string_view rest = text.substr(space + 1);
+        direct_versions.emplace(std::string(text.substr(0, space)), std::string(rest.substr(0, rest.find(' '))));
+      }
+    }
+  }
+  for (const Crate& c : crates) {
+    if (c.local) continue;
+    bool direct = direct_names.count(c.name) || direct_versions.count({c.name, c.version});
+    out.packages.push_back(make_package(c.name, c.version, "crates.io", c.line, direct_known, direct));
+  }
+  return out;
+}
+
+}  // namespace agent::controls::dependencies::detail

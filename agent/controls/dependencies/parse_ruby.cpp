@@ -1,0 +1,62 @@
+// Gemfile.lock: gems of the GEM and GIT sections ("    name (version[-platform])"); PATH gems
+// are local code. DEPENDENCIES lists what the Gemfile asks for: the direct gems.
+#include <set>
+#include <vector>
+
+#include "agent/controls/dependencies/parsers.h"
+
+namespace agent::controls::dependencies::detail {
+
+ParsedLockfile parse_gemfile(const std::string& path, std::string_view content) {
+  ParsedLockfile out;
+  out.format = "Gemfile.lock";
+  struct Gem {
+    std::string name, version;
+    int line;
+  };
+  std::vector<Gem> gems;
+  std::set<std::string> direct;
+  bool has_dependencies = false;
+  std::string section;
+
+  LineReader lines(content);
+  std::string_view line;
+  while (lines.next(line)) {
+    if (is_blank(line)) continue;
+    std::size_t indent = line.find_first_not_of(' ');
+    std::string_view body = trim(line);
+    if (indent == 0) {
+      for (char c : body) {
+        if (!((c >= 'A' && c <= 'Z') || c == ' ' || c == '_')) {
+          fail(path, lines.number(), 1, "expected a section name such as GEM or DEPENDENCIES");
+        }
+      }
+      section = std::string(body);
+      has_dependencies = has_dependencies || section == "DEPENDENCIES";
+      continue;
+    }
+    if (section == "DEPENDENCIES" && indent == 2) {
+      std::size_t end = body.find_first_of(" !(");
+      direct.emplace(body.substr(0, end));
+      continue;
+    }
+    bool source = section == "GEM" || section == "GIT" || section == "PLUGIN SOURCE";
+    if (!source || indent != 4) continue;  // remote:, revision:, dependencies of a gem, PATH gems ...
+    std::size_t open = body.find(" (");
+    if (open == std::string_view::npos || body.back() != ')') {
+      fail(path, lines.number(), 5, "expected 'name (version)' in the " + section + " specs");
+    }
+    std::string_view version = body.substr(open + 2, body.size() - open - 3);
+    version = version.substr(0, version.find('-'));  // "1.13.3-x86_64-linux": platform gem
+    if (version.empty()) fail(path, lines.number(), 5, "empty gem version");
+    gems.push_back({std::string(body.substr(0, open)), std::string(version), lines.number()});
+  }
+  for (Gem& g : gems) {
+    bool is_direct = direct.count(g.name) > 0;
+    out.packages.push_back(make_package(std::move(g.name), std::move(g.version), "RubyGems", g.line,
+                                        has_dependencies, is_direct));
+  }
+  return out;
+}
+
+}  // namespace agent::controls::dependencies::detail
