@@ -5,6 +5,8 @@
 #include <exception>
 #include <limits>
 
+#include <spdlog/spdlog.h>
+
 #include "agent/controls/secrets/database.h"
 #include "agent/controls/secrets/matches.h"
 #include "agent/controls/secrets/pattern.h"
@@ -13,7 +15,7 @@
 namespace agent::controls::secrets {
 namespace {
 
-constexpr std::size_t kLineBefore = 4 << 10;       // window before a hit for one-line rules
+constexpr std::size_t kLineBefore = 16 << 10;      // window before a hit for one-line rules
 constexpr std::size_t kMultilineBefore = 64 << 10;  // ... for multi-line rules (private keys)
 constexpr std::size_t kAfter = 4 << 10;             // window after a hit
 // hs_scan takes an unsigned int length: larger buffers are scanned in overlapping chunks.
@@ -156,6 +158,10 @@ Engine::Engine(RuleSet rules, const std::filesystem::path& cache_dir) : impl_(st
   impl_->db = std::move(built.db);
   impl_->from_cache = built.from_cache;
   impl_->prefiltered = built.prefiltered;
+  if (built.from_cache)
+    spdlog::debug("secrets: {} rules loaded from the compiled cache in {}", impl_->compiled.size(), cache_dir.string());
+  else
+    spdlog::debug("secrets: compiled {} rules ({} in prefilter mode)", impl_->compiled.size(), built.prefiltered);
 }
 
 Engine::~Engine() = default;

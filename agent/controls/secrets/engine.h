@@ -2,8 +2,8 @@
 // The secrets engine: every rule in one Vectorscan database; each hit confirmed by RE2.
 //
 // Vectorscan reports only where a candidate match ends. The engine then runs the rule's RE2 on a
-// bounded window around that end (the line, at most 4 KiB either side; 64 KiB back for
-// `multiline` rules) to confirm the match and extract the secret. Every later hit of the same
+// bounded window around that end (the line, at most 16 KiB before and 4 KiB after; 64 KiB
+// back for `multiline` rules) to confirm the match and extract the secret. Every later hit of the same
 // rule inside a window already confirmed is dropped, so each region is confirmed once per rule
 // and the work stays linear in the input, even for a 50 MB single line.
 #include <filesystem>

@@ -5,6 +5,8 @@
 // - A pattern is RE2 syntax limited to what Vectorscan also accepts (no lookaround, no
 //   backreferences). Text is matched as bytes (Latin-1), in multi-line mode: `^` and `$` match
 //   at line boundaries. `.` does not match a newline.
+// - Without `multiline: true`, a match is confirmed within the line where it ends (a pattern
+//   whose `\s` crosses a newline needs `multiline`).
 // - The secret is the capture group named `secret`, else group 1, else the whole match.
 // - A rule is *generic* when it says `generic: true` or its id starts with `generic-`. When a
 //   generic rule and a specific (vendor) rule match overlapping text in a file, only the specific
