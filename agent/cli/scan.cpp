@@ -1,0 +1,134 @@
+// `jit-agent scan [PATH]`: a local working tree -> controls -> findings -> terminal and reports.
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <iostream>
+#include <sstream>
+#include <thread>
+
+#include "agent/checkout/worktree.h"
+#include "agent/cli/commands.h"
+#include "agent/cli/scan_runner.h"
+#include "agent/report/report.h"
+#include "agent/util/error.h"
+#include "agent/util/fs.h"
+
+namespace agent::cli {
+namespace {
+
+struct ScanOptions {
+  std::string path = ".";
+  std::string format = "text";
+  std::string output;
+  std::vector<std::string> reports;
+  std::string fail_on = "low";
+  std::vector<std::string> excludes;
+  std::string max_file_size = "10MiB";
+  unsigned jobs = std::max(1u, std::thread::hardware_concurrency());
+  bool show_secrets = false;
+  std::vector<std::string> rules;
+  std::vector<std::string> controls;
+  std::string db;
+  std::string config;
+  bool no_git = false;
+  bool no_cache = false;
+};
+
+/// A report destination: format + file ("-" = stdout).
+struct Destination {
+  std::string format;
+  std::string file;
+};
+
+std::vector<Destination> destinations(const ScanOptions& o) {
+  std::vector<Destination> out;
+  for (const auto& spec : o.reports) {
+    auto eq = spec.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == spec.size())
+      throw util::UsageError("--report " + spec + ": expected FORMAT=FILE (e.g. sarif=out.sarif)");
+    out.push_back({spec.substr(0, eq), spec.substr(eq + 1)});
+  }
+  // --format/--output describe the main output: stdout unless --output is given.
+  out.insert(out.begin(), {o.format, o.output.empty() ? "-" : o.output});
+  for (const auto& d : out)
+    if (!report::writer_for(d.format)) {
+      std::string names;
+      for (const auto& n : report::format_names()) names += (names.empty() ? "" : ", ") + n;
+      throw util::UsageError("unknown report format '" + d.format + "' (known: " + names + ")");
+    }
+  return out;
+}
+
+int run_scan(const ScanOptions& o, const GlobalOptions& global) {
+  ScanRequest request;
+  request.root = o.path;
+  request.list.excludes = o.excludes;
+  request.list.use_git = !o.no_git;
+  request.jobs = o.jobs == 0 ? std::max(1u, std::thread::hardware_concurrency()) : o.jobs;
+  auto max = util::parse_size(o.max_file_size);
+  if (!max) throw util::UsageError("--max-file-size " + o.max_file_size + ": expected a size like 10MiB, 500k or 4096");
+  request.max_file_size = *max;
+  request.rule_paths = {o.rules.begin(), o.rules.end()};
+  request.controls = o.controls;
+  request.db_dir = o.db;
+  request.config_file = o.config;
+  request.use_cache = !o.no_cache;
+  auto fail_on = parse_fail_on(o.fail_on);
+  auto dests = destinations(o);  // validated before any work
+
+  ScanOutcome outcome = run_controls(request, global.env);
+
+  report::Options ropts;
+  ropts.show_secrets = o.show_secrets;
+  for (const auto& d : dests) {
+    auto writer = report::writer_for(d.format);
+    if (d.file == "-") {
+      ropts.color = d.format == "text" && use_color(global, STDOUT_FILENO);
+      writer(std::cout, outcome.result, ropts);
+      std::cout.flush();
+    } else {
+      ropts.color = false;
+      std::ostringstream buf;
+      writer(buf, outcome.result, ropts);
+      util::write_file_atomic(d.file, buf.str());
+      spdlog::info("wrote {} report to {}", d.format, d.file);
+    }
+  }
+  for (const auto& w : outcome.result.warnings) spdlog::warn("{}", w);
+  if (!outcome.failed_controls.empty())
+    throw util::RuntimeError("control failed: " + outcome.failed_controls.front() +
+                             " (the reports above hold what the other controls found)");
+  return exit_code_for(outcome.result, fail_on);
+}
+
+}  // namespace
+
+void add_scan(CLI::App& root, const GlobalOptions& global, Action& action) {
+  auto o = std::make_shared<ScanOptions>();
+  auto* sub = root.add_subcommand("scan", "Scan a local working tree (secrets, dependencies)");
+  sub->footer(
+      "Examples:\n"
+      "  jit-agent scan                                 # the current folder, findings on the terminal\n"
+      "  jit-agent scan repo --format sarif --output jit.sarif\n"
+      "  jit-agent scan . --report gitlab=gl-secret-detection-report.json --report json=jit.json\n"
+      "  jit-agent scan . --exclude 'node_modules/**' --exclude '*.min.js' --fail-on high\n");
+  sub->add_option("path", o->path, "Working tree to scan (a git checkout or any folder)")->capture_default_str();
+  sub->add_option("-f,--format", o->format, "Main output format: text, json, sarif, gitlab, codequality, ...")->capture_default_str();
+  sub->add_option("-o,--output", o->output, "Write the main output to FILE instead of stdout");
+  sub->add_option("-r,--report", o->reports, "Also write FORMAT=FILE (repeatable)");
+  sub->add_option("--fail-on", o->fail_on, "Exit 1 when a finding is at or above: info, low, medium, high, critical, none")->capture_default_str();
+  sub->add_option("-e,--exclude", o->excludes, "Skip paths matching GLOB before reading (repeatable; ** spans folders)");
+  sub->add_option("--max-file-size", o->max_file_size, "Skip files larger than SIZE (e.g. 10MiB, 500k)")->capture_default_str();
+  sub->add_option("-j,--jobs", o->jobs, "Worker threads (default: number of cores)")->capture_default_str();
+  sub->add_flag("--show-secrets", o->show_secrets, "Print secret values in text/json output (never in other reports)");
+  sub->add_option("--rules", o->rules, "Secret rule files or folders instead of the built-in packs (repeatable)");
+  sub->add_option("--controls", o->controls, "Controls to run (default: all built-in: secrets,dependencies)")->delimiter(',');
+  sub->add_option("--db", o->db, "OSV database folder for dependency scanning (default: $JIT_DB_DIR, else the user cache)");
+  sub->add_option("--config", o->config, "Repository configuration file (default: PATH/.jit/jit-config.yml when present)");
+  sub->add_flag("--no-git", o->no_git, "Walk the folder even inside a git checkout (scan ignored files too)");
+  sub->add_flag("--no-cache", o->no_cache, "Do not read or write the compiled rule database cache");
+  sub->callback([o, &global, &action] { action = [o, &global] { return run_scan(*o, global); }; });
+}
+
+}  // namespace agent::cli

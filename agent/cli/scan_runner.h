@@ -1,0 +1,45 @@
+#pragma once
+// Runs the configured controls over a local folder: shared by `scan` and the CI command.
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "agent/checkout/worktree.h"
+#include "agent/event/environment.h"
+#include "agent/findings/finding.h"
+
+namespace agent::cli {
+
+/// The built-in controls, in the order they run.
+inline const std::vector<std::string> kBuiltinControls = {"secrets", "dependencies"};
+
+struct ScanRequest {
+  std::filesystem::path root = ".";
+  checkout::ListOptions list;
+  unsigned jobs = 1;
+  std::uint64_t max_file_size = 10ull << 20;
+  std::vector<std::filesystem::path> rule_paths;  ///< empty: the built-in packs
+  std::vector<std::string> controls;              ///< empty: every built-in control
+  std::string db_dir;                             ///< empty: the default OSV database folder
+  std::string config_file;                        ///< empty: ROOT/.jit/jit-config.yml if present
+  bool use_cache = true;                          ///< compiled rule database cache
+};
+
+struct ScanOutcome {
+  findings::ScanResult result;
+  std::vector<std::string> failed_controls;  ///< "name: message" of controls that threw
+};
+
+/// Lists files, runs the controls, sorts findings. Bad input (rules, config, control names)
+/// throws util::UsageError before any file is read; a control failing at runtime is recorded in
+/// `failed_controls` so the other controls' findings are still reported.
+ScanOutcome run_controls(const ScanRequest& request, const event::Environment& env);
+
+/// "none" -> nullopt (never fail); a severity name -> that severity. Throws UsageError otherwise.
+std::optional<findings::Severity> parse_fail_on(const std::string& text);
+
+/// 1 when a finding is at or above `fail_on`, else 0.
+int exit_code_for(const findings::ScanResult& result, std::optional<findings::Severity> fail_on);
+
+}  // namespace agent::cli

@@ -1,0 +1,24 @@
+#pragma once
+// Small file-system helpers.
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace agent::util {
+
+/// Writes `content` to `path` atomically (temp file in the same folder, fsync, rename), creating
+/// parent folders. A reader never sees a half-written report. Throws RuntimeError.
+void write_file_atomic(const std::filesystem::path& path, std::string_view content);
+
+/// Reads a whole file. Throws RuntimeError naming the file.
+std::string read_file(const std::filesystem::path& path);
+
+/// Parses "10MiB", "500k", "1G", "4096" (k/M/G are powers of 1024); nullopt when malformed.
+std::optional<std::uint64_t> parse_size(std::string_view text);
+
+/// "1.5 MiB", "812 B": for summaries.
+std::string format_size(std::uint64_t bytes);
+
+}  // namespace agent::util

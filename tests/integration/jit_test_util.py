@@ -1,0 +1,63 @@
+"""Shared helpers for the integration tests (run by ctest with JIT_AGENT_BIN, JIT_SOURCE_DIR, JIT_SHARED_DATA)."""
+import os
+import random
+import string
+import subprocess
+import sys
+import unittest
+
+AGENT = os.environ.get("JIT_AGENT_BIN", "")
+SOURCE_DIR = os.environ.get("JIT_SOURCE_DIR", os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+SHARED_DATA = os.environ.get("JIT_SHARED_DATA", os.path.join(SOURCE_DIR, "..", "shared", "data"))
+SKIP = 77
+
+
+def require_agent():
+    if not AGENT or not os.access(AGENT, os.X_OK):
+        print("SKIP: JIT_AGENT_BIN is not set to the built jit-agent (run through ctest)")
+        sys.exit(SKIP)
+
+
+def require_shared_data():
+    if not os.path.isdir(SHARED_DATA):
+        print(f"SKIP: {SHARED_DATA} is absent (../shared/data is only on CI and developer machines)")
+        sys.exit(SKIP)
+
+
+def rand(alphabet, n, seed=None):
+    r = random.Random(seed)
+    return "".join(r.choice(alphabet) for _ in range(n))
+
+
+def fake_gitlab_pat(seed=1):
+    """A GitLab-PAT-shaped random value built at run time (never a real credential)."""
+    return "glpat-" + rand(string.ascii_letters + string.digits, 20, seed)
+
+
+def fake_github_pat(seed=2):
+    return "ghp_" + rand(string.ascii_letters + string.digits, 36, seed)
+
+
+def run_agent(*args, env=None, cwd=None, user=None, timeout=600):
+    """Runs jit-agent; returns CompletedProcess with text stdout/stderr."""
+    cmd = [AGENT, *args]
+    if user is not None:
+        import pwd
+        pw = pwd.getpwnam(user)
+        cmd = ["setpriv", f"--reuid={pw.pw_uid}", f"--regid={pw.pw_gid}", "--clear-groups", "--", *cmd]
+    full_env = dict(os.environ)
+    full_env.setdefault("JIT_CACHE_DIR", os.path.join(os.environ.get("TMPDIR", "/tmp"), "jit-agent-test-cache"))
+    if env:
+        full_env.update(env)
+    return subprocess.run(cmd, env=full_env, cwd=cwd, capture_output=True, timeout=timeout,
+                          text=True, errors="replace")
+
+
+def main():
+    """unittest main that exits 0/1 (and prints a closing line ctest users can read)."""
+    require_agent()
+    result = unittest.main(exit=False, verbosity=2).result
+    failed = len(result.failures) + len(result.errors)
+    passed = result.testsRun - failed - len(result.skipped)
+    print(f"{passed} passed, {failed} failed, {len(result.skipped)} skipped")
+    sys.exit(1 if failed else 0)

@@ -1,0 +1,38 @@
+#include <catch2/catch_test_macros.hpp>
+
+#include <filesystem>
+#include <fstream>
+
+#include "agent/util/error.h"
+#include "agent/util/fs.h"
+
+using namespace agent::util;
+namespace fs = std::filesystem;
+
+TEST_CASE("parse_size understands bytes and binary units") {
+  CHECK(parse_size("4096") == 4096u);
+  CHECK(parse_size("10MiB") == 10u << 20);
+  CHECK(parse_size("500k") == 500u << 10);
+  CHECK(parse_size("1G") == 1u << 30);
+  CHECK_FALSE(parse_size("").has_value());
+  CHECK_FALSE(parse_size("ten").has_value());
+  CHECK_FALSE(parse_size("10 parsecs").has_value());
+  CHECK_FALSE(parse_size("99999999999999999999").has_value());
+}
+
+TEST_CASE("format_size is human readable") {
+  CHECK(format_size(812) == "812 B");
+  CHECK(format_size(1536) == "1.5 KiB");
+}
+
+TEST_CASE("write_file_atomic replaces the file whole and creates folders") {
+  fs::path dir = fs::temp_directory_path() / "jit-fs-test";
+  fs::remove_all(dir);
+  fs::path file = dir / "a" / "b.json";
+  write_file_atomic(file, "first");
+  write_file_atomic(file, "second");
+  CHECK(read_file(file) == "second");
+  CHECK(std::distance(fs::directory_iterator(file.parent_path()), fs::directory_iterator{}) == 1);
+  CHECK_THROWS_AS(read_file(dir / "missing"), RuntimeError);
+  fs::remove_all(dir);
+}
