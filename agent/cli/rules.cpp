@@ -53,11 +53,12 @@ std::set<std::string> rules_found(const secrets::Engine& engine, secrets::Scratc
   return ids;
 }
 
+// A second line explaining a miss: another (more specific) rule took the match.
 std::string others(const std::set<std::string>& ids, const std::string& self) {
   std::string out;
   for (const auto& id : ids)
     if (id != self) out += (out.empty() ? "" : ", ") + id;
-  return out.empty() ? "" : " (reported instead by: " + out + ")";
+  return out.empty() ? "" : "  note: reported instead by: " + out + "\n";
 }
 
 int check(const RulesOptions& opts, const GlobalOptions& global) {
@@ -72,7 +73,8 @@ int check(const RulesOptions& opts, const GlobalOptions& global) {
       if (ids.count(rule.id)) continue;
       ++failures;
       std::cout << ex.file << ':' << ex.line << ": rule " << rule.id
-                << ": example did not match: " << printable(ex.text) << others(ids, rule.id) << '\n';
+                << ": example did not match: " << printable(ex.text) << '\n'
+                << others(ids, rule.id);
     }
     for (const auto& ex : rule.negative_examples) {
       ++examples;

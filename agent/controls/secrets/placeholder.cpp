@@ -54,8 +54,15 @@ bool is_mask(std::string_view s, const std::string& low) {
       s.find("...") != std::string_view::npos || s.find("\xE2\x80\xA6") != std::string_view::npos)
     return true;
   std::bitset<256> seen;
-  for (unsigned char c : s) seen.set(c);
-  return s.size() >= 3 && seen.count() <= (s.size() >= 8 ? 2u : 1u);  // "aaaa", "abababab", "00000000"
+  std::size_t run = 0, longest = 0;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    seen.set(static_cast<unsigned char>(s[i]));
+    run = (i > 0 && s[i] == s[i - 1]) ? run + 1 : 1;
+    longest = std::max(longest, run);
+  }
+  if (s.size() >= 3 && seen.count() <= (s.size() >= 8 ? 2u : 1u)) return true;  // "aaaa", "abababab"
+  // Mostly one repeated character after a prefix ("tok_zzzzzzzzzzzz"); a random key never is.
+  return longest >= 6 && longest * 2 >= s.size();
 }
 
 }  // namespace

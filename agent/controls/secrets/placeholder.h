@@ -5,7 +5,7 @@
 namespace agent::controls::secrets {
 
 /// True when `secret` is a template or variable reference (`${DB_PASSWORD}`, `{{ token }}`,
-/// `$TOKEN`, `%API_KEY%`, `<your-token>`, `process.env.X`), a mask (`xxxx`, `****`, `...`, one
+/// `$TOKEN`, `%API_KEY%`, `<your-token>`, `process.env.X`), a mask (`xxxx`, `****`, `...`, mostly one
 /// repeated character), or a documentation value (`changeme`, `EXAMPLE`, `dummy`, `placeholder`,
 /// `your_api_key`, `password`, `null`, ...). Case-insensitive.
 bool is_placeholder(std::string_view secret);

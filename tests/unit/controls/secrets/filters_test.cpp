@@ -27,12 +27,14 @@ TEST_CASE("placeholders, templates and masks are recognised", "[placeholder]") {
                         "process.env.API_KEY", "os.environ['X']", "changeme", "CHANGEME", "change_me",
                         "xxxxxxxxxxxx", "XXXX-XXXX", "********", "sk_live_...", "AKIAIOSFODNN7EXAMPLE",
                         "dummy-token-123", "your_api_key_here", "my-placeholder", "password", "Secret", "null",
-                        "\"\"", "''", "aaaaaaaaaa", "abababababab", "00000000", "redacted", "12345678abc"}) {
+                        "\"\"", "''", "aaaaaaaaaa", "abababababab", "00000000", "redacted", "12345678abc",
+                        "tt_zzzzzzzzzzzz", "glpat-aaaaaaaaaaaaaaaaaaab"}) {
     INFO(p);
     CHECK(is_placeholder(p));
   }
   for (const char* s : {"Xk9pQ2rT7vB4nM8sL1wZ", "hunter2Xy9!z", "s3cr3t-Value", "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",
-                        "correct-horse-battery-staple", "$9abcdefG", "AKIAZ3MSJV4WXVN7K5Q2"}) {
+                        "correct-horse-battery-staple", "$9abcdefG", "AKIAZ3MSJV4WXVN7K5Q2",
+                        "b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW"}) {
     INFO(s);
     CHECK_FALSE(is_placeholder(s));
   }
