@@ -189,13 +189,20 @@ OsvRecord convert(const json& doc, const std::string& source, std::vector<std::s
     if (entry.ecosystem.empty() || entry.name.empty()) throw Invalid{where + "a package lacks ecosystem or name"};
     entry.severity = std::move(sev);
     Scheme scheme = scheme_for_ecosystem(entry.ecosystem);
+    std::vector<std::string> dropped;
     for (std::string& v : string_list(a, "versions", where)) {
       if (is_valid_version(scheme, v)) {
         entry.versions.push_back(std::move(v));
       } else {
-        notes.push_back("version \"" + v + "\" of " + entry.name + " dropped: not a valid " +
-                        entry.ecosystem + " version");
+        dropped.push_back("\"" + v + "\"");
       }
+    }
+    if (!dropped.empty()) {
+      std::string list;
+      for (std::size_t i = 0; i < dropped.size() && i < 5; ++i) list += (i ? ", " : "") + dropped[i];
+      if (dropped.size() > 5) list += ", ...";
+      notes.push_back(std::to_string(dropped.size()) + " version(s) of " + entry.name + " dropped, not valid " +
+                      entry.ecosystem + " versions: " + list);
     }
     if (auto ranges = a.find("ranges"); ranges != a.end() && !ranges->is_null()) {
       if (!ranges->is_array()) throw Invalid{where + "\"ranges\" is not an array"};
