@@ -111,7 +111,7 @@ int run_update(const DbOptions& o, const GlobalOptions& g) {
     }
   }
   deps::OsvDbWriter writer(dir);
-  int failures = 0;
+  int failures = 0, successes = 0;
   for (const auto& eco : ecosystems) {
     deps::SourceInfo src = previous.count(eco) ? previous[eco] : deps::SourceInfo{eco, "", "", "", 0, 0};
     std::string url = deps::export_url(base, eco);
@@ -136,6 +136,7 @@ int run_update(const DbOptions& o, const GlobalOptions& g) {
                   << mib(r.bytes) << "\n";
       }
       writer.set_source(src);
+      ++successes;
     } catch (const util::RuntimeError& e) {
       ++failures;
       spdlog::error("{}: {}", eco, e.what());
@@ -143,6 +144,7 @@ int run_update(const DbOptions& o, const GlobalOptions& g) {
     std::error_code ec;
     fs::remove(zip, ec);
   }
+  if (successes == 0) return static_cast<int>(util::ExitCode::runtime);  // keep what was there
   writer.commit();
   std::cout << "OSV database: " << deps::db_file(dir).string() << "\n";
   return failures ? static_cast<int>(util::ExitCode::runtime) : 0;
