@@ -16,8 +16,11 @@ namespace agent::controls::secrets {
 namespace fs = std::filesystem;
 namespace {
 
-constexpr std::string_view kMagic = "JITHSDB1";
-constexpr std::size_t kHashLen = 64;  // hex SHA-256 of the serialized bytes
+// File layout: magic, the cache key (hex SHA-256 of the expressions etc.: a file copied under
+// another name is refused), hex SHA-256 of the payload (a damaged file is refused), payload.
+constexpr std::string_view kMagic = "JITHSDB2";
+constexpr std::size_t kHashLen = 64;
+constexpr std::size_t kHeader = kMagic.size() + 2 * kHashLen;
 
 struct CompileErrorFree {
   void operator()(hs_compile_error_t* e) const { hs_free_compile_error(e); }
@@ -85,15 +88,16 @@ std::string read_file(const fs::path& path) {
   return s.str();
 }
 
-Database load_cached(const fs::path& file) {
+Database load_cached(const fs::path& file, const std::string& key) {
   std::string bytes = read_file(file);
   if (bytes.empty()) return {};
-  if (bytes.size() < kMagic.size() + kHashLen || bytes.compare(0, kMagic.size(), kMagic) != 0) {
+  if (bytes.size() < kHeader || bytes.compare(0, kMagic.size(), kMagic) != 0 ||
+      bytes.compare(kMagic.size(), kHashLen, key) != 0) {
     spdlog::debug("rule database cache {}: bad header, rebuilding", file.string());
     return {};
   }
-  std::string_view payload(bytes.data() + kMagic.size() + kHashLen, bytes.size() - kMagic.size() - kHashLen);
-  if (util::sha256_hex(payload) != std::string_view(bytes.data() + kMagic.size(), kHashLen)) {
+  std::string_view payload(bytes.data() + kHeader, bytes.size() - kHeader);
+  if (util::sha256_hex(payload) != std::string_view(bytes.data() + kMagic.size() + kHashLen, kHashLen)) {
     spdlog::debug("rule database cache {}: checksum mismatch, rebuilding", file.string());
     return {};
   }
@@ -105,7 +109,7 @@ Database load_cached(const fs::path& file) {
   return Database(db);
 }
 
-void store_cached(const Database& db, const fs::path& dir, const fs::path& file) {
+void store_cached(const Database& db, const fs::path& dir, const fs::path& file, const std::string& key) {
   char* raw = nullptr;
   std::size_t size = 0;
   if (hs_serialize_database(db.get(), &raw, &size) != HS_SUCCESS) return;
@@ -120,7 +124,7 @@ void store_cached(const Database& db, const fs::path& dir, const fs::path& file)
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
     std::string_view payload(bytes.get(), size);
-    out << kMagic << util::sha256_hex(payload) << payload;
+    out << kMagic << key << util::sha256_hex(payload) << payload;
     out.close();
     if (!out) {
       spdlog::debug("cannot write rule database cache {}", tmp.string());
@@ -142,24 +146,22 @@ HsScratch::HsScratch(const Database& db) {
     throw util::RuntimeError("Vectorscan could not allocate scratch space");
 }
 
-std::string database_cache_name(const std::vector<HsExpression>& exprs) {
-  return cache_key(exprs) + ".hsdb";
-}
-
 BuiltDatabase build_database(const std::vector<HsExpression>& exprs, const fs::path& cache_dir,
                              const DescribeError& describe) {
   BuiltDatabase out;
   fs::path file;
+  std::string key;
   if (!cache_dir.empty()) {
-    file = cache_dir / database_cache_name(exprs);
-    out.db = load_cached(file);
+    key = cache_key(exprs);
+    file = cache_dir / (key + ".hsdb");
+    out.db = load_cached(file, key);
     if (out.db.get()) {
       out.from_cache = true;
       return out;
     }
   }
   out.db = compile(exprs, describe, out.prefiltered);
-  if (!cache_dir.empty()) store_cached(out.db, cache_dir, file);
+  if (!cache_dir.empty()) store_cached(out.db, cache_dir, file, key);
   return out;
 }
 

@@ -60,7 +60,4 @@ struct BuiltDatabase {
 BuiltDatabase build_database(const std::vector<HsExpression>& exprs,
                              const std::filesystem::path& cache_dir, const DescribeError& describe);
 
-/// The cache file name used for `exprs` (the hex key + ".hsdb").
-std::string database_cache_name(const std::vector<HsExpression>& exprs);
-
 }  // namespace agent::controls::secrets

@@ -81,9 +81,12 @@ void confirm(ScanContext& ctx, unsigned r, std::size_t end) {
     if (nl) ws = static_cast<std::size_t>(static_cast<const char*>(nl) - d) + 1;
     else ws_cut = true;
   }
-  // Window end: the end of the line, no further than `kAfter`.
-  const std::size_t hi = std::min(n, end + kAfter);
-  const void* nl = end < hi ? std::memchr(d + end, '\n', hi - end) : nullptr;
+  // Window end: the end of the line, no further than `kAfter`. A multi-line rule's window reaches
+  // `kAfter` further first, so each confirmation advances by at least that much and its 64 KiB
+  // look-back is paid at most once per 4 KiB, not once per line (END marker on every line).
+  const std::size_t from = rule.multiline ? std::min(n, end + kAfter) : end;
+  const std::size_t hi = std::min(n, from + kAfter);
+  const void* nl = from < hi ? std::memchr(d + from, '\n', hi - from) : nullptr;
   const std::size_t we = nl ? static_cast<std::size_t>(static_cast<const char*>(nl) - d) : hi;
   const bool we_cut = !nl && hi < n;
 

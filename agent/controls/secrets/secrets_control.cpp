@@ -120,7 +120,7 @@ class Worker {
         return unreadable(file, errno ? std::strerror(errno) : "file shrank while reading");
       data = {buffer_.data(), size};
     }
-    if (std::memchr(data.data(), '\0', std::min(data.size(), kBinaryProbe))) {
+    if (looks_binary(data)) {
       ++r_.stats.skipped_binary;
       return;
     }
@@ -145,6 +145,10 @@ class Worker {
 };
 
 }  // namespace
+
+bool looks_binary(std::string_view data) {
+  return std::memchr(data.data(), '\0', std::min(data.size(), kBinaryProbe)) != nullptr;
+}
 
 SecretsControl::SecretsControl(Engine engine) : engine_(std::move(engine)) {}
 

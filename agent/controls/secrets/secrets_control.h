@@ -7,6 +7,9 @@
 
 namespace agent::controls::secrets {
 
+/// True when `data` holds a NUL byte in its first 8 KiB: how a binary file is recognised.
+bool looks_binary(std::string_view data);
+
 class SecretsControl : public Control {
  public:
   /// Takes ownership of a ready engine (rules compiled or loaded from the cache).

@@ -92,6 +92,11 @@ TEST_CASE("a corrupt cache file is detected and rebuilt", "[cache]") {
   SECTION("empty") {
     fs::resize_file(file, 0);
   }
+  SECTION("another rule set's valid database under this name") {
+    TempDir other;
+    Engine ghp(rules("ghp_"), other.path);
+    fs::copy_file(db_files(other.path).at(0), file, fs::copy_options::overwrite_existing);
+  }
   Engine rebuilt(rules(), dir.path);
   CHECK_FALSE(rebuilt.loaded_from_cache());
   CHECK(findings_in(rebuilt, kText) == 1);

@@ -212,3 +212,17 @@ TEST_CASE("a pathological run of one character stays linear", "[engine][large]")
   REQUIRE(ok.findings.size() == 1);
   CHECK(ok.findings[0].secret->raw.size() == 100);
 }
+
+TEST_CASE("a multi-line rule hit on every line stays linear", "[engine][large]") {
+  // Each hit would look 64 KiB back; windows that advance 4 KiB at a time keep this linear.
+  Engine engine = engine_of(
+      rule("key", R"(-----BEGIN PRIVATE KEY-----[\s\S]{10,}?-----END PRIVATE KEY-----)", "    multiline: true\n"));
+  std::string data;
+  while (data.size() < (4u << 20)) data += "-----END PRIVATE KEY-----\n";
+  const std::string key = "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n-----END PRIVATE KEY-----";
+  data += key + "\n";
+  auto r = scan(engine, data);
+  REQUIRE(r.findings.size() == 1);
+  CHECK(r.findings[0].secret->raw == key);
+  CHECK(r.findings[0].line == static_cast<int>((4u << 20) / 26 + 2));
+}

@@ -144,3 +144,11 @@ TEST_CASE("the engine scans an in-memory buffer the same way", "[control]") {
   REQUIRE(found.size() == 1);
   CHECK(found[0].path == "diff/blob");
 }
+
+TEST_CASE("binary means a NUL byte in the first 8 KiB", "[control]") {
+  CHECK_FALSE(looks_binary(""));
+  CHECK_FALSE(looks_binary("plain text\n"));
+  CHECK(looks_binary(std::string("ab\0cd", 5)));
+  CHECK_FALSE(looks_binary(std::string(8192, 'a') + std::string(1, '\0')));
+  CHECK(looks_binary(std::string(8191, 'a') + std::string(1, '\0')));
+}
