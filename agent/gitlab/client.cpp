@@ -102,10 +102,10 @@ ClientOptions ClientOptions::from_env(const event::Environment& env) {
 }
 
 std::string describe_failure(const std::string& method, const std::string& url, const HttpResponse& response) {
-  std::string out = "GitLab API " + method + " " + url_for_display(url) + ": " +
-                    std::to_string(response.status) + " " + reason_phrase(response.status);
+  const std::string status = std::to_string(response.status) + " " + reason_phrase(response.status);
+  std::string out = "GitLab API " + method + " " + url_for_display(url) + ": " + status;
   std::string detail = error_detail(response.body);
-  if (!detail.empty()) out += ": " + detail;
+  if (!detail.empty() && detail != status) out += ": " + detail;  // {"message":"401 Unauthorized"} says nothing new
   return util::global_redactor().apply(out);
 }
 

@@ -127,6 +127,7 @@ TEST_CASE("errors name the method, path and GitLab's message, never the token") 
     std::string what = e.what();
     CHECK_THAT(what, ContainsSubstring("GET https://gitlab.test/api/v4/projects/42/merge_requests/5/notes"));
     CHECK_THAT(what, ContainsSubstring("401 Unauthorized"));
+    CHECK(what.find("401 Unauthorized: 401 Unauthorized") == std::string::npos);
     CHECK(what.find(kToken) == std::string::npos);
     CHECK(what.find("per_page") == std::string::npos);  // query strings are not shown
   }
