@@ -1,0 +1,350 @@
+#include "agent/checkout/fetch.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cctype>
+#include <chrono>
+
+#include "agent/checkout/diff.h"
+#include "agent/checkout/git.h"
+#include "agent/checkout/mirror.h"
+#include "agent/checkout/shallow.h"
+#include "agent/checkout/transport.h"
+#include "agent/util/error.h"
+#include "agent/util/redact.h"
+
+namespace agent::checkout {
+namespace fs = std::filesystem;
+namespace {
+
+constexpr int kDefaultDepthWithBase = 20;
+constexpr int kDeepenFactor = 4;
+constexpr std::size_t kMaxRefs = 12;
+
+/// A cached mirror turned out unusable while fetching into it: rebuild and try once more.
+class CorruptMirror : public util::RuntimeError {
+ public:
+  using util::RuntimeError::RuntimeError;
+};
+
+bool is_transport_failure(int rc) {
+  const git_error* e = git_error_last();
+  int klass = e ? e->klass : 0;
+  return rc == GIT_EAUTH || rc == GIT_ECERTIFICATE || klass == GIT_ERROR_NET || klass == GIT_ERROR_HTTP ||
+         klass == GIT_ERROR_SSL || klass == GIT_ERROR_CALLBACK;
+}
+
+bool has_object(git_repository* repo, const std::string& sha) {
+  git_oid oid{};
+  if (sha.size() != GIT_OID_SHA1_HEXSIZE || git_oid_fromstrn(&oid, sha.data(), sha.size()) < 0) return false;
+  git_odb* raw = nullptr;
+  if (git_repository_odb(&raw, repo) < 0) return false;
+  OdbPtr odb(raw);
+  return git_odb_exists(odb.get(), &oid) == 1;
+}
+
+std::string resolve_ref(git_repository* repo, const std::string& ref) {
+  git_oid oid{};
+  if (git_reference_name_to_id(&oid, repo, ref.c_str()) < 0) return "";
+  git_object* peeled = nullptr;
+  git_object* obj = nullptr;
+  if (git_object_lookup(&obj, repo, &oid, GIT_OBJECT_ANY) < 0) return "";
+  ObjectPtr owned(obj);
+  if (git_object_peel(&peeled, owned.get(), GIT_OBJECT_COMMIT) < 0) return "";
+  ObjectPtr commit(peeled);
+  return to_hex(*git_object_id(commit.get()));
+}
+
+// Every tree of `sha` is read and every blob is known to the object database: a mirror missing
+// any of them is not trusted.
+void verify_commit(git_repository* repo, const std::string& sha) {
+  git_oid oid = parse_oid(sha, "commit");
+  git_commit* c = nullptr;
+  if (git_commit_lookup(&c, repo, &oid) < 0) throw CorruptMirror("commit " + sha + " unreadable: " + last_git_error());
+  CommitPtr commit(c);
+  git_tree* t = nullptr;
+  if (git_commit_tree(&t, commit.get()) < 0) throw CorruptMirror("tree of " + sha + " missing: " + last_git_error());
+  TreePtr tree(t);
+  git_odb* raw = nullptr;
+  check(git_repository_odb(&raw, repo), "object database");
+  OdbPtr odb(raw);
+  struct Walk {
+    git_odb* odb;
+    std::string missing;
+  } walk{odb.get(), ""};
+  int rc = git_tree_walk(
+      tree.get(), GIT_TREEWALK_PRE,
+      [](const char* root, const git_tree_entry* entry, void* payload) -> int {
+        auto* w = static_cast<Walk*>(payload);
+        if (git_tree_entry_type(entry) == GIT_OBJECT_BLOB && !git_odb_exists(w->odb, git_tree_entry_id(entry))) {
+          w->missing = std::string(root) + git_tree_entry_name(entry);
+          return -1;
+        }
+        return 0;
+      },
+      &walk);
+  if (!walk.missing.empty()) throw CorruptMirror("blob of " + walk.missing + " missing in commit " + sha);
+  if (rc < 0) throw CorruptMirror("tree of commit " + sha + " unreadable: " + last_git_error());
+}
+
+// Refs of earlier pipelines (other MRs, old branches) are dropped beyond a few, newest kept:
+// every ref tip is offered to the server as a "have", and libgit2 can send at most 19 of them
+// in a shallow fetch (see shallow.h). Their objects stay in the packs.
+void prune_refs(git_repository* repo, const std::vector<std::string>& keep, std::size_t max_refs) {
+  git_reference_iterator* raw = nullptr;
+  if (git_reference_iterator_new(&raw, repo) < 0) return;
+  ReferenceIteratorPtr it(raw);
+  std::vector<std::pair<git_time_t, std::string>> others;
+  git_reference* ref_raw = nullptr;
+  while (git_reference_next(&ref_raw, it.get()) == 0) {
+    ReferencePtr ref(ref_raw);
+    std::string name = git_reference_name(ref.get());
+    if (std::find(keep.begin(), keep.end(), name) != keep.end()) continue;
+    git_time_t when = 0;
+    git_object* obj = nullptr;
+    if (git_reference_peel(&obj, ref.get(), GIT_OBJECT_COMMIT) == 0) {
+      when = git_commit_time(reinterpret_cast<git_commit*>(obj));
+      git_object_free(obj);
+    }
+    others.emplace_back(when, name);
+  }
+  std::size_t room = max_refs > keep.size() ? max_refs - keep.size() : 0;
+  if (others.size() <= room) return;
+  std::sort(others.begin(), others.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+  for (std::size_t i = room; i < others.size(); ++i) git_reference_remove(repo, others[i].second.c_str());
+}
+
+class Fetcher {
+ public:
+  Fetcher(const FetchRequest& req, Mirror& mirror, FetchResult& result)
+      : req_(req), mirror_(mirror), result_(result),
+        proxy_(proxy_for(req.remote.url, req.remote.proxy, req.remote.no_proxy)) {
+    auth_.username = req.remote.username;
+    auth_.token = req.remote.token;
+  }
+
+  void run() {
+    git_repository* repo = mirror_.repo.get();
+    if (!req_.head_ref.empty()) specs_.push_back("+" + req_.head_ref + ":" + req_.head_ref);
+    if (!req_.base_ref.empty()) specs_.push_back("+" + req_.base_ref + ":" + req_.base_ref);
+    if (req_.head_ref.empty() && !req_.head_sha.empty()) specs_.push_back("+" + req_.head_sha + ":refs/jit/head");
+    if (req_.base_ref.empty() && !req_.base_sha.empty()) specs_.push_back("+" + req_.base_sha + ":refs/jit/base");
+    bool has_base = !req_.base_ref.empty() || !req_.base_sha.empty();
+    std::vector<std::string> keep;
+    for (const std::string& ref : {req_.head_ref, req_.base_ref}) if (!ref.empty()) keep.push_back(ref);
+    prune_refs(repo, keep, kMaxRefs);
+
+    // A complete (non-shallow) mirror stays complete: fetching with a depth would cut it.
+    bool complete = mirror_.state == CacheState::warm && !git_repository_is_shallow(repo) && has_refs(repo);
+    // A cold mirror starts as deep as the last cold run of this project needed. A warm one starts
+    // shallow: the history it has already is not fetched again, only the window of new commits
+    // (a deeper window costs re-sent objects, see shallow.h).
+    int depth = req_.depth > 0 ? req_.depth
+                : !has_base    ? 1
+                : mirror_.state == CacheState::warm ? kDefaultDepthWithBase
+                                                    : std::max(kDefaultDepthWithBase, remembered_depth(repo));
+    if (complete) depth = 0;
+    fetch_specs(depth);
+
+    result_.head_sha = resolve_wanted(req_.head_ref, req_.head_sha, "refs/jit/head", depth);
+    if (has_base) result_.base_sha = resolve_wanted(req_.base_ref, req_.base_sha, "refs/jit/base", depth);
+    if (has_base) find_merge_base(depth);
+    result_.depth = depth;
+
+    verify_commit(repo, result_.head_sha);
+    result_.shallow = git_repository_is_shallow(repo) == 1;
+  }
+
+ private:
+  static bool has_refs(git_repository* repo) {
+    git_reference_iterator* raw = nullptr;
+    if (git_reference_iterator_new(&raw, repo) < 0) return false;
+    ReferenceIteratorPtr it(raw);
+    const char* name = nullptr;
+    return git_reference_next_name(&name, it.get()) == 0;
+  }
+
+  void fetch_specs(int depth) {
+    git_remote* raw = nullptr;
+    check(git_remote_lookup(&raw, mirror_.repo.get(), "origin"), "mirror remote");
+    RemotePtr remote(raw);
+    git_fetch_options opts = GIT_FETCH_OPTIONS_INIT;
+    opts.callbacks.credentials = credentials_callback;
+    opts.callbacks.payload = &auth_;
+    // libgit2 only counts received bytes when someone listens to the transfer progress.
+    opts.callbacks.transfer_progress = [](const git_indexer_progress*, void*) { return 0; };
+    opts.depth = depth;
+    opts.prune = GIT_FETCH_NO_PRUNE;
+    opts.update_fetchhead = 0;
+    opts.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;
+    // Only proxies from the given environment are used; libgit2 never reads it behind our back.
+    opts.proxy_opts.type = proxy_.empty() ? GIT_PROXY_NONE : GIT_PROXY_SPECIFIED;
+    opts.proxy_opts.url = proxy_.empty() ? nullptr : proxy_.c_str();
+    StrArray specs(specs_);
+    auth_.calls = 0;
+    auth_.refused = false;
+    auto start = std::chrono::steady_clock::now();
+    ShallowMask shallow(mirror_.repo.get(), mirror_.dir, depth > 0 && has_refs(mirror_.repo.get()));
+    int rc = git_remote_fetch(remote.get(), specs.get(), &opts, nullptr);
+    result_.credential_requests += auth_.calls;
+    if (rc >= 0) masked_ += shallow.finish();
+    if (rc < 0) {
+      std::string message = describe_remote_error(rc, auth_, req_.remote.url, "fetching");
+      if (!is_transport_failure(rc) && mirror_.state == CacheState::warm) throw CorruptMirror(message);
+      throw util::RuntimeError(message);
+    }
+    const git_indexer_progress* st = git_remote_stats(remote.get());
+    result_.received_objects += st->received_objects;
+    result_.received_bytes += st->received_bytes;
+    double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    spdlog::debug("fetched {} objects ({} bytes, {} local) at depth {} in {:.2f}s from {}", st->received_objects,
+                  st->received_bytes, st->local_objects, depth, secs, util::redact_urls(req_.remote.url));
+  }
+
+  // The commit for a (ref, sha) pair: the sha when given (fetched by id when the ref has moved
+  // on since the event), else what the ref points to.
+  std::string resolve_wanted(const std::string& ref, const std::string& sha, const char* local_ref, int depth) {
+    git_repository* repo = mirror_.repo.get();
+    if (!sha.empty()) {
+      if (!has_object(repo, sha)) {
+        std::string spec = "+" + sha + ":" + local_ref;
+        if (std::find(specs_.begin(), specs_.end(), spec) == specs_.end()) specs_.push_back(spec);
+        fetch_specs(depth);
+      }
+      if (!has_object(repo, sha))
+        throw util::RuntimeError("commit " + sha + " not found on " + util::redact_urls(req_.remote.url) +
+                                 (ref.empty() ? "" : " (nor on " + ref + ")"));
+      return sha;
+    }
+    std::string resolved = resolve_ref(repo, ref);
+    if (resolved.empty()) throw util::RuntimeError(ref + " not found on " + util::redact_urls(req_.remote.url));
+    return resolved;
+  }
+
+  // Deepen step by step (x4) until the merge base is present, bounded, then fetch everything.
+  void find_merge_base(int& depth) {
+    git_repository* repo = mirror_.repo.get();
+    while (true) {
+      if (auto mb = merge_base(repo, result_.head_sha, result_.base_sha)) {
+        result_.merge_base = *mb;
+        if (depth > kDefaultDepthWithBase && depth != GIT_FETCH_DEPTH_UNSHALLOW) remember_depth(repo, depth);
+        return;
+      }
+      if (!git_repository_is_shallow(repo)) return;  // complete history: unrelated branches
+      if (result_.deepen_rounds < req_.max_deepen_rounds) {
+        depth = depth * kDeepenFactor;
+      } else if (!result_.unshallowed) {
+        depth = GIT_FETCH_DEPTH_UNSHALLOW;
+        result_.unshallowed = true;
+      } else {
+        return;
+      }
+      ++result_.deepen_rounds;
+      spdlog::debug("merge base of {} and {} not fetched yet; deepening to {}", result_.head_sha.substr(0, 12),
+                    result_.base_sha.substr(0, 12), depth == GIT_FETCH_DEPTH_UNSHALLOW ? std::string("full history") : std::to_string(depth));
+      fetch_specs(depth);
+    }
+  }
+
+  const FetchRequest& req_;
+  Mirror& mirror_;
+  FetchResult& result_;
+  std::string proxy_;
+  AuthState auth_;
+  std::vector<std::string> specs_;
+  std::size_t masked_ = 0;
+};
+
+fs::path mirror_dir(const FetchRequest& req) {
+  std::string name = sanitize_cache_key(req.cache_key.empty() ? req.remote.url : req.cache_key) + ".git";
+  if (!req.cache_dir.empty()) return req.cache_dir / name;
+  fs::path scratch = req.scratch_dir.empty() ? fs::temp_directory_path() / "jit-agent-mirrors" : req.scratch_dir;
+  return scratch / name;
+}
+
+// "https://user:secret@host/p.git" -> the URL without user info; the secret becomes the token
+// when none is set. Credentials never reach the mirror's config, the logs or an error.
+FetchRequest without_url_credentials(FetchRequest req) {
+  std::string& url = req.remote.url;
+  auto sep = url.find("://");
+  if (sep == std::string::npos) return req;
+  auto end = url.find_first_of("/?#", sep + 3);
+  auto at = url.rfind('@', end == std::string::npos ? url.npos : end);
+  if (at == std::string::npos || at < sep) return req;
+  std::string userinfo = url.substr(sep + 3, at - sep - 3);
+  url.erase(sep + 3, at - sep - 2);
+  auto colon = userinfo.find(':');
+  if (colon != std::string::npos) {
+    util::global_redactor().add(userinfo.substr(colon + 1));
+    if (req.remote.token.empty()) {
+      req.remote.username = userinfo.substr(0, colon);
+      req.remote.token = userinfo.substr(colon + 1);
+    }
+  }
+  return req;
+}
+
+}  // namespace
+
+std::string_view to_string(CacheState state) {
+  switch (state) {
+    case CacheState::cold: return "cold";
+    case CacheState::warm: return "warm";
+    case CacheState::rebuilt: return "rebuilt";
+  }
+  return "cold";
+}
+
+std::string sanitize_cache_key(std::string_view key) {
+  std::string out;
+  for (char c : key) {
+    bool ok = std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
+    out += ok ? c : '_';
+  }
+  // No hidden names and no "..": the key becomes one folder name under the cache.
+  while (!out.empty() && out.front() == '.') out.front() = '_';
+  if (out.empty()) out = "_";
+  return out;
+}
+
+FetchResult fetch(const FetchRequest& request) {
+  ensure_libgit2();
+  const FetchRequest req = without_url_credentials(request);
+  if (req.remote.url.empty()) throw util::UsageError("no clone URL to fetch from");
+  if (req.head_ref.empty() && req.head_sha.empty()) throw util::UsageError("nothing to fetch: no ref and no commit");
+  util::global_redactor().add(req.remote.token);
+  CaBundleScope ca(req.remote.system_ca_file, req.remote.extra_ca_file);
+  git_libgit2_opts(GIT_OPT_SET_SERVER_CONNECT_TIMEOUT, 30000);
+  git_libgit2_opts(GIT_OPT_SET_SERVER_TIMEOUT, 300000);
+
+  fs::path dir = mirror_dir(req);
+  FileLock lock(dir.string() + ".lock");
+  Mirror mirror = open_mirror(dir, req.remote.url);
+  if (mirror.state == CacheState::rebuilt)
+    spdlog::warn("git cache {} was rebuilt: {}", dir.string(), mirror.rebuild_reason);
+
+  FetchResult result;
+  result.git_dir = dir;
+  try {
+    Fetcher(req, mirror, result).run();
+  } catch (const CorruptMirror& e) {
+    if (mirror.state != CacheState::warm) throw util::RuntimeError(e.what());
+    spdlog::warn("git cache {} is unusable ({}); fetching again from scratch", dir.string(), e.what());
+    rebuild_mirror(mirror, req.remote.url, e.what());
+    int credential_requests = result.credential_requests;
+    result = FetchResult{};
+    result.git_dir = dir;
+    result.credential_requests = credential_requests;
+    try {
+      Fetcher(req, mirror, result).run();
+    } catch (const CorruptMirror& again) {
+      throw util::RuntimeError(again.what());
+    }
+  }
+  result.cache = mirror.state;
+  result.rebuild_reason = mirror.rebuild_reason;
+  return result;
+}
+
+}  // namespace agent::checkout
