@@ -39,6 +39,12 @@ std::size_t skip_class(std::string_view p, std::size_t i, std::string& out) {
   return i;
 }
 
+// "(?P<name>" or "(?<name>" (not the look-behind "(?<=" / "(?<!").
+bool is_named_group(std::string_view p) {
+  if (p.substr(0, 4) == "(?P<") return true;
+  return p.substr(0, 3) == "(?<" && p.size() > 3 && p[3] != '=' && p[3] != '!';
+}
+
 }  // namespace
 
 RE2::Options re2_options() {
@@ -85,14 +91,9 @@ HsExpression hs_expression(std::string_view p) {
     } else if (c == '[') {
       out += c;
       i = skip_class(p, i + 1, out);
-    } else if (c == '(' && p.substr(i, 3) == "(?P" && p.substr(i, 4) == "(?P<") {
+    } else if (c == '(' && is_named_group(p.substr(i))) {
       std::size_t end = p.find('>', i);
-      out += '(';
-      i = end == std::string_view::npos ? p.size() : end + 1;
-    } else if (c == '(' && p.substr(i, 3) == "(?<" && i + 3 < p.size() && p[i + 3] != '=' &&
-               p[i + 3] != '!') {
-      std::size_t end = p.find('>', i);
-      out += '(';
+      out += '(';  // Vectorscan has no use for the name; RE2 keeps it
       i = end == std::string_view::npos ? p.size() : end + 1;
     } else {
       out += c;
