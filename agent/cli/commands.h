@@ -24,6 +24,7 @@ struct GlobalOptions {
 using Registrar = void (*)(CLI::App& root, const GlobalOptions& global, Action& action);
 
 void add_scan(CLI::App& root, const GlobalOptions& global, Action& action);
+void add_ci(CLI::App& root, const GlobalOptions& global, Action& action);
 void add_rules(CLI::App& root, const GlobalOptions& global, Action& action);
 void add_version(CLI::App& root, const GlobalOptions& global, Action& action);
 

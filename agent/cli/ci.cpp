@@ -1,0 +1,233 @@
+// `jit-agent ci`: the pipeline job. Event -> skip? -> status running -> fetch -> configuration ->
+// scan what the event adds -> reports on disk -> MR threads, summary note, results endpoint ->
+// final status -> exit code by policy. Reports are written before anything is posted.
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <memory>
+#include <sstream>
+#include <thread>
+
+#include "agent/checkout/diff.h"
+#include "agent/checkout/fetch.h"
+#include "agent/checkout/git.h"
+#include "agent/cli/ci_scan.h"
+#include "agent/cli/commands.h"
+#include "agent/config/config.h"
+#include "agent/config/folders.h"
+#include "agent/event/load.h"
+#include "agent/gitlab/client.h"
+#include "agent/publish/dry_run.h"
+#include "agent/publish/merge_request.h"
+#include "agent/publish/render.h"
+#include "agent/publish/results.h"
+#include "agent/publish/status.h"
+#include "agent/report/report.h"
+#include "agent/util/error.h"
+#include "agent/util/fs.h"
+
+namespace agent::cli {
+namespace {
+namespace fs = std::filesystem;
+
+struct CiOptions {
+  std::string output_dir;
+  std::string config;
+  bool dry_run = false;
+};
+
+/// Everything the job knows once the code is fetched.
+struct Job {
+  const event::Event& ev;
+  const event::Environment& env;
+  config::Config cfg;
+  config::FoldersConfig folders;
+  std::string project;     ///< API id of the project ("42" or "group/app")
+  std::string head_sha;
+  gitlab::Api* api = nullptr;
+  std::vector<std::string> publish_errors;
+};
+
+/// Posts a status; a failure is a publish error only for the final one (`final_status`).
+void post_status(Job& job, const std::string& state, const std::string& description, bool final_status) {
+  if (!job.api || !job.cfg.status_enabled || job.head_sha.empty()) return;
+  std::string ref;
+  if (const auto& push = job.ev.push()) ref = push->short_ref();
+  else if (const auto& mr = job.ev.merge_request(); mr && mr->source_project_id == job.ev.project().id)
+    ref = mr->source_branch;  // a fork's branch does not exist in the target project
+  auto status = publish::commit_status(state, job.cfg.status_name, description, job.env.get_or("CI_JOB_URL", ""), ref);
+  try {
+    job.api->set_commit_status(job.project, job.head_sha, status);
+    spdlog::info("status {}: {} ({})", status.name, state, status.description);
+  } catch (const gitlab::ApiError& e) {
+    spdlog::warn("setting the commit status: {}", e.what());
+    if (final_status) job.publish_errors.push_back(std::string("commit status: ") + e.what());
+  }
+}
+
+/// Writes the reports into `dir` (before anything is posted) and returns the JSON report's text.
+std::string write_reports(const fs::path& dir, const findings::ScanResult& result) {
+  std::vector<std::pair<std::string, std::string>> reports = {
+      {"gitlab", "gl-secret-detection-report.json"}, {"sarif", "jit-agent.sarif"}, {"json", "jit-agent.json"}};
+  bool dependencies_ran =
+      std::find(result.controls.begin(), result.controls.end(), "dependencies") != result.controls.end();
+  if (dependencies_ran) reports.emplace_back("gitlab-dependency-scanning", "gl-dependency-scanning-report.json");
+  std::string json;
+  std::string written;
+  for (const auto& [format, name] : reports) {
+    report::Writer writer = report::writer_for(format);
+    if (!writer) {
+      spdlog::warn("no {} report writer in this build: {} not written", format, name);
+      continue;
+    }
+    std::ostringstream text;
+    writer(text, result, report::Options{});
+    util::write_file_atomic(dir / name, text.str());
+    if (format == "json") json = text.str();
+    written += (written.empty() ? "" : ", ") + name;
+  }
+  spdlog::info("reports: {} in {}", written, dir.string());
+  return json;
+}
+
+/// The merge request: threads and summary note.
+void publish_merge_request(Job& job, const CiScanInput& scan, const findings::ScanResult& result) {
+  const auto& mr = *job.ev.merge_request();
+  publish::MergeRequestOptions options;
+  options.summary_note = job.cfg.summary_note;
+  options.threads = job.cfg.threads;
+  options.fail_on = job.cfg.fail_on;
+  options.pipeline_url = job.env.get_or("CI_PIPELINE_URL", "");
+  auto out = publish::publish_merge_request(*job.api, {job.project, mr.iid, job.head_sha}, result,
+                                            ci_diff_index(scan), options);
+  spdlog::info("merge request !{}: {} thread{} opened, {} already there, {} resolved, {} reopened; summary note {}",
+               mr.iid, out.threads_created, out.threads_created == 1 ? "" : "s", out.threads_existing,
+               out.threads_resolved, out.threads_reopened, out.summary);
+  for (auto& e : out.errors) job.publish_errors.push_back(std::move(e));
+}
+
+/// The optional results endpoint (JIT_RESULTS_URL): the JSON report.
+void publish_results(Job& job, const std::string& json_report) {
+  auto endpoint = publish::results_endpoint_from_env(job.env);
+  if (!endpoint) return;
+  try {
+    gitlab::CurlTransport transport(gitlab::transport_from_env(job.env));
+    publish::post_results(transport, gitlab::retry_from_env(job.env),
+                          [](std::chrono::milliseconds d) { std::this_thread::sleep_for(d); }, *endpoint, json_report);
+    spdlog::info("results endpoint: report sent to {}", gitlab::url_for_display(endpoint->url));
+  } catch (const util::RuntimeError& e) {
+    spdlog::warn("{}", e.what());
+    job.publish_errors.push_back(e.what());
+  }
+}
+
+/// The GitLab API client, or null when CI gives no API URL (then nothing is posted).
+std::unique_ptr<gitlab::Client> make_client(const event::Environment& env) {
+  auto options = gitlab::ClientOptions::from_env(env);
+  if (options.api_url.empty()) {
+    spdlog::warn("no GitLab API URL (CI_API_V4_URL or CI_SERVER_URL): nothing will be posted");
+    return nullptr;
+  }
+  return std::make_unique<gitlab::Client>(options);
+}
+
+int run_ci(const CiOptions& opts, const GlobalOptions& global) {
+  const event::Environment& env = global.env;
+  event::Event ev = event::load_event(env);
+  spdlog::info("event: {}", ev.describe());
+
+  std::optional<fs::path> central;
+  if (!opts.config.empty()) central = opts.config;
+  else if (auto dir = env.get_or("CI_PROJECT_DIR", ""); !dir.empty() && fs::exists(fs::path(dir) / "jit.yml"))
+    central = fs::path(dir) / "jit.yml";
+  config::Config cfg = config::load_config(central, std::nullopt);
+  (void)config::merge_folders(cfg.folders);  // a bad central `folders:` fails now, before anything else
+
+  if (!ev.needs_scan()) {
+    spdlog::info("skipping: {}", ev.skip_reason());
+    return 0;
+  }
+  if (ev.kind() == event::Kind::note) {
+    spdlog::info("skipping: {} on !{}: `jit-agent ci` does not apply thread commands; nothing to scan",
+                 event::to_string(ev.note()->command), ev.merge_request() ? ev.merge_request()->iid : 0);
+    return 0;
+  }
+  if (config::project_excluded(cfg, ev.project().path)) {
+    spdlog::info("skipping: project {} is excluded by {}", ev.project().path, central ? central->string() : "jit.yml");
+    return 0;
+  }
+
+  Job job{ev, env, std::move(cfg), {}, ev.project().id > 0 ? std::to_string(ev.project().id) : ev.project().path,
+          ev.head_sha(), nullptr, {}};
+  std::unique_ptr<gitlab::Client> client = make_client(env);
+  publish::DryRunApi dry(client.get());
+  job.api = opts.dry_run ? static_cast<gitlab::Api*>(&dry) : client.get();
+
+  post_status(job, "running", "jit-agent: scanning", false);
+  checkout::FetchResult fetched;
+  try {
+    fetched = checkout::fetch(checkout::fetch_request_for(ev, env));
+  } catch (const util::Error&) {
+    post_status(job, "failed", "jit-agent: could not fetch the code (see the job log)", false);
+    throw;
+  }
+  job.head_sha = fetched.head_sha;
+  auto repo = checkout::open_repository(fetched.git_dir.string());
+  try {
+    if (auto text = checkout::read_file(repo.get(), job.head_sha, ".jit/jit-config.yml"))
+      config::apply_layer(job.cfg, *text, ".jit/jit-config.yml", config::Layer::repository);
+    job.folders = config::merge_folders(job.cfg.folders);
+  } catch (const util::UsageError&) {
+    post_status(job, "failed", "jit-agent: invalid configuration (see the job log)", false);
+    throw;
+  }
+
+  CiScanInput scan{env, job.cfg, job.folders, fetched, repo.get(), ci_mode_for(ev, job.cfg, fetched)};
+  findings::ScanResult result;
+  try {
+    result = run_ci_scan(scan);
+  } catch (const util::Error&) {
+    post_status(job, "failed", "jit-agent: scan failed (see the job log)", false);
+    throw;
+  }
+  result.root = ev.project().path;
+  for (const auto& w : result.warnings) spdlog::warn("{}", w);
+  spdlog::info("scan ({}, {}): {} finding{} in {} file{}", to_string(scan.mode), job.head_sha.substr(0, 12),
+               result.findings.size(), result.findings.size() == 1 ? "" : "s", result.stats.files_scanned,
+               result.stats.files_scanned == 1 ? "" : "s");
+
+  fs::path out_dir = !opts.output_dir.empty() ? fs::path(opts.output_dir) : fs::path(env.get_or("CI_PROJECT_DIR", "."));
+  std::string json_report;
+  try {
+    json_report = write_reports(out_dir, result);
+  } catch (const util::Error&) {
+    post_status(job, "failed", "jit-agent: could not write the reports (see the job log)", false);
+    throw;
+  }
+
+  if (job.api && ev.kind() == event::Kind::merge_request && ev.merge_request()) publish_merge_request(job, scan, result);
+  if (!opts.dry_run) publish_results(job, json_report);
+
+  const std::size_t failing = publish::count_failing(result.findings, job.cfg.fail_on);
+  post_status(job, failing ? "failed" : "success", publish::status_description(result.findings, job.cfg.fail_on), true);
+  if (!job.publish_errors.empty()) {
+    spdlog::error("posting results failed ({} problem{}); the reports in {} are complete", job.publish_errors.size(),
+                  job.publish_errors.size() == 1 ? "" : "s", out_dir.string());
+    return static_cast<int>(util::ExitCode::publish);
+  }
+  return static_cast<int>(failing ? util::ExitCode::findings : util::ExitCode::ok);
+}
+
+}  // namespace
+
+void add_ci(CLI::App& root, const GlobalOptions& global, Action& action) {
+  auto opts = std::make_shared<CiOptions>();
+  auto* sub = root.add_subcommand("ci", "Scan what the triggering GitLab event adds and post the results back");
+  sub->add_option("--output-dir", opts->output_dir, "Folder for the reports (default: CI_PROJECT_DIR)");
+  sub->add_option("--config", opts->config, "Central configuration file (default: jit.yml in CI_PROJECT_DIR if present)");
+  sub->add_flag("--dry-run", opts->dry_run, "Read from GitLab but post nothing; log what would be posted");
+  sub->callback([opts, &global, &action] { action = [opts, &global] { return run_ci(*opts, global); }; });
+}
+
+}  // namespace agent::cli

@@ -1,0 +1,290 @@
+#include "agent/cli/ci_scan.h"
+
+#include <spdlog/spdlog.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <set>
+#include <thread>
+
+#include "agent/checkout/diff.h"
+#include "agent/checkout/sparse.h"
+#include "agent/checkout/worktree.h"
+#include "agent/controls/dependencies/dependencies_control.h"
+#include "agent/controls/dependencies/osv_db.h"
+#include "agent/controls/secrets/engine.h"
+#include "agent/controls/secrets/rule.h"
+#include "agent/controls/secrets/secrets_control.h"
+#include "agent/publish/render.h"
+#include "agent/util/error.h"
+#include "agent/util/fs.h"
+#include "agent/util/glob.h"
+
+namespace agent::cli {
+namespace {
+namespace fs = std::filesystem;
+namespace secrets = controls::secrets;
+namespace deps = controls::dependencies;
+using findings::Finding;
+using findings::ScanResult;
+
+constexpr std::uint64_t kMaxFileSize = 10ull << 20;
+
+/// A private scratch folder, removed with everything in it.
+class TempDir {
+ public:
+  explicit TempDir(const event::Environment& env) {
+    std::string pattern = (fs::path(env.get_or("TMPDIR", "/tmp")) / "jit-agent-ci-XXXXXX").string();
+    if (!mkdtemp(pattern.data())) throw util::RuntimeError("cannot create a temporary folder like " + pattern);
+    path_ = pattern;
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const fs::path& path() const { return path_; }
+
+ private:
+  fs::path path_;
+};
+
+checkout::FolderFilter folder_filter(const config::FoldersConfig& folders) {
+  std::vector<std::string> paths;
+  for (const auto& f : folders.folders) paths.push_back(f.path);
+  return checkout::FolderFilter(paths);
+}
+
+/// The central and repository excludes, then the monorepo folder's own excludes.
+bool excluded(const CiScanInput& in, std::string_view path) {
+  for (const auto& g : in.cfg.exclude)
+    if (util::glob_match(g, path)) return true;
+  if (const config::Folder* f = config::folder_for(in.folders, path)) return config::excluded_in(*f, path);
+  return in.folders.configured();  // outside every configured folder
+}
+
+bool looks_binary(std::string_view data) { return data.substr(0, 8192).find('\0') != std::string_view::npos; }
+
+/// Scans one in-memory text; `line_of` maps the text's line numbers to the file's.
+template <typename LineMap>
+void scan_text(const secrets::Engine& engine, secrets::Scratch& scratch, std::string_view text, const std::string& path,
+               const std::string& commit, LineMap&& line_of, ScanResult& out) {
+  std::vector<Finding> found;
+  engine.scan(text, path, scratch, found, out.stats);
+  out.stats.files_scanned++;
+  out.stats.bytes_scanned += text.size();
+  for (auto& f : found) {
+    f.line = line_of(f.line);
+    f.end_line = f.end_line > 0 ? line_of(f.end_line) : f.line;
+    f.commit = commit;
+    out.findings.push_back(std::move(f));
+  }
+}
+
+secrets::Engine make_engine(const event::Environment& env) {
+  return secrets::Engine(secrets::load_rules({secrets::default_rules_dir(env)}), secrets::default_cache_dir(env));
+}
+
+/// The final diff first (its line numbers are the head's, where threads go), then each commit's
+/// own additions for what a later commit removed again.
+void secrets_on_added_lines(const CiScanInput& in, ScanResult& out) {
+  auto engine = make_engine(in.env);
+  auto scratch = engine.make_scratch();
+  const auto filter = folder_filter(in.folders);
+  const std::string& base = in.fetched.merge_base;
+  const std::string& head = in.fetched.head_sha;
+  for (const auto& t : checkout::added_lines(in.repo, base, head, filter)) {
+    if (excluded(in, t.path)) { out.stats.skipped_excluded++; continue; }
+    scan_text(engine, *scratch, t.text, t.path, t.commit, [&t](int l) { return t.line_at(l); }, out);
+  }
+  ScanResult per_commit;
+  for (const auto& t : checkout::added_lines_per_commit(in.repo, base, head, filter)) {
+    if (t.commit == head || excluded(in, t.path)) continue;
+    scan_text(engine, *scratch, t.text, t.path, t.commit, [&t](int l) { return t.line_at(l); }, per_commit);
+  }
+  std::set<std::string> seen;
+  for (const auto& f : out.findings) seen.insert(publish::fingerprint_of(f));
+  for (auto& f : per_commit.findings)
+    if (seen.insert(publish::fingerprint_of(f)).second) out.findings.push_back(std::move(f));
+  out.stats.suppressed += per_commit.stats.suppressed;
+}
+
+std::vector<checkout::FileDiff> changed_files(const CiScanInput& in) {
+  std::vector<checkout::FileDiff> out;
+  for (auto& d : checkout::diff_files(in.repo, in.fetched.merge_base, in.fetched.head_sha, folder_filter(in.folders)))
+    if (d.status != 'D') out.push_back(std::move(d));
+  return out;
+}
+
+/// Whole changed files of the head commit, read from the mirror.
+void secrets_in_changed_files(const CiScanInput& in, ScanResult& out) {
+  auto engine = make_engine(in.env);
+  auto scratch = engine.make_scratch();
+  for (const auto& d : changed_files(in)) {
+    if (excluded(in, d.new_path)) { out.stats.skipped_excluded++; continue; }
+    auto content = checkout::read_file(in.repo, in.fetched.head_sha, d.new_path);
+    if (!content) continue;
+    if (content->size() > kMaxFileSize) { out.stats.skipped_too_large++; continue; }
+    if (d.binary || looks_binary(*content)) { out.stats.skipped_binary++; continue; }
+    scan_text(engine, *scratch, *content, d.new_path, in.fetched.head_sha, [](int l) { return l; }, out);
+  }
+}
+
+/// Writes `paths` of `commit` under `dir` (those that exist there) and returns them as scan entries.
+std::vector<controls::FileEntry> materialize(git_repository* repo, const std::string& commit,
+                                             const std::vector<std::string>& paths, const fs::path& dir) {
+  std::vector<controls::FileEntry> out;
+  for (const auto& p : paths) {
+    auto content = checkout::read_file(repo, commit, p);
+    if (!content) continue;
+    util::write_file_atomic(dir / p, *content);
+    out.push_back(controls::FileEntry{p, dir / p, content->size()});
+  }
+  return out;
+}
+
+/// Runs the dependencies control over the given files of `commit`, written under `dir`.
+ScanResult dependencies_on(const CiScanInput& in, const fs::path& db, const std::string& commit,
+                           const std::vector<std::string>& paths, const fs::path& dir) {
+  ScanResult r;
+  controls::ScanInput input;
+  input.root = dir;
+  input.commit_sha = commit;
+  input.files = materialize(in.repo, commit, paths, dir);
+  deps::DependenciesControl control(db, in.folders);
+  control.run(input, r);
+  return r;
+}
+
+/// Changed lockfiles only; for added lines, advisories the merge base already had are left out.
+void dependencies_in_changes(const CiScanInput& in, const fs::path& db, ScanResult& out) {
+  TempDir work(in.env);
+  std::vector<controls::FileEntry> candidates;
+  for (const auto& d : changed_files(in))
+    if (!excluded(in, d.new_path)) candidates.push_back(controls::FileEntry{d.new_path, work.path() / d.new_path, 0});
+  std::vector<std::string> lockfiles;
+  for (const auto& [entry, folder] : deps::select_lockfiles(candidates, in.folders)) lockfiles.push_back(entry->path);
+  if (lockfiles.empty()) return;
+  ScanResult head = dependencies_on(in, db, in.fetched.head_sha, lockfiles, work.path() / "head");
+  std::set<std::string> before;
+  if (in.mode == CiMode::added_lines) {
+    ScanResult base = dependencies_on(in, db, in.fetched.merge_base, lockfiles, work.path() / "base");
+    for (const auto& f : base.findings) before.insert(f.fingerprint);
+  }
+  for (auto& f : head.findings)
+    if (!before.count(f.fingerprint)) out.findings.push_back(std::move(f));
+  for (auto& w : head.warnings) out.warnings.push_back(std::move(w));
+}
+
+/// Every enabled control on a sparse checkout of the head (only the configured folders written).
+void full_tree(const CiScanInput& in, const std::optional<fs::path>& db, ScanResult& out) {
+  TempDir work(in.env);
+  std::vector<std::string> folders;
+  for (const auto& f : in.folders.folders) folders.push_back(f.path);
+  checkout::checkout_folders(in.fetched.git_dir, in.fetched.head_sha, work.path(), folders);
+  checkout::ListOptions list;
+  list.use_git = false;
+  list.excludes = in.cfg.exclude;
+  auto listing = checkout::list_files(work.path(), list, out.stats, out.warnings);
+  controls::ScanInput input;
+  input.root = work.path();
+  input.commit_sha = in.fetched.head_sha;
+  input.max_file_size = kMaxFileSize;
+  input.jobs = std::max(1u, std::thread::hardware_concurrency());
+  for (auto& file : listing.files) {
+    if (excluded(in, file.path)) out.stats.skipped_excluded++;
+    else input.files.push_back(std::move(file));
+  }
+  if (in.cfg.secrets) {
+    secrets::SecretsControl control(make_engine(in.env));
+    control.run(input, out);
+    out.controls.emplace_back("secrets");
+  }
+  if (db) {
+    deps::DependenciesControl control(*db, in.folders);
+    control.run(input, out);
+    out.controls.emplace_back("dependencies");
+  }
+}
+
+/// The OSV database folder when dependency scanning is on and a database exists.
+std::optional<fs::path> dependency_db(const CiScanInput& in) {
+  if (!in.cfg.dependencies) return std::nullopt;
+  fs::path dir = deps::default_db_dir(in.env);
+  if (!fs::exists(deps::db_file(dir))) {
+    // Without advisories the control cannot say anything is fixed: it does not count as run.
+    spdlog::warn("dependencies: no OSV database in {} (jit-agent db update); dependency scanning skipped", dir.string());
+    return std::nullopt;
+  }
+  return dir;
+}
+
+}  // namespace
+
+std::string_view to_string(CiMode mode) {
+  switch (mode) {
+    case CiMode::added_lines: return "added lines";
+    case CiMode::changed_files: return "changed files";
+    case CiMode::full_tree: return "full tree";
+  }
+  return "full tree";
+}
+
+CiMode ci_mode_for(const event::Event& ev, const config::Config& cfg, const checkout::FetchResult& fetched) {
+  if (ev.kind() == event::Kind::merge_request) {
+    if (fetched.merge_base.empty()) {
+      spdlog::warn("no merge base between the merge request and its target branch: scanning the full tree");
+      return CiMode::full_tree;
+    }
+    switch (cfg.mr_scope) {
+      case config::Scope::diff: return CiMode::added_lines;
+      case config::Scope::files: return CiMode::changed_files;
+      case config::Scope::full: return CiMode::full_tree;
+    }
+  }
+  const auto& push = ev.push();
+  if (push && !push->is_tag() && !ev.is_default_branch_push() && !fetched.merge_base.empty())
+    return CiMode::added_lines;
+  return CiMode::full_tree;
+}
+
+ScanResult run_ci_scan(const CiScanInput& in) {
+  ScanResult out;
+  out.start_time = std::chrono::system_clock::now();
+  out.commit_sha = in.fetched.head_sha;
+  auto db = dependency_db(in);
+  if (in.mode == CiMode::full_tree) {
+    full_tree(in, db, out);
+  } else {
+    if (in.cfg.secrets) {
+      if (in.mode == CiMode::added_lines) secrets_on_added_lines(in, out);
+      else secrets_in_changed_files(in, out);
+      out.controls.emplace_back("secrets");
+    }
+    if (db) {
+      dependencies_in_changes(in, *db, out);
+      out.controls.emplace_back("dependencies");
+    }
+  }
+  findings::sort_findings(out.findings);
+  out.end_time = std::chrono::system_clock::now();
+  return out;
+}
+
+publish::DiffIndex ci_diff_index(const CiScanInput& in) {
+  publish::DiffIndex index;
+  if (in.fetched.merge_base.empty()) return index;
+  for (const auto& d : changed_files(in)) {
+    if (d.binary) continue;
+    auto& file = index[d.new_path];
+    file.old_path = d.old_path.empty() ? d.new_path : d.old_path;
+    for (const auto& r : d.added)
+      for (int l = r.start; l < r.start + r.count; ++l) file.added.insert(l);
+  }
+  return index;
+}
+
+}  // namespace agent::cli

@@ -1,0 +1,48 @@
+#pragma once
+// The scan part of `jit-agent ci`: what to scan for an event (the lines it adds, the files it
+// changes, or the whole tree) read straight from the fetched mirror, and the controls run on it.
+#include <git2.h>
+
+#include <string>
+
+#include "agent/checkout/fetch.h"
+#include "agent/config/config.h"
+#include "agent/config/folders.h"
+#include "agent/event/environment.h"
+#include "agent/event/event.h"
+#include "agent/findings/finding.h"
+#include "agent/publish/merge_request.h"
+
+namespace agent::cli {
+
+/// What the scan covers.
+enum class CiMode { added_lines, changed_files, full_tree };
+
+/// "added lines" | "changed files" | "full tree".
+std::string_view to_string(CiMode mode);
+
+/// MR: by `scope` (full tree when there is no merge base); push to another branch than the
+/// default one: added lines; default branch, tags, new branches: full tree.
+CiMode ci_mode_for(const event::Event& ev, const config::Config& cfg, const checkout::FetchResult& fetched);
+
+/// Everything the scan needs.
+struct CiScanInput {
+  const event::Environment& env;
+  const config::Config& cfg;
+  const config::FoldersConfig& folders;
+  const checkout::FetchResult& fetched;
+  git_repository* repo;
+  CiMode mode;
+};
+
+/// Runs the enabled controls. Secrets: added lines of the final diff and of every commit (a
+/// secret added then removed is still reported), whole changed files, or a sparse checkout of
+/// the tree. Dependencies: the changed lockfiles (for added lines: only advisories the base did
+/// not have), or the whole tree. `result.controls` lists the controls that ran. Throws
+/// util::Error when a control cannot be set up (bad rules) or the mirror cannot be read.
+findings::ScanResult run_ci_scan(const CiScanInput& in);
+
+/// The MR's final diff (merge base .. head) as positions GitLab accepts: added lines per file.
+publish::DiffIndex ci_diff_index(const CiScanInput& in);
+
+}  // namespace agent::cli

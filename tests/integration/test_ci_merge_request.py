@@ -1,0 +1,185 @@
+"""`jit-agent ci` on a merge request, end to end: a webhook-shaped TRIGGER_PAYLOAD, a fetch over
+HTTPS with the token from the real git server, the scan, and exactly the expected status, summary
+note and threads on the GitLab emulator; a re-run posts nothing new; rewriting the branch without
+the secret resolves the thread. Fake secrets are generated at run time."""
+import json
+import os
+import sys
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import ci_fixture as fx  # noqa: E402
+import jit_test_util as util  # noqa: E402
+
+IID = 16
+
+
+class MergeRequestTest(unittest.TestCase):
+    def setUp(self):
+        self.world = fx.World().__enter__()
+        self.secret_kept = util.fake_github_pat(21)
+        self.secret_removed = util.fake_github_pat(22)
+        r = self.world.repo
+        r.write("README.md", "# app\n")
+        r.write("app/config.py", "DEBUG = False\n")
+        self.main = r.commit("initial")
+        r.push("main")
+        r.branch("feature")
+        r.write("app/config.py", f'DEBUG = False\nAPI_URL = "https://api.example.com"\nGITHUB_TOKEN = "{self.secret_kept}"\n')
+        r.commit("configure the API")
+        r.write("notes.txt", f"temporary: {self.secret_removed}\n")
+        r.commit("notes")
+        r.remove("notes.txt")
+        self.head = r.commit("drop the notes")
+        r.push("feature")
+        r.merge_request(IID, "feature")
+        self.world.register_mr(IID, self.main, self.head)
+
+    def tearDown(self):
+        self.world.__exit__(None, None, None)
+
+    def run_ci(self, head, **extra):
+        payload = self.world.mr_payload(IID, head, **extra)
+        return self.world.run(self.world.env(payload))
+
+    def threads(self):
+        return [d for d in self.world.api.discussions(fx.PROJECT_ID, IID) if not d["individual_note"]]
+
+    def summary_notes(self):
+        return [d["notes"][0] for d in self.world.api.discussions(fx.PROJECT_ID, IID)
+                if d["individual_note"] and d["notes"][0]["body"].startswith("<!-- jit-agent:summary -->")]
+
+    def assert_no_leak(self, proc):
+        text = self.world.everything_written(proc)
+        self.assertNotIn(self.world.token, text)
+        for secret in (self.secret_kept, self.secret_removed):
+            self.assertNotIn(secret, proc.stdout + proc.stderr)
+            for r in self.world.api.requests:
+                self.assertNotIn(secret, r["raw_body"])
+
+    def test_open_rerun_and_fix(self):
+        # 1. The MR is opened: one thread on the added line, one summary note, status failed.
+        first = self.run_ci(self.head)
+        self.assertEqual(1, first.returncode, first.stderr)
+        threads = self.threads()
+        self.assertEqual(1, len(threads), threads)
+        note = threads[0]["notes"][0]
+        pos = note["position"]
+        self.assertEqual(("app/config.py", "app/config.py", 3, None),
+                         (pos["new_path"], pos["old_path"], pos["new_line"], pos["old_line"]))
+        self.assertEqual((self.main, self.main, self.head), (pos["base_sha"], pos["start_sha"], pos["head_sha"]))
+        self.assertRegex(note["body"], r"^<!-- jit-agent:fingerprint=[0-9a-f]{64} -->\n")
+        self.assertIn("github-pat", note["body"])
+        summaries = self.summary_notes()
+        self.assertEqual(1, len(summaries))
+        summary = summaries[0]["body"]
+        self.assertIn("Outside the diff (1)", summary)
+        self.assertIn("notes.txt", summary)  # added in one commit, removed in a later one
+        self.assertIn("| secrets | 2 | 0 | 0 | 0 | 0 | 0 | 2 |", summary)
+        self.assertIn(fx.PIPELINE_URL, summary)
+        statuses = self.world.api.statuses(fx.PROJECT_ID, self.head)
+        self.assertEqual(["running", "failed"], [s["status"] for s in statuses])
+        self.assertTrue(all(s["name"] == "jit-security" and s["target_url"] == fx.JOB_URL for s in statuses))
+        self.assertEqual("feature", statuses[-1]["ref"])
+        self.assertEqual("jit-agent: 2 findings (2 critical); 2 at or above high", statuses[-1]["description"])
+        reports = self.world.reports()
+        self.assertEqual(set(fx.REPORTS), set(reports))
+        vulns = json.loads(reports["gl-secret-detection-report.json"])["vulnerabilities"]
+        self.assertEqual(2, len(vulns))
+        self.assert_no_leak(first)
+        writes_after_first = len(self.world.api_writes())
+        self.assertEqual(2, writes_after_first)  # the thread and the summary note
+
+        # 2. The same pipeline again: nothing new is posted (only the status is set again).
+        self.world.api.clear_requests()
+        again = self.run_ci(self.head)
+        self.assertEqual(1, again.returncode, again.stderr)
+        self.assertEqual([], self.world.api_writes())
+        self.assertEqual(1, len(self.threads()))
+        self.assertEqual(1, len(self.summary_notes()))
+        self.assertIn("1 already there", again.stderr)
+
+        # 3. The branch is rewritten without the secrets (the only real fix for a pushed secret):
+        #    the thread gets a short reply and is resolved, the summary is edited in place.
+        r = self.world.repo
+        r.branch("feature", "main")
+        r.write("app/config.py", 'DEBUG = False\nAPI_URL = "https://api.example.com"\nGITHUB_TOKEN = os.environ["GITHUB_TOKEN"]\n')
+        fixed = r.commit("configure the API from the environment")
+        r.push("feature")
+        r.merge_request(IID, "feature")
+        self.world.register_mr(IID, self.main, fixed)
+        self.world.api.clear_requests()
+        third = self.run_ci(fixed, action="update", oldrev=self.head)
+        self.assertEqual(0, third.returncode, third.stderr)
+        threads = self.threads()
+        self.assertEqual(1, len(threads))
+        self.assertTrue(threads[0]["notes"][0]["resolved"])
+        self.assertEqual(2, len(threads[0]["notes"]))
+        self.assertIn("No longer detected", threads[0]["notes"][1]["body"])
+        summaries = self.summary_notes()
+        self.assertEqual(1, len(summaries))
+        self.assertEqual(summaries[0]["id"], self.summary_notes()[0]["id"])
+        self.assertIn("No findings", summaries[0]["body"])
+        self.assertEqual(sorted([("POST", f"/api/v4/projects/{fx.PROJECT_ID}/merge_requests/{IID}/discussions/{threads[0]['id']}/notes"),
+                                 ("PUT", f"/api/v4/projects/{fx.PROJECT_ID}/merge_requests/{IID}/discussions/{threads[0]['id']}"),
+                                 ("PUT", f"/api/v4/projects/{fx.PROJECT_ID}/merge_requests/{IID}/notes/{summaries[0]['id']}")]),
+                         sorted(self.world.api_writes()))
+        statuses = self.world.api.statuses(fx.PROJECT_ID, fixed)
+        self.assertEqual(["running", "success"], [s["status"] for s in statuses])
+        self.assertEqual("jit-agent: no findings", statuses[-1]["description"])
+        self.assert_no_leak(third)
+
+    def test_dry_run_posts_nothing(self):
+        payload = self.world.mr_payload(IID, self.head)
+        proc = self.world.run(self.world.env(payload), "--dry-run")
+        self.assertEqual(1, proc.returncode, proc.stderr)
+        self.assertEqual([], self.world.api.writes())
+        self.assertIn("dry run: would open a thread on app/config.py:3", proc.stderr)
+        self.assertIn("dry run: would post the summary note", proc.stderr)
+        self.assertEqual(set(fx.REPORTS), set(self.world.reports()))
+
+    def test_output_dir_and_configuration(self):
+        # Central jit.yml: files scope, summary only, another status name, fail on critical only... and
+        # a repository file that adds an exclude.
+        cfg = os.path.join(self.world.root, "jit.yml")
+        with open(cfg, "w") as f:
+            f.write("scope: files\nstatus: {name: Jit Security}\nmerge_request: {threads: false}\nfail_on: none\n")
+        r = self.world.repo
+        r.switch("feature")
+        r.write(".jit/jit-config.yml", "exclude: ['docs/**']\n")
+        r.write("docs/example.md", f"token {util.fake_github_pat(23)}\n")
+        head = r.commit("docs and repo config")
+        r.push("feature")
+        r.merge_request(IID, "feature")
+        self.world.register_mr(IID, self.main, head)
+        out = os.path.join(self.world.root, "elsewhere")
+        proc = self.world.run(self.world.env(self.world.mr_payload(IID, head)), "--config", cfg, "--output-dir", out)
+        self.assertEqual(0, proc.returncode, proc.stderr)  # fail_on: none
+        self.assertTrue(os.path.exists(os.path.join(out, "jit-agent.json")))
+        self.assertEqual([], self.threads())
+        summary = self.summary_notes()[0]["body"]
+        self.assertNotIn("docs/example.md", summary)
+        self.assertIn("app/config.py", summary)
+        statuses = self.world.api.statuses(fx.PROJECT_ID, head)
+        self.assertEqual(["Jit Security"], sorted({s["name"] for s in statuses}))
+        self.assertEqual("success", statuses[-1]["status"])
+        report = json.loads(open(os.path.join(out, "jit-agent.json")).read())
+        self.assertNotIn("docs/example.md", json.dumps(report))
+
+    def test_invalid_repository_configuration(self):
+        r = self.world.repo
+        r.switch("feature")
+        r.write(".jit/jit-config.yml", "scope: diff\nfail_on: none\n")
+        head = r.commit("try to relax the policy")
+        r.push("feature")
+        r.merge_request(IID, "feature")
+        self.world.register_mr(IID, self.main, head)
+        proc = self.world.run(self.world.env(self.world.mr_payload(IID, head)))
+        self.assertEqual(2, proc.returncode, proc.stderr)
+        self.assertIn(".jit/jit-config.yml:2:1: \"fail_on\" can only be set in the central configuration", proc.stderr)
+        self.assertEqual(["running", "failed"], [s["status"] for s in self.world.api.statuses(fx.PROJECT_ID, head)])
+
+
+if __name__ == "__main__":
+    fx.require_everything()
+    util.main()
