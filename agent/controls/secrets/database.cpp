@@ -44,17 +44,18 @@ Database compile(const std::vector<HsExpression>& exprs, const DescribeError& de
                  std::size_t& prefiltered) {
   std::vector<unsigned> flags(exprs.size()), ids(exprs.size());
   std::vector<const char*> patterns(exprs.size());
+  std::string errors;
   for (std::size_t i = 0; i < exprs.size(); ++i) {
     patterns[i] = exprs[i].expression.c_str();
     ids[i] = static_cast<unsigned>(i);
     flags[i] = exprs[i].flags;
-    // Cheap per-expression check first, so a multi-pattern compile is rarely repeated.
-    hs_expr_info_t* info = nullptr;
-    hs_compile_error_t* err = nullptr;
-    if (hs_expression_info(patterns[i], flags[i], &info, &err) != HS_SUCCESS) flags[i] |= HS_FLAG_PREFILTER;
-    std::free(info);
-    if (err) hs_free_compile_error(err);
+    // A cheap check of each expression first: every rejected pattern is reported at once, and
+    // the prefilter choice is made before the (expensive) multi-pattern compile.
+    HsCheck check = hs_check(exprs[i]);
+    if (!check.error.empty()) errors += (errors.empty() ? "" : "\n") + describe(i, check.error);
+    if (check.prefilter) flags[i] |= HS_FLAG_PREFILTER;
   }
+  if (!errors.empty()) throw util::UsageError(errors);
   hs_platform_info_t platform{};
   hs_populate_platform(&platform);
   // Some limits (pattern too large) only show in the full compile: retry that expression in

@@ -139,13 +139,14 @@ CompiledRule compile_rule(const Rule& rule) {
   CompiledRule c;
   c.rule = &rule;
   c.multiline = rule.multiline;
-  c.re = std::make_unique<RE2>(re2_pattern(rule.pattern), re2_options());
+  c.re = rule.regex ? rule.regex : std::make_shared<const RE2>(re2_pattern(rule.pattern), re2_options());
   if (!c.re->ok())
     throw util::UsageError(util::at(rule.file, rule.pattern_line, rule.pattern_column,
                                     "rule " + rule.id + ": invalid regex: " + c.re->error()));
   c.group = secret_group(*c.re);
-  for (const auto& a : rule.allow) {
-    c.allow.push_back(std::make_unique<RE2>(a, re2_options()));
+  for (std::size_t i = 0; i < rule.allow.size(); ++i) {
+    c.allow.push_back(i < rule.allow_regexes.size() ? rule.allow_regexes[i]
+                                                    : std::make_shared<const RE2>(rule.allow[i], re2_options()));
     if (!c.allow.back()->ok())
       throw util::UsageError(util::at(rule.file, rule.line, rule.column,
                                       "rule " + rule.id + ": invalid 'allow' regex: " + c.allow.back()->error()));

@@ -17,10 +17,10 @@ namespace agent::controls::secrets {
 /// A rule ready to confirm matches.
 struct CompiledRule {
   const Rule* rule = nullptr;
-  std::unique_ptr<RE2> re;                  ///< re2_pattern(rule->pattern)
+  std::shared_ptr<const RE2> re;            ///< re2_pattern(rule->pattern)
   int group = 0;                            ///< the secret's capture group (0: whole match)
   bool multiline = false;
-  std::vector<std::unique_ptr<RE2>> allow;
+  std::vector<std::shared_ptr<const RE2>> allow;
 };
 
 /// Compiles a rule's RE2 regexes; throws util::UsageError naming the rule's file:line:col.

@@ -103,7 +103,7 @@ HsExpression hs_expression(std::string_view p) {
   return e;
 }
 
-std::string hs_check(const HsExpression& e) {
+HsCheck hs_check(const HsExpression& e) {
   for (unsigned extra : {0u, static_cast<unsigned>(HS_FLAG_PREFILTER)}) {
     hs_expr_info_t* info = nullptr;
     hs_compile_error_t* err = nullptr;
@@ -111,10 +111,10 @@ std::string hs_check(const HsExpression& e) {
     std::unique_ptr<hs_expr_info_t, ExprInfoFree> info_guard(info);
     std::unique_ptr<hs_compile_error_t, CompileErrorFree> err_guard(err);
     if (rc == HS_SUCCESS) {
-      if (info->min_width == 0) return "the pattern can match an empty string";
-      return {};
+      if (info->min_width == 0) return {extra != 0, "the pattern can match an empty string"};
+      return {extra != 0, {}};
     }
-    if (extra != 0) return err ? err->message : "Vectorscan rejected the pattern";
+    if (extra != 0) return {true, err && err->message ? err->message : "Vectorscan rejected the pattern"};
   }
   return {};
 }

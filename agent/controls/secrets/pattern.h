@@ -22,8 +22,15 @@ struct HsExpression {
 /// Translates an RE2 rule pattern into the Vectorscan form.
 HsExpression hs_expression(std::string_view pattern);
 
-/// Empty when Vectorscan accepts `e` exactly or in prefilter mode, else Vectorscan's message.
-std::string hs_check(const HsExpression& e);
+/// Whether Vectorscan takes an expression, and how.
+struct HsCheck {
+  bool prefilter = false;   ///< only in prefilter mode (a superset of matches, which RE2 confirms)
+  std::string error;        ///< why Vectorscan rejects it even in prefilter mode; empty when it takes it
+};
+
+/// Asks Vectorscan (without compiling a database) whether it accepts `e`, exactly or in
+/// prefilter mode; a pattern that can match an empty string is an error too.
+HsCheck hs_check(const HsExpression& e);
 
 /// The capture group holding the secret: `secret` if named, else 1 if any, else 0 (whole match).
 int secret_group(const RE2& re);

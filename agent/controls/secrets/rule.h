@@ -12,11 +12,16 @@
 //   generic rule and a specific (vendor) rule match overlapping text in a file, only the specific
 //   finding is kept.
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "agent/event/environment.h"
 #include "agent/findings/finding.h"
+
+namespace re2 {
+class RE2;
+}
 
 namespace agent::controls::secrets {
 
@@ -48,6 +53,10 @@ struct Rule {
   int column = 0;
   int pattern_line = 0;                ///< 1-based position of the pattern value in `file`
   int pattern_column = 0;
+  /// The pattern and allow regexes as the loader compiled them to validate them, so the Engine
+  /// does not compile them again (it does when these are empty, e.g. a hand-made Rule).
+  std::shared_ptr<const re2::RE2> regex;
+  std::vector<std::shared_ptr<const re2::RE2>> allow_regexes;
 };
 
 struct RuleSet {
@@ -57,7 +66,9 @@ struct RuleSet {
 
 /// Loads every `*.yaml`/`*.yml` file under each path (files or folders, folders recursively, in
 /// name order). Throws util::UsageError naming file:line:col for bad YAML, unknown or missing
-/// keys, wrong types, bad regexes and duplicate ids (one line per problem).
+/// keys, wrong types, bad RE2 regexes and duplicate ids (one line per problem). A pattern that
+/// RE2 accepts but Vectorscan rejects is reported, also with file:line:col, when the Engine
+/// compiles the rules (so a start-up with a warm cache does not pay for that check).
 RuleSet load_rules(const std::vector<std::filesystem::path>& paths);
 
 /// Loads rules from YAML text (as if read from `file`); same checks as load_rules.

@@ -193,8 +193,9 @@ class Loader {
 
     if (!r.pattern.empty() || fields.count("pattern")) check_pattern(r, file, pattern_mark);
     for (std::size_t i = 0; i < r.allow.size(); ++i) {
-      RE2 re(r.allow[i], re2_options());
-      if (!re.ok()) error(file, allow_marks[i], "invalid 'allow' regex: " + re.error());
+      auto re = std::make_shared<const RE2>(r.allow[i], re2_options());
+      if (!re->ok()) error(file, allow_marks[i], "invalid 'allow' regex: " + re->error());
+      r.allow_regexes.push_back(std::move(re));
     }
     if (errors_.size() != before) return;
     if (auto [it, fresh] = ids_.emplace(r.id, file + ":" + std::to_string(r.line)); !fresh) {
@@ -208,16 +209,15 @@ class Loader {
     r.pattern_line = mark.line + 1;
     r.pattern_column = mark.column + 1;
     if (r.pattern.empty()) return error(file, mark, "'pattern' must not be empty");
-    RE2 re(re2_pattern(r.pattern), re2_options());
-    if (!re.ok()) {
-      std::string why = re.error();
+    auto re = std::make_shared<const RE2>(re2_pattern(r.pattern), re2_options());
+    if (!re->ok()) {
+      std::string why = re->error();
       if (auto at = why.find("(?m)"); at != std::string::npos) why.erase(at, 4);  // our prefix, not theirs
       return error(file, mark, "invalid regex: " + why);
     }
-    if (r.entropy > 0 && re.NumberOfCapturingGroups() == 0)
+    if (r.entropy > 0 && re->NumberOfCapturingGroups() == 0)
       return error(file, mark, "a rule with 'entropy' needs a capture group (named 'secret' or group 1) for the secret");
-    std::string hs_error = hs_check(hs_expression(r.pattern));
-    if (!hs_error.empty()) error(file, mark, "Vectorscan cannot compile the pattern: " + hs_error);
+    r.regex = std::move(re);
   }
 
   struct Problem {

@@ -62,9 +62,14 @@ TEST_CASE("patterns are translated for Vectorscan", "[pattern]") {
   CHECK(hs_expression("(?s)a.b").flags == (HS_FLAG_MULTILINE | HS_FLAG_DOTALL));
   CHECK(hs_expression("(?U)a+").expression == "(?U)a+");  // not ours to translate: Vectorscan rejects it
   CHECK(hs_expression("[[:alpha:](]x").expression == "[[:alpha:](]x");
-  CHECK(hs_check(hs_expression("abc(def)")).empty());
-  CHECK_FALSE(hs_check(hs_expression("(?U)a+")).empty());
-  CHECK(hs_check(hs_expression("a*")) == "the pattern can match an empty string");
+  CHECK(hs_check(hs_expression("abc(def)")).error.empty());
+  CHECK_FALSE(hs_check(hs_expression("abc(def)")).prefilter);
+  CHECK_FALSE(hs_check(hs_expression("(?U)a+")).error.empty());
+  CHECK(hs_check(hs_expression("a*")).error == "the pattern can match an empty string");
+  // Back-references: Vectorscan takes them only as a prefilter (RE2 itself would refuse them).
+  HsCheck backref = hs_check(hs_expression("(a)\\1"));
+  CHECK(backref.error.empty());
+  CHECK(backref.prefilter);
   RE2 named(re2_pattern("(x)(?P<secret>y)"), re2_options());
   CHECK(secret_group(named) == 2);
   RE2 first(re2_pattern("(x)(y)"), re2_options());
