@@ -1,6 +1,11 @@
 #include <catch2/catch_test_macros.hpp>
 
+#include <random>
+#include <set>
 #include <string>
+#include <tuple>
+
+#include <re2/re2.h>
 
 #include "agent/controls/secrets/engine.h"
 #include "agent/util/hash.h"
@@ -225,4 +230,78 @@ TEST_CASE("a multi-line rule hit on every line stays linear", "[engine][large]")
   REQUIRE(r.findings.size() == 1);
   CHECK(r.findings[0].secret->raw == key);
   CHECK(r.findings[0].line == static_cast<int>((4u << 20) / 26 + 2));
+}
+
+namespace {
+
+const std::string kPropertyRules =
+    rule("tk", R"(tk_(?P<secret>[a-z0-9]{8,12})\b)", "    filter_placeholders: false\n") +
+    rule("kv", R"((?i)key\s*=\s*([A-Z]{4,}))", "    filter_placeholders: false\n") +
+    rule("abc", R"(\bab(c+)d\b)", "    filter_placeholders: false\n");
+
+// Every (rule, secret start, secret end) RE2 finds scanning each whole line of `text`.
+std::set<std::tuple<std::string, std::size_t, std::size_t>> reference(const RuleSet& set, const std::string& text) {
+  std::set<std::tuple<std::string, std::size_t, std::size_t>> out;
+  for (const Rule& r : set.rules) {
+    RE2 re("(?m)" + r.pattern, RE2::Latin1);
+    const int group = re.NamedCapturingGroups().count("secret") ? re.NamedCapturingGroups().at("secret") : 1;
+    for (std::size_t line_start = 0; line_start <= text.size();) {
+      const std::size_t line_end = std::min(text.find('\n', line_start), text.size());
+      std::size_t pos = line_start;
+      re2::StringPiece groups[2];
+      while (pos < line_end && re.Match(text, pos, line_end, RE2::UNANCHORED, groups, group + 1)) {
+        const auto start = static_cast<std::size_t>(groups[group].data() - text.data());
+        out.emplace(r.id, start, start + groups[group].size());
+        pos = static_cast<std::size_t>(groups[0].data() - text.data()) + groups[0].size();
+      }
+      line_start = line_end + 1;
+    }
+  }
+  return out;
+}
+
+std::set<std::tuple<std::string, std::size_t, std::size_t>> engine_finds(const Engine& engine, const std::string& text) {
+  std::set<std::tuple<std::string, std::size_t, std::size_t>> out;
+  std::vector<std::size_t> line_starts{0};
+  for (std::size_t i = 0; i < text.size(); ++i)
+    if (text[i] == '\n') line_starts.push_back(i + 1);
+  for (const auto& f : scan(engine, text).findings) {
+    const std::size_t offset = line_starts[static_cast<std::size_t>(f.line - 1)] + static_cast<std::size_t>(f.column - 1);
+    out.emplace(f.rule_id, offset, offset + f.secret->raw.size());
+  }
+  return out;
+}
+
+// Random texts from pieces that form (and nearly form) matches of kPropertyRules.
+// A newline piece stays a newline once in `newline_odds` draws (else it is a space).
+std::size_t compare_on_random_texts(int rounds, int max_pieces, int newline_odds) {
+  Engine engine = engine_of(kPropertyRules);
+  RuleSet set = load_rules_from_string("rules:\n" + kPropertyRules, "test.yaml");
+  std::mt19937 rng(20240611);
+  const std::string pieces[] = {"tk_", "key=", "KEY = ", "ab", "c", "d", " ", "x", "Q", "7", "a1", "\n", "ZZZZ", "_"};
+  std::size_t total = 0;
+  for (int round = 0; round < rounds; ++round) {
+    std::string text;
+    const int n = std::uniform_int_distribution<int>(0, max_pieces)(rng);
+    for (int i = 0; i < n; ++i) {
+      const std::string& piece = pieces[std::uniform_int_distribution<std::size_t>(0, std::size(pieces) - 1)(rng)];
+      text += piece == "\n" && std::uniform_int_distribution<int>(1, newline_odds)(rng) != 1 ? " " : piece;
+    }
+    auto expected = reference(set, text);
+    INFO("round " << round << ", " << text.size() << " bytes");
+    REQUIRE(engine_finds(engine, text) == expected);
+    total += expected.size();
+  }
+  return total;
+}
+
+}  // namespace
+
+TEST_CASE("windowed confirmation finds what RE2 finds on each whole line", "[engine][property]") {
+  CHECK(compare_on_random_texts(200, 400, 1) > 200);  // short lines: the window is the line
+}
+
+TEST_CASE("windowed confirmation agrees with RE2 on lines far longer than a window", "[engine][property]") {
+  // Lines of ~100 KiB: each confirmation sees a 20 KiB slice; matches are short, so none is lost.
+  CHECK(compare_on_random_texts(6, 120000, 3000) > 1000);
 }
