@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
 #include <memory>
 #include <random>
@@ -21,6 +22,7 @@ namespace {
 constexpr std::string_view kMagic = "JITHSDB2";
 constexpr std::size_t kHashLen = 64;
 constexpr std::size_t kHeader = kMagic.size() + 2 * kHashLen;
+constexpr std::size_t kKeepDatabases = 8;  // newest cache files kept; older rule sets are pruned
 
 struct CompileErrorFree {
   void operator()(hs_compile_error_t* e) const { hs_free_compile_error(e); }
@@ -140,6 +142,18 @@ void store_cached(const Database& db, const fs::path& dir, const fs::path& file,
   }
 }
 
+// Each edit of the rules adds a database of several hundred KiB: keep only the newest few.
+void prune_cache(const fs::path& dir, const fs::path& keep) {
+  std::error_code ec;
+  std::vector<std::pair<fs::file_time_type, fs::path>> files;
+  for (auto it = fs::directory_iterator(dir, ec); !ec && it != fs::directory_iterator(); it.increment(ec))
+    if (it->path().extension() == ".hsdb" && it->path() != keep)
+      files.emplace_back(it->last_write_time(ec), it->path());
+  if (files.size() < kKeepDatabases) return;
+  std::sort(files.begin(), files.end(), std::greater<>());
+  for (std::size_t i = kKeepDatabases - 1; i < files.size(); ++i) fs::remove(files[i].second, ec);
+}
+
 }  // namespace
 
 HsScratch::HsScratch(const Database& db) {
@@ -162,7 +176,10 @@ BuiltDatabase build_database(const std::vector<HsExpression>& exprs, const fs::p
     }
   }
   out.db = compile(exprs, describe, out.prefiltered);
-  if (!cache_dir.empty()) store_cached(out.db, cache_dir, file, key);
+  if (!cache_dir.empty()) {
+    store_cached(out.db, cache_dir, file, key);
+    prune_cache(cache_dir, file);
+  }
   return out;
 }
 

@@ -56,7 +56,7 @@ struct BuiltDatabase {
 /// Compiles `exprs` (match id = index) into one database, each exactly when Vectorscan can and
 /// in prefilter mode otherwise, or loads it from `cache_dir` (empty: no cache). The cache file is
 /// keyed by a SHA-256 of the expressions, Vectorscan's version and the platform; a corrupt file
-/// is rebuilt. Throws util::UsageError (via `describe`) for an expression Vectorscan rejects.
+/// is rebuilt, and only the newest 8 databases are kept. Throws util::UsageError (via `describe`) for an expression Vectorscan rejects.
 BuiltDatabase build_database(const std::vector<HsExpression>& exprs,
                              const std::filesystem::path& cache_dir, const DescribeError& describe);
 

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <chrono>
 #include <fstream>
 #include <random>
 #include <sstream>
@@ -104,6 +105,25 @@ TEST_CASE("a corrupt cache file is detected and rebuilt", "[cache]") {
   CHECK(again.loaded_from_cache());
   CHECK(findings_in(again, kText) == 1);
   CHECK(db_files(dir.path).size() == 1);  // no temporary files left behind
+}
+
+TEST_CASE("old databases are pruned, the newest kept", "[cache]") {
+  TempDir dir;
+  const auto old = fs::file_time_type::clock::now() - std::chrono::hours(24);
+  for (int i = 0; i < 12; ++i) {
+    fs::path stale = dir.path / ("stale" + std::to_string(i) + ".hsdb");
+    std::ofstream(stale) << "old";
+    fs::last_write_time(stale, old + std::chrono::minutes(i));
+  }
+  std::ofstream(dir.path / "notes.txt") << "not ours";
+  Engine engine(rules(), dir.path);
+  auto files = db_files(dir.path);
+  CHECK(files.size() == 9);  // 8 databases (the new one + the 7 newest stale ones) + notes.txt
+  CHECK(fs::exists(dir.path / "notes.txt"));
+  CHECK(fs::exists(dir.path / "stale11.hsdb"));
+  CHECK_FALSE(fs::exists(dir.path / "stale4.hsdb"));
+  Engine again(rules(), dir.path);
+  CHECK(again.loaded_from_cache());
 }
 
 TEST_CASE("no cache folder means no cache", "[cache]") {
