@@ -1,5 +1,6 @@
 // The format table: the one place that maps a --format / --report name to its writer.
 #include "agent/report/report.h"
+#include "agent/report/dependency_reports.h"
 
 #include <array>
 
@@ -18,6 +19,8 @@ constexpr std::array kFormats = {
     Format{"sarif", write_sarif},
     Format{"gitlab", write_gitlab_secrets},
     Format{"codequality", write_codequality},
+    Format{"gitlab-dependency-scanning", write_gitlab_dependency_scanning},
+    Format{"cyclonedx", write_cyclonedx},
 };
 
 }  // namespace

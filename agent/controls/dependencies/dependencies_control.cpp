@@ -83,7 +83,8 @@ std::string describe(const Package& p, const Vulnerability& v) {
     d += ")";
   }
   if (!v.summary.empty()) d += ": " + v.summary;
-  d += v.fixed_version.empty() ? ". No fix yet." : ". Upgrade to " + v.fixed_version + ".";
+  if (d.back() != '.') d += '.';
+  d += v.fixed_version.empty() ? " No fix yet." : " Upgrade to " + v.fixed_version + ".";
   return d;
 }
 

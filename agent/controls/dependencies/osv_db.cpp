@@ -117,16 +117,46 @@ fs::path db_file(const fs::path& dir) { return dir / "osv.db"; }
 
 // ---- reading ----
 
+struct OsvDatabase::Statements {
+  explicit Statements(sqlite3* db)
+      : lookup(db,
+               "SELECT a.advisory, a.data FROM affected a JOIN advisories d ON d.id = a.advisory "
+               "WHERE a.ecosystem = ?1 AND a.name = ?2 AND d.withdrawn = '' ORDER BY a.advisory"),
+        advisory(db,
+                 "SELECT id, modified, published, withdrawn, summary, details, aliases, severity, "
+                 "db_severity, cwes, refs FROM advisories WHERE id = ?1") {}
+  Stmt lookup;
+  Stmt advisory;
+};
+
 OsvDatabase::OsvDatabase(sqlite3* db, fs::path file) : db_(db), file_(std::move(file)) {}
 
-OsvDatabase::~OsvDatabase() { sqlite3_close(db_); }
+OsvDatabase::~OsvDatabase() {
+  stmts_.reset();
+  sqlite3_close(db_);
+}
 
 std::unique_ptr<OsvDatabase> OsvDatabase::open(const fs::path& dir) {
   fs::path file = db_file(dir);
   std::error_code ec;
   if (!fs::is_regular_file(file, ec)) return nullptr;
+  // Writers never change an index in place (they rename a new file over it), so SQLite may treat
+  // the file as immutable: no locks and no change checks on each of a scan's look-ups.
+  std::string uri = "file:";
+  for (char c : file.string()) {
+    if (c == '%' || c == '?' || c == '#') {
+      static constexpr char kHex[] = "0123456789ABCDEF";
+      uri += '%';
+      uri += kHex[static_cast<unsigned char>(c) >> 4];
+      uri += kHex[static_cast<unsigned char>(c) & 15];
+    } else {
+      uri += c;
+    }
+  }
+  uri += "?immutable=1";
   sqlite3* db = nullptr;
-  if (sqlite3_open_v2(file.c_str(), &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nullptr) != SQLITE_OK) {
+  if (sqlite3_open_v2(uri.c_str(), &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI, nullptr) !=
+      SQLITE_OK) {
     std::string msg = db ? sqlite3_errmsg(db) : "out of memory";
     sqlite3_close(db);
     throw util::RuntimeError("cannot open OSV database " + file.string() + ": " + msg);
@@ -138,6 +168,7 @@ std::unique_ptr<OsvDatabase> OsvDatabase::open(const fs::path& dir) {
       throw util::RuntimeError("OSV database " + file.string() +
                                " has an unknown format: run `jit-agent db import` again");
     }
+    out->stmts_ = std::make_unique<Statements>(db);
   } catch (const util::RuntimeError& e) {
     throw util::RuntimeError(std::string(e.what()) + " (" + file.string() + ")");
   }
@@ -147,21 +178,21 @@ std::unique_ptr<OsvDatabase> OsvDatabase::open(const fs::path& dir) {
 std::vector<StoredAffected> OsvDatabase::lookup(std::string_view ecosystem, std::string_view name) const {
   std::string base(base_ecosystem(ecosystem));
   std::string key = normalize_package_name(base, name);
-  Stmt q(db_,
-         "SELECT a.advisory, a.data FROM affected a JOIN advisories d ON d.id = a.advisory "
-         "WHERE a.ecosystem = ?1 AND a.name = ?2 AND d.withdrawn = '' ORDER BY a.advisory");
+  Stmt& q = stmts_->lookup;
   q.bind(1, base).bind(2, key);
   std::vector<StoredAffected> out;
   while (q.step()) out.push_back({q.text(0), decode_affected(q.text(1))});
+  q.reset();
   return out;
 }
 
 std::optional<AdvisoryInfo> OsvDatabase::advisory(std::string_view id) const {
-  Stmt q(db_,
-         "SELECT id, modified, published, withdrawn, summary, details, aliases, severity, "
-         "db_severity, cwes, refs FROM advisories WHERE id = ?1");
+  Stmt& q = stmts_->advisory;
   q.bind(1, id);
-  if (!q.step()) return std::nullopt;
+  if (!q.step()) {
+    q.reset();
+    return std::nullopt;
+  }
   AdvisoryInfo a;
   a.id = q.text(0);
   a.modified = q.text(1);
@@ -174,6 +205,7 @@ std::optional<AdvisoryInfo> OsvDatabase::advisory(std::string_view id) const {
   a.database_severity = q.text(8);
   a.cwes = split_lines(q.text(9));
   a.references = split_lines(q.text(10));
+  q.reset();
   return a;
 }
 

@@ -83,8 +83,10 @@ class OsvDatabase {
 
  private:
   explicit OsvDatabase(sqlite3* db, std::filesystem::path file);
+  struct Statements;
   sqlite3* db_;
   std::filesystem::path file_;
+  std::unique_ptr<Statements> stmts_;  ///< prepared once: a scan runs thousands of look-ups
 };
 
 /// Builds the next version of an index: starts from a copy of the current one (or empty), and

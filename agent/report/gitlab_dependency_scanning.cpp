@@ -1,0 +1,123 @@
+// GitLab dependency-scanning report, schema 15.2.1 (artifacts:reports:dependency_scanning).
+#include "agent/report/common.h"
+#include "agent/report/dependency_reports.h"
+#include "agent/report/time_format.h"
+#include "agent/util/hash.h"
+
+namespace agent::report {
+namespace {
+
+using Json = nlohmann::ordered_json;
+using findings::Finding;
+
+Json scanner_json(std::string_view id, std::string_view name, const Options& options) {
+  Json j;
+  j["id"] = id;
+  j["name"] = name;
+  j["url"] = "https://www.jit.io/";
+  j["version"] = options.tool_version;
+  j["vendor"] = {{"name", "Jit"}};
+  return j;
+}
+
+Json identifier(std::string_view id) {
+  std::string s(id);
+  if (s.starts_with("CVE-")) {
+    return {{"type", "cve"}, {"name", s}, {"value", s}, {"url", "https://nvd.nist.gov/vuln/detail/" + s}};
+  }
+  if (s.starts_with("GHSA-")) {
+    return {{"type", "ghsa"}, {"name", s}, {"value", s}, {"url", "https://github.com/advisories/" + s}};
+  }
+  return {{"type", "osv"}, {"name", s}, {"value", s}, {"url", "https://osv.dev/vulnerability/" + s}};
+}
+
+Json identifiers_of(const Finding& f) {
+  const auto& d = *f.dependency;
+  Json ids = Json::array();
+  ids.push_back(identifier(d.advisory_id));  // primary: the advisory we matched
+  // CVEs first (GitLab links and deduplicates by them), then GHSA, then other databases' ids.
+  for (int pass = 0; pass < 3; ++pass) {
+    for (const auto& a : d.aliases) {
+      int kind = a.starts_with("CVE-") ? 0 : a.starts_with("GHSA-") ? 1 : 2;
+      if (kind == pass && a != d.advisory_id && !a.empty()) ids.push_back(identifier(a));
+    }
+  }
+  for (const auto& cwe : f.cwes) {
+    auto n = cwe_number(cwe);
+    if (n.empty()) continue;
+    ids.push_back({{"type", "cwe"},
+                   {"name", "CWE-" + n},
+                   {"value", n},
+                   {"url", "https://cwe.mitre.org/data/definitions/" + n + ".html"}});
+  }
+  return ids;
+}
+
+std::string solution_of(const findings::DependencyDetail& d) {
+  if (d.fixed_version.empty()) {
+    return "No fixed version of " + d.package + " is known yet for " + d.advisory_id +
+           ": check the advisory for workarounds, or replace the package.";
+  }
+  return "Upgrade " + d.package + " to " + d.fixed_version;
+}
+
+Json vulnerability_of(const Finding& f) {
+  const auto& d = *f.dependency;
+  Json v;
+  v["id"] = util::uuid_from(f.fingerprint);
+  std::string name = d.summary.empty() ? d.advisory_id : d.summary;
+  v["name"] = truncate_utf8(sanitize_terminal(name), 255);
+  std::string text = f.description.empty() ? name : f.description;
+  v["description"] = truncate_utf8(sanitize_terminal(text), 1 << 20);
+  v["severity"] = std::string(findings::to_gitlab(f.severity));
+  v["solution"] = truncate_utf8(sanitize_terminal(solution_of(d)), 7000);
+  v["identifiers"] = identifiers_of(f);
+  if (d.cvss_vector.starts_with("CVSS:3.") && d.cvss_vector.size() >= 32 && d.cvss_vector.size() <= 128) {
+    v["cvss_vectors"] = Json::array({{{"vendor", "OSV"}, {"vector", d.cvss_vector}}});
+  }
+  Json links = Json::array();
+  for (const auto& ref : f.references) {
+    if (ref.starts_with("https://") || ref.starts_with("http://")) links.push_back({{"url", ref}});
+  }
+  if (!links.empty()) v["links"] = std::move(links);
+  Json dep;
+  dep["package"] = {{"name", d.package}};
+  dep["version"] = d.version;
+  if (d.direct_known) dep["direct"] = d.direct;
+  Json loc;
+  loc["file"] = f.path.empty() ? d.lockfile : f.path;
+  loc["dependency"] = std::move(dep);
+  v["location"] = std::move(loc);
+  return v;
+}
+
+}  // namespace
+
+void write_gitlab_dependency_scanning(std::ostream& out, const findings::ScanResult& result, const Options& options) {
+  Json scan;
+  scan["analyzer"] = scanner_json("jit-agent", "jit-agent", options);
+  scan["scanner"] = scanner_json("jit-agent-osv", "jit-agent dependencies (OSV)", options);
+  scan["type"] = "dependency_scanning";
+  scan["start_time"] = gitlab_timestamp(result.start_time);
+  scan["end_time"] = gitlab_timestamp(result.end_time);
+  scan["status"] = "success";
+  Json messages = Json::array();
+  for (const auto& w : result.warnings) {
+    if (auto text = sanitize_terminal(w); !text.empty()) messages.push_back({{"level", "warn"}, {"value", text}});
+  }
+  if (!messages.empty()) scan["messages"] = std::move(messages);
+
+  Json vulnerabilities = Json::array();
+  for (const auto* f : sorted_findings(result)) {
+    if (f->control == "dependencies" && f->dependency && !f->dependency->package.empty()) {
+      vulnerabilities.push_back(vulnerability_of(*f));
+    }
+  }
+  Json doc;
+  doc["version"] = "15.2.1";
+  doc["scan"] = std::move(scan);
+  doc["vulnerabilities"] = std::move(vulnerabilities);
+  write_json_document(out, doc);
+}
+
+}  // namespace agent::report
