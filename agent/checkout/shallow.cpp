@@ -118,7 +118,9 @@ ShallowMask::ShallowMask(git_repository* repo, const fs::path& git_dir, bool mas
   git_revwalk* walk_raw = nullptr;
   check(git_revwalk_new(&walk_raw, repo), "revwalk");
   RevwalkPtr walk(walk_raw);
-  git_revwalk_sorting(walk.get(), GIT_SORT_TIME);
+  // Newest first, and never a parent before its children: the chosen set is a contiguous top
+  // of the history, so the cut hides as little as possible.
+  git_revwalk_sorting(walk.get(), GIT_SORT_TOPOLOGICAL | GIT_SORT_TIME);
   for (const auto& t : tips) git_revwalk_push(walk.get(), &t);
   std::size_t reachable = 0;
   git_oid oid{};

@@ -55,16 +55,24 @@ CaBundleScope::CaBundleScope(const std::filesystem::path& system_bundle, const s
     static std::atomic<unsigned> counter{0};
     temp_ = std::filesystem::temp_directory_path() /
             ("jit-ca-" + std::to_string(getpid()) + "-" + std::to_string(counter++) + ".pem");
-    std::ofstream out(temp_, std::ios::binary | std::ios::trunc);
-    if (have_system) append_file(out, system_bundle);
-    append_file(out, extra);
-    out.close();
+    try {
+      std::ofstream out(temp_, std::ios::binary | std::ios::trunc);
+      if (have_system) append_file(out, system_bundle);
+      append_file(out, extra);
+    } catch (...) {
+      std::filesystem::remove(temp_, ec);
+      throw;
+    }
     location = temp_.string();
   } else if (have_system) {
     location = system_bundle.string();
   }
-  if (!location.empty())
-    check(git_libgit2_opts(GIT_OPT_SET_SSL_CERT_LOCATIONS, location.c_str(), nullptr), "cannot load CA bundle " + location);
+  if (!location.empty() && git_libgit2_opts(GIT_OPT_SET_SSL_CERT_LOCATIONS, location.c_str(), nullptr) < 0) {
+    std::string reason = last_git_error();
+    if (!temp_.empty()) std::filesystem::remove(temp_, ec);  // no destructor runs for a throwing constructor
+    throw util::RuntimeError("cannot load CA certificates (" + (extra.empty() ? location : extra.string()) +
+                             "): " + reason);
+  }
 }
 
 CaBundleScope::~CaBundleScope() {

@@ -41,15 +41,29 @@ GIT_ENV = {
 }
 
 
+_HOME = []
+
+
+def _git_home():
+    """An empty HOME for git (no user config); removed when the process exits."""
+    if not _HOME:
+        import atexit
+        _HOME.append(tempfile.mkdtemp(prefix="jit-git-home-"))
+        atexit.register(shutil.rmtree, _HOME[0], True)
+    return _HOME[0]
+
+
 def git(*args, cwd=None, env=None, input=None):
     """Runs git, returns stdout (str); raises with stderr on failure."""
     full_env = dict(os.environ)
     full_env.update(GIT_ENV)
-    full_env["HOME"] = full_env.get("JIT_TEST_GIT_HOME", tempfile.gettempdir())
+    full_env["HOME"] = full_env.get("JIT_TEST_GIT_HOME") or _git_home()
     if env:
         full_env.update(env)
-    p = subprocess.run(["git", *args], cwd=cwd, env=full_env, input=input, capture_output=True,
-                       text=not isinstance(input, bytes))
+    # Never the caller's stdin (a script fed to python on stdin would be read by git), and an
+    # empty pipe rather than /dev/null, which some sandboxes replace with a regular file.
+    p = subprocess.run(["git", *args], cwd=cwd, env=full_env, capture_output=True,
+                       input=input if input is not None else "", text=not isinstance(input, bytes))
     if p.returncode != 0:
         raise RuntimeError(f"git {' '.join(args)} failed: {p.stderr}")
     return p.stdout if isinstance(p.stdout, str) else p.stdout.decode()
@@ -71,7 +85,9 @@ class Repo:
         self.work = os.path.join(server.root, "work", path)
         os.makedirs(self.bare, exist_ok=True)
         git("init", "-q", "--bare", "-b", "main", self.bare)
+        # As GitLab (gitaly) serves repositories: any sha in `want`, partial-clone filters.
         git("config", "uploadpack.allowAnySHA1InWant", "true", cwd=self.bare)
+        git("config", "uploadpack.allowFilter", "true", cwd=self.bare)
         git("config", "http.receivepack", "false", cwd=self.bare)
         os.makedirs(self.work, exist_ok=True)
         git("init", "-q", "-b", "main", self.work)
@@ -313,7 +329,15 @@ def make_monorepo(repo, folders=50, files_per_folder=1000, file_bytes=600, seed=
                        capture_output=True)
     if p.returncode != 0:
         raise RuntimeError(p.stderr.decode())
-    git("repack", "-a", "-d", "-q", cwd=repo.bare)
+    # Delta-compress like a gc'ed GitLab repository. pack-objects directly, with revisions on an
+    # empty stdin: `git repack` hands its child /dev/null, which is not always a device here.
+    pack_dir = os.path.join(repo.bare, "objects", "pack")
+    before = set(os.listdir(pack_dir))
+    name = git("pack-objects", "--revs", "--all", "--delta-base-offset", "-q", os.path.join(pack_dir, "pack"),
+               cwd=repo.bare).strip()
+    for f in before:
+        if name not in f:
+            os.remove(os.path.join(pack_dir, f))
     sha = git("rev-parse", "refs/heads/main", cwd=repo.bare).strip()
     git("fetch", "-q", "origin", "main", cwd=repo.work)
     git("reset", "-q", "--hard", "FETCH_HEAD", cwd=repo.work)

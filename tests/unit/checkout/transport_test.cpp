@@ -1,0 +1,113 @@
+#include <catch2/catch_test_macros.hpp>
+
+#include <filesystem>
+#include <fstream>
+
+#include <unistd.h>
+
+#include "agent/checkout/fetch.h"
+#include "agent/checkout/git.h"
+#include "agent/checkout/transport.h"
+#include "agent/event/jit_event.h"
+#include "agent/util/error.h"
+#include "agent/util/redact.h"
+
+using namespace agent::checkout;
+using agent::event::Environment;
+
+TEST_CASE("proxy choice honours NO_PROXY") {
+  const std::string proxy = "http://proxy.corp:3128";
+  CHECK(proxy_for("https://gitlab.example.com/g/p.git", proxy, "") == proxy);
+  CHECK(proxy_for("https://gitlab.example.com/g/p.git", "", "") == "");
+  CHECK(proxy_for("https://gitlab.example.com/g/p.git", proxy, "localhost,.example.com").empty());
+  CHECK(proxy_for("https://gitlab.example.com/g/p.git", proxy, "example.com").empty());
+  CHECK(proxy_for("https://gitlab.example.com:8443/g/p.git", proxy, "gitlab.example.com:8443").empty());
+  CHECK(proxy_for("https://notexample.com/g/p.git", proxy, "example.com") == proxy);
+  CHECK(proxy_for("https://user:pw@GitLab.Example.com/p.git", proxy, "gitlab.example.com").empty());
+  CHECK(proxy_for("https://anything/p.git", proxy, "*").empty());
+}
+
+TEST_CASE("the extra CA is added to the system bundle, not replacing it") {
+  auto dir = std::filesystem::temp_directory_path() / "jit-ca-test";
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "system.pem") << "SYSTEM-CA\n";
+  std::ofstream(dir / "extra.pem") << "EXTRA-CA\n";
+  ensure_libgit2();
+  // Neither file is a real certificate: libgit2 refuses to load the bundle, and the error names it.
+  CHECK_THROWS_AS(CaBundleScope(dir / "system.pem", dir / "extra.pem"), agent::util::RuntimeError);
+  CHECK_THROWS_AS(CaBundleScope(dir / "system.pem", dir / "missing.pem"), agent::util::RuntimeError);
+  // No temporary bundle is left behind.
+  int left = 0;
+  for (const auto& e : std::filesystem::directory_iterator(std::filesystem::temp_directory_path()))
+    if (e.path().filename().string().rfind("jit-ca-" + std::to_string(getpid()) + "-", 0) == 0) ++left;
+  CHECK(left == 0);
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("the credentials callback answers once, then gives up") {
+  AuthState auth;
+  auth.username = "oauth2";
+  auth.token = "glpat-unit-test-token";
+  git_credential* cred = nullptr;
+  ensure_libgit2();
+  CHECK(credentials_callback(&cred, "https://h/p.git", nullptr, GIT_CREDENTIAL_USERPASS_PLAINTEXT, &auth) == 0);
+  REQUIRE(cred);
+  git_credential_free(cred);
+  cred = nullptr;
+  CHECK(credentials_callback(&cred, "https://h/p.git", nullptr, GIT_CREDENTIAL_USERPASS_PLAINTEXT, &auth) == GIT_EAUTH);
+  CHECK(auth.refused);
+  CHECK(auth.calls == 2);
+  std::string message = describe_remote_error(GIT_EAUTH, auth, "https://h/p.git", "fetching");
+  CHECK(message.find("authentication failed (HTTP 401) for https://h/p.git") == 0);
+  CHECK(message.find("glpat-unit-test-token") == std::string::npos);
+}
+
+TEST_CASE("cache keys are safe file names") {
+  CHECK(sanitize_cache_key("42") == "42");
+  CHECK(sanitize_cache_key("group/sub/project") == "group_sub_project");
+  CHECK(sanitize_cache_key("../../etc") == "_._.._etc");
+  CHECK(sanitize_cache_key("") == "_");
+}
+
+TEST_CASE("the fetch request for an event and its environment") {
+  const std::string sha = "e59094b8de0f2f91abbe4760a52d9137260252d8";
+  auto mr = agent::event::parse_jit_event(
+      R"({"version":1,"kind":"merge_request","project":{"id":7,"path":"g/p","default_branch":"main"},)"
+      R"("merge_request":{"iid":3,"source_branch":"f","target_branch":"main","head_sha":")" + sha + R"("}})",
+      "JIT_EVENT", "https://gl.example");
+  Environment env = Environment::from_map({{"JIT_CHECKOUT_TOKEN", "glpat-request-test-1"},
+                                           {"CI_SERVER_TLS_CA_FILE", "/tmp/ca.pem"},
+                                           {"HTTPS_PROXY", "http://proxy:3128"},
+                                           {"NO_PROXY", "localhost"},
+                                           {"JIT_CACHE_DIR", "/cache"}});
+  FetchRequest req = fetch_request_for(mr, env);
+  CHECK(req.remote.url == "https://gl.example/g/p.git");
+  CHECK(req.remote.username == "oauth2");
+  CHECK(req.remote.token == "glpat-request-test-1");
+  CHECK(req.remote.extra_ca_file == "/tmp/ca.pem");
+  CHECK(req.remote.proxy == "http://proxy:3128");
+  CHECK(req.remote.no_proxy == "localhost");
+  CHECK(req.cache_dir == "/cache");
+  CHECK(req.cache_key == "7");
+  CHECK(req.head_ref == "refs/merge-requests/3/head");
+  CHECK(req.head_sha == sha);
+  CHECK(req.base_ref == "refs/heads/main");
+  CHECK(agent::util::global_redactor().apply("x glpat-request-test-1 y") == "x [REDACTED] y");
+
+  auto push = agent::event::parse_jit_event(
+      R"({"version":1,"kind":"push","project":{"path":"g/p","default_branch":"main"},)"
+      R"("push":{"before":")" + sha + R"(","after":")" + sha + R"(","ref":"refs/heads/main"}})",
+      "JIT_EVENT", "https://gl.example");
+  FetchRequest p = fetch_request_for(push, Environment::from_map({{"CI_JOB_TOKEN", "job-token-abc"}, {"HOME", "/home/u"}}));
+  CHECK(p.remote.username == "gitlab-ci-token");
+  CHECK(p.head_ref == "refs/heads/main");
+  CHECK(p.base_sha.empty());  // default branch: full scan, no history needed
+  CHECK(p.cache_key == "g/p");
+  CHECK(p.cache_dir == "/home/u/.cache/jit-agent/git");
+
+  auto feature = agent::event::parse_jit_event(
+      R"({"version":1,"kind":"push","project":{"path":"g/p","default_branch":"main"},)"
+      R"("push":{"before":")" + sha + R"(","after":")" + sha + R"(","ref":"refs/heads/feature"}})",
+      "JIT_EVENT", "https://gl.example");
+  CHECK(fetch_request_for(feature, Environment::from_map({})).base_sha == sha);
+}
