@@ -65,7 +65,7 @@ struct RuleSet {
 };
 
 /// Loads every `*.yaml`/`*.yml` file under each path (files or folders, folders recursively, in
-/// name order). Throws util::UsageError naming file:line:col for bad YAML, unknown or missing
+/// name order; a folder without any is an error). Throws util::UsageError naming file:line:col for bad YAML, unknown or missing
 /// keys, wrong types, bad RE2 regexes and duplicate ids (one line per problem). A pattern that
 /// RE2 accepts but Vectorscan rejects is reported, also with file:line:col, when the Engine
 /// compiles the rules (so a start-up with a warm cache does not pay for that check).

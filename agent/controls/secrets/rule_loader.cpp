@@ -241,6 +241,8 @@ std::vector<fs::path> rule_files(const fs::path& path) {
     if (it->is_regular_file() && (ext == ".yaml" || ext == ".yml")) files.push_back(it->path());
   }
   if (ec) throw util::UsageError(util::at(path.string(), 0, 0, "cannot list folder: " + ec.message()));
+  // A wrong JIT_RULES_DIR must not turn into a scan that silently finds nothing.
+  if (files.empty()) throw util::UsageError(util::at(path.string(), 0, 0, "no rule files (*.yaml, *.yml) in this folder"));
   std::sort(files.begin(), files.end());
   return files;
 }

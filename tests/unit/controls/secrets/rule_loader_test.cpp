@@ -1,6 +1,8 @@
 #include <catch2/catch_test_macros.hpp>
 #include <catch2/matchers/catch_matchers_string.hpp>
 
+#include <unistd.h>
+
 #include <filesystem>
 #include <string>
 
@@ -120,6 +122,10 @@ TEST_CASE("other structural errors", "[rules]") {
                         "e.yaml"),
                     ContainsSubstring("e.yaml:2:79: 'entropy' must be a number"));
   CHECK_THROWS_WITH(load_rules({kRules + "/does-not-exist"}), ContainsSubstring("no such rule file or folder"));
+  const auto empty = std::filesystem::temp_directory_path() / ("jit-no-rules-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(empty);
+  CHECK_THROWS_WITH(load_rules({empty}), ContainsSubstring(empty.string() + ": no rule files"));
+  std::filesystem::remove(empty);
 }
 
 TEST_CASE("patterns Vectorscan rejects are reported with file:line:col when compiled", "[rules]") {
