@@ -61,6 +61,11 @@ void post_status(Job& job, const std::string& state, const std::string& descript
     job.api->set_commit_status(job.project, job.head_sha, status);
     spdlog::info("status {}: {} ({})", status.name, state, status.description);
   } catch (const gitlab::ApiError& e) {
+    // The state is already set (a retried request that had landed, or a parallel job): fine.
+    if (e.status() == 400 && std::string_view(e.what()).find("Cannot transition status") != std::string_view::npos) {
+      spdlog::info("status {}: already {}", status.name, state);
+      return;
+    }
     spdlog::warn("setting the commit status: {}", e.what());
     if (final_status) job.publish_errors.push_back(std::string("commit status: ") + e.what());
   }

@@ -123,10 +123,12 @@ Client::Client(ClientOptions options, std::unique_ptr<Transport> transport, Slee
 
 Client::~Client() = default;
 
-HttpResponse Client::call(const std::string& method, const std::string& url, const std::string& body) {
+HttpResponse Client::call(const std::string& method, const std::string& url, const std::string& body,
+                          bool may_repeat) {
   HttpRequest request;
   request.method = method;
   request.url = url;
+  request.may_repeat = may_repeat;
   request.headers.emplace_back("Accept", "application/json");
   if (!options_.token.empty()) request.headers.emplace_back("PRIVATE-TOKEN", options_.token);
   if (method != "GET") {
@@ -172,8 +174,8 @@ std::vector<json> Client::get_all(const std::string& path) {
   return items;
 }
 
-json Client::send(const std::string& method, const std::string& path, const json& body) {
-  HttpResponse r = call(method, options_.api_url + path, body.is_null() ? std::string() : body.dump());
+json Client::send(const std::string& method, const std::string& path, const json& body, bool may_repeat) {
+  HttpResponse r = call(method, options_.api_url + path, body.is_null() ? std::string() : body.dump(), may_repeat);
   if (r.body.empty()) return json();
   json j = json::parse(r.body, nullptr, false);
   return j.is_discarded() ? json() : j;
@@ -233,7 +235,8 @@ Note Client::update_note(const std::string& project, std::int64_t iid, std::int6
 }
 
 void Client::set_commit_status(const std::string& project, const std::string& sha, const CommitStatus& status) {
-  send("POST", "/projects/" + url_encode(project) + "/statuses/" + url_encode(sha), to_json(status));
+  // Setting the same state twice is harmless (GitLab answers 400 "Cannot transition", see callers).
+  send("POST", "/projects/" + url_encode(project) + "/statuses/" + url_encode(sha), to_json(status), true);
 }
 
 }  // namespace agent::gitlab

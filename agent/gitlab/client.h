@@ -47,7 +47,9 @@ class Client : public Api {
   /// GET every page of a list (per_page=100, following Link rel="next" or X-Next-Page).
   std::vector<nlohmann::json> get_all(const std::string& path);
   /// POST/PUT `body` as JSON (no body when null); returns the parsed response (null when empty).
-  nlohmann::json send(const std::string& method, const std::string& path, const nlohmann::json& body);
+  /// `may_repeat`: a POST that is harmless to send twice, retried like a GET.
+  nlohmann::json send(const std::string& method, const std::string& path, const nlohmann::json& body,
+                      bool may_repeat = false);
 
   std::vector<MrVersion> merge_request_versions(const std::string& project, std::int64_t iid) override;
   std::vector<Discussion> merge_request_discussions(const std::string& project, std::int64_t iid) override;
@@ -68,7 +70,8 @@ class Client : public Api {
   int requests_sent() const { return requests_; }
 
  private:
-  HttpResponse call(const std::string& method, const std::string& url, const std::string& body);
+  HttpResponse call(const std::string& method, const std::string& url, const std::string& body,
+                    bool may_repeat = false);
   std::string mr_path(const std::string& project, std::int64_t iid) const;
 
   ClientOptions options_;

@@ -177,9 +177,11 @@ HttpResponse CurlTransport::perform(const HttpRequest& request) {
   if (rc != CURLE_OK) {
     std::string detail = error[0] ? std::string(error) : std::string(curl_easy_strerror(rc));
     while (!detail.empty() && (detail.back() == '\n' || detail.back() == '\r')) detail.pop_back();
+    long request_bytes = 0;
+    curl_easy_getinfo(c, CURLINFO_REQUEST_SIZE, &request_bytes);
     throw NetworkError(request.method + " " + url_for_display(request.url) + ": " +
                            util::redact_urls(detail),
-                       is_tls_error(rc));
+                       is_tls_error(rc), request_bytes > 0);
   }
   curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &response.status);
   return response;

@@ -18,6 +18,8 @@ struct HttpRequest {
   std::string url;
   Headers headers;              ///< sent as given ("Name", "value")
   std::string body;             ///< sent when non-empty (or when the method is POST/PUT)
+  /// A POST that may be sent twice without harm (a commit status). GET, PUT and DELETE always may.
+  bool may_repeat = false;
 };
 
 struct HttpResponse {
@@ -33,12 +35,17 @@ struct HttpResponse {
 /// The message names the URL without credentials and never the request headers.
 class NetworkError : public std::runtime_error {
  public:
-  NetworkError(const std::string& message, bool tls) : std::runtime_error(message), tls_(tls) {}
+  NetworkError(const std::string& message, bool tls, bool sent = false)
+      : std::runtime_error(message), tls_(tls), sent_(sent) {}
   /// True for certificate and handshake failures (retrying does not help).
   bool tls() const noexcept { return tls_; }
+  /// True when the request went out before the failure (a timeout or reset while waiting for the
+  /// answer): the server may have acted on it.
+  bool sent() const noexcept { return sent_; }
 
  private:
   bool tls_;
+  bool sent_;
 };
 
 /// Sends one request. Implementations: CurlTransport, and in-memory fakes in tests.

@@ -16,6 +16,8 @@ bool is_retryable_status(long status) {
   return status == 408 || status == 409 || status == 429 || (status >= 500 && status <= 599);
 }
 
+bool is_retryable_unsafe_status(long status) { return status == 429 || status == 503; }
+
 std::optional<milliseconds> parse_retry_after(std::string_view value,
                                               std::chrono::system_clock::time_point now) {
   while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
@@ -54,16 +56,20 @@ HttpResponse Retrier::send(const HttpRequest& request, int* attempts) {
     if (attempts) *attempts = attempt;
     std::optional<HttpResponse> response;
     std::optional<NetworkError> failure;
+    const bool repeatable = request.method != "POST" || request.may_repeat;
     const auto started = std::chrono::steady_clock::now();
     try {
       response = transport_.perform(request);
     } catch (const NetworkError& e) {
-      if (e.tls()) throw;  // a certificate problem does not fix itself
+      if (e.tls()) throw;                   // a certificate problem does not fix itself
+      if (!repeatable && e.sent()) throw;   // may have been applied: the caller checks
       failure = e;
     }
     // Time spent in slow requests counts against the budget as much as time spent waiting.
     waited += std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now() - started);
-    if (response && !is_retryable_status(response->status)) return *response;
+    if (response && !(repeatable ? is_retryable_status(response->status)
+                                 : is_retryable_unsafe_status(response->status)))
+      return *response;
 
     milliseconds delay = backoff_delay(attempt, policy_, rng_);
     if (response && response->status == 429) {

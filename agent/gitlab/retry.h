@@ -24,6 +24,10 @@ using Sleeper = std::function<void(std::chrono::milliseconds)>;
 /// True for statuses worth another attempt: 408, 409 (GitLab's resource lock), 429 and 5xx.
 bool is_retryable_status(long status);
 
+/// For a request that must not be applied twice (a POST creating a note): only answers that
+/// say it was not processed (429, 503) may be retried.
+bool is_retryable_unsafe_status(long status);
+
 /// Seconds from a Retry-After header: delta-seconds or an HTTP date; nullopt when unparsable.
 std::optional<std::chrono::milliseconds> parse_retry_after(std::string_view value,
                                                            std::chrono::system_clock::time_point now);
@@ -39,6 +43,9 @@ class Retrier {
 
   /// The final response (success or a non-retryable/exhausted error status); throws the last
   /// NetworkError when every attempt failed without a response. `attempts` receives the count.
+  /// A POST (unless `may_repeat`) is only repeated when it surely was not acted on: 429, 503, or
+  /// a network failure before the request went out; other failures are returned at once, so
+  /// the caller can check what happened instead of creating a duplicate.
   HttpResponse send(const HttpRequest& request, int* attempts = nullptr);
 
   const RetryPolicy& policy() const { return policy_; }

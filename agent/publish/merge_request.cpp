@@ -38,6 +38,9 @@ std::map<std::string, OurThread> our_threads(const std::vector<Discussion>& disc
 
 bool is_resolved(const Discussion& d) { return !d.notes.empty() && d.notes.front().resolved; }
 
+/// No answer, or a server error: GitLab may have applied the request anyway.
+bool ambiguous(const ApiError& e) { return e.status() == 0 || e.status() >= 500; }
+
 class Session {
  public:
   Session(gitlab::Api& api, const MergeRequestTarget& target, const DiffIndex& diff, MergeRequestOutcome& out)
@@ -106,7 +109,7 @@ class Session {
       auto it = std::find_if(notes.begin(), notes.end(),
                              [](const gitlab::Note& n) { return !n.system && is_summary(n.body); });
       if (it == notes.end()) {
-        write([&] { api_.create_note(t_.project, t_.iid, body); });
+        create_summary(body);
         out_.summary = "created";
       } else if (trim_end(it->body) == trim_end(body)) {
         out_.summary = "unchanged";
@@ -117,7 +120,7 @@ class Session {
         } catch (const ApiError& e) {
           // Someone else's note carrying our marker (403), or deleted meanwhile (404): post our own.
           if (e.status() != 403 && e.status() != 404) throw;
-          write([&] { api_.create_note(t_.project, t_.iid, body); });
+          create_summary(body);
           out_.summary = "created";
         }
       }
@@ -131,6 +134,31 @@ class Session {
     fn();
   }
 
+  /// Creates `body` as a note; after an ambiguous failure, reads the notes back and posts again
+  /// only when it did not land (the client never repeats a POST blindly).
+  void create_summary(const std::string& body) {
+    try {
+      write([&] { api_.create_note(t_.project, t_.iid, body); });
+    } catch (const ApiError& e) {
+      if (!ambiguous(e)) throw;
+      auto notes = api_.merge_request_notes(t_.project, t_.iid);
+      if (std::any_of(notes.begin(), notes.end(),
+                      [&](const gitlab::Note& n) { return trim_end(n.body) == trim_end(body); }))
+        return;  // it landed; only the answer was lost
+      write([&] { api_.create_note(t_.project, t_.iid, body); });
+    }
+  }
+
+  /// True when a thread with `fingerprint` exists now (read back after an ambiguous failure).
+  bool thread_exists(const std::string& fingerprint) {
+    try {
+      auto fresh = api_.merge_request_discussions(t_.project, t_.iid);
+      return our_threads(fresh).count(fingerprint) > 0;
+    } catch (const ApiError&) {
+      return false;
+    }
+  }
+
   bool create_thread(const Finding& f, const gitlab::MrVersion& version) {
     gitlab::Position p;
     p.base_sha = version.base_commit_sha;
@@ -140,21 +168,29 @@ class Session {
     auto file = diff_.find(f.path);
     p.old_path = file != diff_.end() && !file->second.old_path.empty() ? file->second.old_path : f.path;
     p.new_line = f.line;
-    try {
-      write([&] { api_.create_discussion(t_.project, t_.iid, thread_body(f), p); });
-      ++out_.threads_created;
-      return true;
-    } catch (const ApiError& e) {
-      // 400: GitLab refused the position (its diff differs from ours); the summary lists it.
-      if (e.status() != 400) {
-        out_.errors.push_back(std::string("posting a thread: ") + e.what());
-        spdlog::warn("posting a thread: {}", e.what());
-      } else {
-        spdlog::info("GitLab refused the position {}:{} ({}); listed in the summary instead", f.path, f.line,
-                     e.what());
+    for (int attempt = 1;; ++attempt) {
+      try {
+        write([&] { api_.create_discussion(t_.project, t_.iid, thread_body(f), p); });
+        ++out_.threads_created;
+        return true;
+      } catch (const ApiError& e) {
+        if (e.status() == 400) {
+          // GitLab refused the position (its diff differs from ours); the summary lists it.
+          spdlog::info("GitLab refused the position {}:{} ({}); listed in the summary instead", f.path, f.line,
+                       e.what());
+        } else if (ambiguous(e) && attempt == 1) {
+          if (thread_exists(fingerprint_of(f))) {  // it landed; only the answer was lost
+            ++out_.threads_created;
+            return true;
+          }
+          continue;  // it did not land: one more try is safe
+        } else {
+          out_.errors.push_back(std::string("posting a thread: ") + e.what());
+          spdlog::warn("posting a thread: {}", e.what());
+        }
+        out_.not_inline.push_back(&f);
+        return false;
       }
-      out_.not_inline.push_back(&f);
-      return false;
     }
   }
 

@@ -232,6 +232,13 @@ class EmulatorTest(unittest.TestCase):
         self.assertEqual(200, self.c.call("GET", url)[0])
         faulted = [r for r in self.emu.requests if r["fault"]]
         self.assertEqual(4, len(faulted))
+        # after=True: the request is applied, then the answer is lost.
+        self.emu.add_fault(method="POST", path="/notes$", status=502, after=True)
+        self.assertEqual(502, self.c.call("POST", url, {"body": "applied anyway"})[0])
+        self.assertIn("applied anyway", [n["body"] for n in self.emu.notes(7, 3)])
+        self.emu.add_fault(method="POST", path="/notes$", status=503)
+        self.assertEqual(503, self.c.call("POST", url, {"body": "never applied"})[0])
+        self.assertNotIn("never applied", [n["body"] for n in self.emu.notes(7, 3)])
 
     def test_results_endpoint(self):
         self.emu.results_token = "results-token-xyz"

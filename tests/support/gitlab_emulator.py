@@ -53,13 +53,15 @@ def _now():
 
 
 class Fault:
-    """Applied to the next `times` requests matching method and path regex, before any processing."""
+    """Applied to the next `times` requests matching method and path regex: before any processing
+    (the request has no effect), or with after=True once the request was applied (the answer is
+    lost: what a client sees when GitLab did the work but the response never arrived)."""
 
     def __init__(self, method=None, path=None, status=None, times=1, retry_after=None, delay=0.0,
-                 reset=False, body=None):
+                 reset=False, body=None, after=False):
         self.method, self.path = method, re.compile(path) if path else None
         self.status, self.times, self.retry_after = status, times, retry_after
-        self.delay, self.reset, self.body = delay, reset, body
+        self.delay, self.reset, self.body, self.after = delay, reset, body, after
         self.hits = 0
 
     def matches(self, method, path):
@@ -487,18 +489,11 @@ class _Handler(BaseHTTPRequestHandler):
             if fault:
                 fault.hits += 1
         if fault:
-            record["fault"] = {"status": fault.status, "delay": fault.delay, "reset": fault.reset}
+            record["fault"] = {"status": fault.status, "delay": fault.delay, "reset": fault.reset,
+                               "after": fault.after}
             if fault.delay:
                 time.sleep(fault.delay)
-            if fault.reset:
-                self._reset()
-                return
-            if fault.status:
-                headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
-                body = fault.body if fault.body is not None else (
-                    "Retry later" if fault.status == 429 else {"message": f"{fault.status} Fault injected"})
-                record["status"] = fault.status
-                self._send(fault.status, body, headers)
+            if not fault.after and self._fail(fault, record):
                 return
         try:
             if path == "/jit/results":
@@ -528,7 +523,23 @@ class _Handler(BaseHTTPRequestHandler):
         except ApiError as e:
             status, payload, headers = e.status, e.payload, e.headers
         record["status"] = status
+        if fault and fault.after and self._fail(fault, record):
+            return
         self._send(status, payload, headers)
+
+    def _fail(self, fault, record):
+        """Sends the fault's answer (or resets); False when the fault only delays."""
+        if fault.reset:
+            self._reset()
+            return True
+        if fault.status:
+            headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
+            body = fault.body if fault.body is not None else (
+                "Retry later" if fault.status == 429 else {"message": f"{fault.status} Fault injected"})
+            record["status"] = fault.status
+            self._send(fault.status, body, headers)
+            return True
+        return False
 
     def _authenticate(self):
         token = self.headers.get("PRIVATE-TOKEN")

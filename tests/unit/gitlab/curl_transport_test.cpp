@@ -120,6 +120,7 @@ TEST_CASE("CurlTransport: a connection closed without a response is a NetworkErr
     FAIL("expected NetworkError");
   } catch (const NetworkError& e) {
     CHECK_FALSE(e.tls());
+    CHECK(e.sent());  // the request went out: a POST must not be repeated blindly
     CHECK(std::string(e.what()).find("secret-in-query") == std::string::npos);
   }
 }
@@ -143,6 +144,7 @@ TEST_CASE("CurlTransport: connection refused is a NetworkError naming the host")
     FAIL("expected NetworkError");
   } catch (const NetworkError& e) {
     std::string what = e.what();
+    CHECK_FALSE(e.sent());  // nothing reached a server: safe to repeat
     CHECK_THAT(what, ContainsSubstring("127.0.0.1"));
     CHECK(what.find("pw@") == std::string::npos);
   }

@@ -17,6 +17,7 @@ class FakeTransport : public Transport {
     HttpResponse response;
     std::optional<std::string> failure;
     bool tls = false;
+    bool sent = false;
   };
 
   /// Queues a response with `status`, `body` and headers.
@@ -27,11 +28,12 @@ class FakeTransport : public Transport {
     r.response.headers = std::move(headers);
     replies_.push_back(std::move(r));
   }
-  /// Queues a network failure.
-  void fail(std::string message, bool tls = false) {
+  /// Queues a network failure (`sent`: after the request went out, e.g. a timeout).
+  void fail(std::string message, bool tls = false, bool sent = false) {
     Reply r;
     r.failure = std::move(message);
     r.tls = tls;
+    r.sent = sent;
     replies_.push_back(std::move(r));
   }
 
@@ -40,7 +42,7 @@ class FakeTransport : public Transport {
     if (replies_.empty()) throw NetworkError("no scripted reply for " + request.method + " " + request.url, false);
     Reply r = std::move(replies_.front());
     replies_.pop_front();
-    if (r.failure) throw NetworkError(*r.failure, r.tls);
+    if (r.failure) throw NetworkError(*r.failure, r.tls, r.sent);
     return r.response;
   }
 

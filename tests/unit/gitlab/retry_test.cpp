@@ -149,3 +149,53 @@ TEST_CASE("client errors are not retried") {
   CHECK(t.requests.size() == 1);
   CHECK(rec.sleeps.empty());
 }
+
+TEST_CASE("a POST is only repeated when it surely was not applied") {
+  Recorder rec;
+  RetryPolicy p;
+  p.initial_backoff = milliseconds(1);
+  HttpRequest post = get("http://x/notes");
+  post.method = "POST";
+
+  test::FakeTransport busy;
+  busy.reply(503, "busy");
+  busy.reply(429, "Retry later", {{"retry-after", "0"}});
+  busy.fail("Failed to connect", false, false);  // nothing went out
+  busy.reply(201, "{}");
+  CHECK(Retrier(busy, p, rec.sleeper(), 1).send(post).status == 201);
+  CHECK(busy.requests.size() == 4);
+
+  test::FakeTransport ambiguous;
+  ambiguous.reply(500, "oops");
+  ambiguous.reply(201, "{}");
+  CHECK(Retrier(ambiguous, p, rec.sleeper(), 1).send(post).status == 500);
+  CHECK(ambiguous.requests.size() == 1);
+
+  for (long status : {502L, 504L}) {
+    test::FakeTransport gateway;
+    gateway.reply(status, "gateway");
+    gateway.reply(201, "{}");
+    CHECK(Retrier(gateway, p, rec.sleeper(), 1).send(post).status == status);
+  }
+
+  test::FakeTransport timeout;
+  timeout.fail("Operation timed out", false, true);  // sent, answer lost
+  timeout.reply(201, "{}");
+  CHECK_THROWS_AS(Retrier(timeout, p, rec.sleeper(), 1).send(post), NetworkError);
+  CHECK(timeout.requests.size() == 1);
+
+  test::FakeTransport repeatable;
+  repeatable.reply(500, "oops");
+  repeatable.fail("reset", false, true);
+  repeatable.reply(201, "{}");
+  post.may_repeat = true;
+  CHECK(Retrier(repeatable, p, rec.sleeper(), 1).send(post).status == 201);
+
+  test::FakeTransport put;
+  put.reply(500, "oops");
+  put.fail("reset", false, true);
+  put.reply(200, "{}");
+  HttpRequest update = get("http://x/notes/1");
+  update.method = "PUT";
+  CHECK(Retrier(put, p, rec.sleeper(), 1).send(update).status == 200);
+}

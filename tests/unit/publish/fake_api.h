@@ -19,6 +19,8 @@ class FakeApi : public gitlab::Api {
   std::vector<gitlab::CommitStatus> statuses;
   std::vector<std::string> calls;              ///< "GET versions", "POST discussion", ...
   std::set<std::string> fail;                  ///< call names that throw ApiError(fail_status)
+  std::set<std::string> fail_once;             ///< ... once, before doing anything
+  std::set<std::string> fail_once_after;       ///< ... once, after applying the write (answer lost)
   long fail_status = 500;
   std::int64_t me = 99;                         ///< the token's user id
 
@@ -50,6 +52,7 @@ class FakeApi : public gitlab::Api {
     d.id = "d" + std::to_string(discussions.size() + 1);
     d.notes.push_back(note(body, true, position));
     discussions.push_back(d);
+    lose_answer("POST discussion");
     return d;
   }
   gitlab::Note reply_to_discussion(const std::string&, std::int64_t, const std::string& id,
@@ -81,6 +84,7 @@ class FakeApi : public gitlab::Api {
     d.individual_note = true;
     d.notes.push_back(note(body, false, std::nullopt));
     discussions.push_back(d);
+    lose_answer("POST note");
     return d.notes.back();
   }
   gitlab::Note update_note(const std::string&, std::int64_t, std::int64_t id, const std::string& body) override {
@@ -125,7 +129,11 @@ class FakeApi : public gitlab::Api {
  private:
   void call(const std::string& name) {
     calls.push_back(name);
-    if (fail.count(name)) throw gitlab::ApiError(fail_status, name + ": HTTP " + std::to_string(fail_status));
+    if (fail.count(name) || fail_once.erase(name))
+      throw gitlab::ApiError(fail_status, name + ": HTTP " + std::to_string(fail_status));
+  }
+  void lose_answer(const std::string& name) {
+    if (fail_once_after.erase(name)) throw gitlab::ApiError(fail_status, name + ": answer lost");
   }
   gitlab::Note note(const std::string& body, bool resolvable, const std::optional<gitlab::Position>& p) {
     gitlab::Note n;

@@ -1,6 +1,8 @@
 #include <catch2/catch_test_macros.hpp>
 #include <catch2/matchers/catch_matchers_string.hpp>
 
+#include <algorithm>
+
 #include "agent/publish/markers.h"
 #include "agent/publish/merge_request.h"
 #include "agent/publish/render.h"
@@ -236,5 +238,35 @@ TEST_CASE("no MR versions: nothing inline, listed in the summary") {
   fx.api.versions.clear();
   auto out = fx.run(result_of({secret("app/config.py", 11, "aa11")}));
   CHECK(out.threads_created == 0);
+  CHECK(out.not_inline.size() == 1);
+}
+
+TEST_CASE("an answer lost after GitLab applied a post: read back, no duplicate, no error") {
+  Fixture fx;
+  fx.api.fail_once_after = {"POST discussion", "POST note"};
+  auto out = fx.run(result_of({secret("app/config.py", 11, "aa11")}));
+  CHECK(out.errors.empty());
+  CHECK(out.threads_created == 1);
+  CHECK(out.summary == "created");
+  CHECK(fx.api.threads().size() == 1);
+  CHECK(fx.api.standalone_notes().size() == 1);
+}
+
+TEST_CASE("a post that failed before GitLab applied it is sent once more") {
+  Fixture fx;
+  fx.api.fail_once = {"POST discussion", "POST note"};
+  auto out = fx.run(result_of({secret("app/config.py", 11, "aa11")}));
+  CHECK(out.errors.empty());
+  CHECK(fx.api.threads().size() == 1);
+  CHECK(fx.api.standalone_notes().size() == 1);
+  CHECK(std::count(fx.api.calls.begin(), fx.api.calls.end(), "POST discussion") == 2);
+}
+
+TEST_CASE("a post that keeps failing is tried twice, then reported") {
+  Fixture fx;
+  fx.api.fail = {"POST discussion"};
+  auto out = fx.run(result_of({secret("app/config.py", 11, "aa11")}));
+  CHECK(out.errors.size() == 1);
+  CHECK(std::count(fx.api.calls.begin(), fx.api.calls.end(), "POST discussion") == 2);
   CHECK(out.not_inline.size() == 1);
 }
