@@ -118,7 +118,9 @@ Json vulnerabilities_json(const std::vector<const Finding*>& list) {
     rating["severity"] = rating_severity(f.severity);
     if (d.cvss_score) {
       rating["score"] = *d.cvss_score;
-      rating["method"] = d.cvss_vector.starts_with("CVSS:3.1/") ? "CVSSv31" : "CVSSv3";
+      rating["method"] = d.cvss_vector.starts_with("CVSS:4.0/")   ? "CVSSv4"
+                         : d.cvss_vector.starts_with("CVSS:3.1/") ? "CVSSv31"
+                                                                   : "CVSSv3";
       rating["vector"] = d.cvss_vector;
     }
     v["ratings"] = Json::array({rating});

@@ -81,6 +81,7 @@ std::optional<double> cvss3_base_score(std::string_view vector) {
 }
 
 std::optional<double> cvss_base_score(std::string_view vector) {
+  if (vector.starts_with("CVSS:4.0/")) return cvss4_base_score(vector);
   return cvss3_base_score(vector);
 }
 

@@ -12,8 +12,13 @@ namespace agent::controls::dependencies {
 /// base metric missing, repeated or with an unknown value, or an unknown prefix.
 std::optional<double> cvss3_base_score(std::string_view vector);
 
-/// The score of any supported vector (v3.0, v3.1); nullopt otherwise (CVSS v2 and v4 records
-/// fall back to the database's own severity field).
+/// Score of a "CVSS:4.0/..." vector per FIRST's v4.0 specification (MacroVector lookup table and
+/// interpolation). A base-only vector gives the base score; threat and environmental metrics are
+/// honoured when present. nullopt when malformed.
+std::optional<double> cvss4_base_score(std::string_view vector);
+
+/// The score of any supported vector (v3.0, v3.1, v4.0); nullopt otherwise (CVSS v2 records fall
+/// back to the database's own severity field).
 std::optional<double> cvss_base_score(std::string_view vector);
 
 /// FIRST's qualitative rating: 0 -> info (None), 0.1-3.9 low, 4.0-6.9 medium, 7.0-8.9 high,

@@ -66,7 +66,7 @@ std::vector<std::string> string_list(const json& obj, const char* key, const std
 
 bool valid_severity_score(const std::string& type, const std::string& score) {
   if (type == "CVSS_V3") return cvss3_base_score(score).has_value();
-  if (type == "CVSS_V4") return score.starts_with("CVSS:4.0/");
+  if (type == "CVSS_V4") return cvss4_base_score(score).has_value();
   if (type == "CVSS_V2") return !score.empty() && score.find("AV:") != std::string::npos;
   if (type == "Ubuntu") {
     return score == "negligible" || score == "low" || score == "medium" || score == "high" ||

@@ -162,6 +162,19 @@ TEST_CASE("the matcher merges aliases, ignores withdrawn records and picks sever
   CHECK(m.match(pkg("npm", "demo-pkg", "1.0.0")).empty());
 }
 
+TEST_CASE("a CVSS v4-only record gets its severity from the computed v4 score") {
+  TempDb t({R"({"id": "GHSA-4444-4444-4444", "modified": "2024-01-01T00:00:00Z",
+      "severity": [{"type": "CVSS_V4", "score": "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:N/VA:N/SC:N/SI:N/SA:N"}],
+      "database_specific": {"severity": "LOW"},
+      "affected": [{"package": {"ecosystem": "npm", "name": "v4pkg"},
+        "ranges": [{"type": "SEMVER", "events": [{"introduced": "0"}, {"fixed": "2.0.0"}]}]}]})"});
+  Matcher m(*t.db);
+  auto vulns = m.match(pkg("npm", "v4pkg", "1.0.0"));
+  REQUIRE(vulns.size() == 1);
+  CHECK(vulns[0].cvss_score == 8.7);
+  CHECK(vulns[0].severity == Severity::high);  // computed, not the database's "LOW"
+}
+
 TEST_CASE("real GHSA converter examples evaluate as their ranges say") {
   fs::path dir = fs::path(JIT_SHARED_DATA_DIR) / "osv" / "examples-ghsa-converter";
   if (!fs::exists(dir)) SKIP("shared OSV examples absent");
