@@ -3,10 +3,9 @@
 #include <algorithm>
 #include <fstream>
 #include <iterator>
-#include <map>
 #include <sstream>
 #include <system_error>
-#include <tuple>
+#include <unordered_map>
 
 #include "agent/controls/dependencies/parsers.h"
 #include "agent/util/error.h"
@@ -32,12 +31,15 @@ bool ends_with_ci(std::string_view text, std::string_view suffix) {
 
 // Same ecosystem, name and version once: the first declaration's line, direct if any is.
 void merge_duplicates(ParsedLockfile& result) {
-  std::map<std::tuple<std::string, std::string, std::string>, std::size_t> seen;
+  std::unordered_map<std::string, std::size_t> seen;
+  seen.reserve(result.packages.size());
   std::vector<Package> merged;
   merged.reserve(result.packages.size());
+  std::string key;
   for (Package& p : result.packages) {
-    auto key = std::make_tuple(p.ecosystem, p.name, p.version);
-    auto [it, inserted] = seen.emplace(std::move(key), merged.size());
+    key.clear();
+    key.append(p.ecosystem).append(1, '\0').append(p.name).append(1, '\0').append(p.version);
+    auto [it, inserted] = seen.try_emplace(key, merged.size());
     if (inserted) {
       merged.push_back(std::move(p));
       continue;
@@ -141,9 +143,9 @@ ParsedLockfile parse_lockfile_as(LockfileKind kind, const std::string& path, std
   // files (requirements includes) keep the order in which the includes were read.
   bool one_file = std::all_of(result.packages.begin(), result.packages.end(),
                               [](const Package& p) { return p.declared_in.empty(); });
-  if (one_file) {
-    std::stable_sort(result.packages.begin(), result.packages.end(),
-                     [](const Package& a, const Package& b) { return a.line < b.line; });
+  auto by_line = [](const Package& a, const Package& b) { return a.line < b.line; };
+  if (one_file && !std::is_sorted(result.packages.begin(), result.packages.end(), by_line)) {
+    std::stable_sort(result.packages.begin(), result.packages.end(), by_line);
   }
   merge_duplicates(result);
   return result;

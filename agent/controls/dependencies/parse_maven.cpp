@@ -16,12 +16,15 @@ class Interpolator {
  public:
   explicit Interpolator(std::map<std::string, std::string> values) : values_(std::move(values)) {}
 
-  // Replaces ${name} recursively (a few levels, cycles stop); false when something stays unresolved.
+  // Replaces ${name} recursively (a few levels, cycles stop); false when something stays unresolved
+  // or the result grows absurdly (properties doubling each other at every level).
   bool resolve(std::string& text, int depth = 0) const {
+    constexpr std::size_t kMaxLength = 4096;
     std::string out;
     bool ok = true;
     std::size_t pos = 0;
     while (true) {
+      if (out.size() > kMaxLength) return false;
       std::size_t open = text.find("${", pos);
       if (open == std::string::npos) break;
       std::size_t close = text.find('}', open + 2);
@@ -30,7 +33,7 @@ class Interpolator {
       std::string name = text.substr(open + 2, close - open - 2);
       auto it = values_.find(name);
       std::string value;
-      if (it != values_.end() && depth < 8) {
+      if (it != values_.end() && depth < 8 && it->second.size() <= kMaxLength) {
         value = it->second;
         ok = resolve(value, depth + 1) && ok;
       } else {
@@ -43,7 +46,7 @@ class Interpolator {
     if (pos == 0) return ok;
     out.append(text, pos, std::string::npos);
     text = std::move(out);
-    return ok;
+    return ok && text.size() <= kMaxLength;
   }
 
  private:

@@ -101,7 +101,7 @@ TEST_CASE("wrong types name the file, line and field", "[lockfiles][malformed]")
         data("wrong-type/Cargo.lock").string() + ":10: 'version' of [[package]] must be a string");
   CHECK(error_of(data("wrong-type/pnpm-lock.yaml")) ==
         data("wrong-type/pnpm-lock.yaml").string() +
-            ":13: 'version' of package 'acorn@8.11.3' must be a string");
+            ":13:14: 'version' of package 'acorn@8.11.3' must be a string");
 }
 
 TEST_CASE("every valid sample parses, and every prefix of it parses or fails cleanly",
@@ -187,6 +187,25 @@ TEST_CASE("a 100 MB package-lock.json parses in one pass", "[lockfiles][malforme
   // The same file cut short: an error at its last line, not a crash or a hang.
   std::string cut = content.substr(0, content.size() - 100);
   CHECK_THROWS_AS(parse_lockfile("big/package-lock.json", cut), agent::util::UsageError);
+}
+
+TEST_CASE("a large pnpm-lock.yaml streams through yaml-cpp's events", "[lockfiles][malformed][large]") {
+  // yaml-cpp's scanner is the slow part (a few MB/s); its event parser keeps memory flat.
+  std::string content = "lockfileVersion: '9.0'\n\nimporters:\n  .:\n    dependencies:\n"
+                        "      p0:\n        specifier: ^1.0.0\n        version: 1.0.0\n\npackages:\n";
+  std::size_t count = 0;
+  while (content.size() < 5u << 20) {
+    std::string n = std::to_string(count++);
+    content += "\n  p" + n + "@1.0." + n + ":\n    resolution: {integrity: sha512-" + std::string(88, 'A') +
+               "}\n    engines: {node: '>=12'}\n";
+  }
+  ParsedLockfile parsed = parse_lockfile("big/pnpm-lock.yaml", content);
+  REQUIRE(parsed.packages.size() == count);
+  CHECK(parsed.packages.front().name == "p0");
+  CHECK(parsed.packages.front().direct);
+  CHECK(parsed.packages.front().line == 12);
+  CHECK_FALSE(parsed.packages.back().direct);
+  CHECK(parsed.packages.back().line == static_cast<int>(12 + 4 * (count - 1)));
 }
 
 TEST_CASE("100 MB of one line, or of garbage lines, stays linear", "[lockfiles][malformed][large]") {
