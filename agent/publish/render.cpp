@@ -1,5 +1,6 @@
 #include "agent/publish/render.h"
 
+#include <algorithm>
 #include <array>
 #include <map>
 
@@ -74,15 +75,18 @@ std::string fingerprint_of(const Finding& f) {
 
 std::string thread_body(const Finding& f) {
   std::string out = thread_markers(fingerprint_of(f), f.control);
-  out += "**" + std::string(findings::to_gitlab(f.severity)) + "** · **" + title(f) + "**";
+  // An advisory's name is its summary: shown once, below, not as the title.
+  const std::string heading = f.dependency ? std::string("Vulnerable dependency") : title(f);
+  out += "**" + std::string(findings::to_gitlab(f.severity)) + "** · **" + heading + "**";
   if (!f.rule_id.empty()) out += " · " + markdown::code(f.rule_id, 100);
   out += "\n\n";
   if (f.dependency) {
     const auto& d = *f.dependency;
-    out += "Vulnerable dependency " + markdown::code(d.package, 100) + " " + markdown::code(d.version, 60);
+    out += markdown::code(d.package, 100) + " " + markdown::code(d.version, 60);
     if (!d.ecosystem.empty()) out += " (" + markdown::text(d.ecosystem, 40) + ")";
-    out += ": " + markdown::code(d.advisory_id, 60);
-    if (!d.summary.empty()) out += " — " + markdown::text(d.summary, 300);
+    out += " in " + markdown::code(d.lockfile.empty() ? f.path : d.lockfile);
+    if (f.line > 0) out += " line " + std::to_string(f.line);
+    if (!d.summary.empty()) out += ": " + markdown::text(d.summary, 300);
     out += d.fixed_version.empty() ? ". No fixed version yet.\n"
                                    : ". Fixed in " + markdown::code(d.fixed_version, 60) + ".\n";
   } else if (f.secret) {
@@ -151,7 +155,10 @@ std::string summary_body(const SummaryInput& in) {
   out += list_section("On added lines, without an inline thread", "", in.not_inline, in.max_listed);
   if (markdown::is_safe_url(in.pipeline_url)) out += "\n[Pipeline](" + in.pipeline_url + ") · ";
   else out += "\n";
-  out += "<sub>Reports: `gl-secret-detection-report.json`, `jit-agent.sarif`, `jit-agent.json` in the job's artifacts.</sub>\n";
+  std::string reports = "`gl-secret-detection-report.json`, ";
+  if (std::find(in.controls.begin(), in.controls.end(), "dependencies") != in.controls.end())
+    reports += "`gl-dependency-scanning-report.json`, ";
+  out += "<sub>Reports: " + reports + "`jit-agent.sarif`, `jit-agent.json` in the job's artifacts.</sub>\n";
   return out;
 }
 

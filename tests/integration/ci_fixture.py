@@ -135,6 +135,15 @@ class World:
             self.api.add_merge_request(PROJECT_ID, iid, path=PROJECT_PATH,
                                        versions=[dict(head=head, base=base, start=base)], added_lines=lines)
 
+    def osv_db(self, *advisories):
+        """An OSV database with the given PyPI advisories of the shared data (imported by the agent)."""
+        db = os.path.join(self.root, "osv")
+        records = [os.path.join(util.SHARED_DATA, "osv-db", "PyPI", f"{a}.json") for a in advisories]
+        p = subprocess.run([util.AGENT, "db", "--db", db, "import", *records], capture_output=True, text=True)
+        if p.returncode != 0:
+            raise RuntimeError(f"db import failed: {p.stderr}")
+        return db
+
     # ---- running the agent ----------------------------------------------------------------------
     def env(self, payload, **extra):
         """A clean CI environment: only what a GitLab job of the dedicated project would set."""

@@ -43,7 +43,10 @@ class MergeRequestTest(unittest.TestCase):
         return self.world.run(self.world.env(payload))
 
     def threads(self):
-        return [d for d in self.world.api.discussions(fx.PROJECT_ID, IID) if not d["individual_note"]]
+        return self.threads_of(IID)
+
+    def threads_of(self, iid):
+        return [d for d in self.world.api.discussions(fx.PROJECT_ID, iid) if not d["individual_note"]]
 
     def summary_notes(self):
         return [d["notes"][0] for d in self.world.api.discussions(fx.PROJECT_ID, IID)
@@ -165,6 +168,35 @@ class MergeRequestTest(unittest.TestCase):
         self.assertEqual("success", statuses[-1]["status"])
         report = json.loads(open(os.path.join(out, "jit-agent.json")).read())
         self.assertNotIn("docs/example.md", json.dumps(report))
+
+    def test_only_new_vulnerable_dependencies(self):
+        # main already depends on a vulnerable requests; the MR adds a vulnerable urllib3: only that is new.
+        r = self.world.repo
+        r.switch("main")
+        r.write("requirements.txt", "requests==2.2.0\n")
+        main = r.commit("requirements")
+        r.push("main")
+        r.branch("deps", "main")
+        r.write("requirements.txt", "requests==2.2.0\nurllib3==1.22\n")
+        head = r.commit("add urllib3")
+        r.push("deps")
+        r.merge_request(IID + 1, "deps")
+        self.world.register_mr(IID + 1, main, head)
+        db = self.world.osv_db("PYSEC-2014-13", "PYSEC-2014-14", "PYSEC-2018-32")
+        proc = self.world.run(self.world.env(self.world.mr_payload(IID + 1, head, source="deps"), JIT_DB_DIR=db))
+        self.assertIn(proc.returncode, (0, 1), proc.stderr)
+        report = self.world.reports()["jit-agent.json"]
+        self.assertIn("PYSEC-2018-32", report)
+        self.assertNotIn("PYSEC-2014-13", report)
+        self.assertEqual(["secrets", "dependencies"], json.loads(report)["controls"])
+        self.assertTrue(os.path.exists(os.path.join(self.world.out, "gl-dependency-scanning-report.json")))
+        # On the added line 2 of requirements.txt: an inline thread.
+        threads = self.threads_of(IID + 1)
+        self.assertEqual(1, len(threads), threads)
+        self.assertEqual(("requirements.txt", 2), (threads[0]["notes"][0]["position"]["new_path"],
+                                                    threads[0]["notes"][0]["position"]["new_line"]))
+        self.assertIn("urllib3", threads[0]["notes"][0]["body"])
+        self.assertNotIn("PYSEC-2014-13", json.dumps(self.world.api.discussions(fx.PROJECT_ID, IID + 1)))
 
     def test_invalid_repository_configuration(self):
         r = self.world.repo

@@ -2,7 +2,6 @@
 vulnerable dependencies), another branch by what the push adds; only the commit status is posted."""
 import json
 import os
-import subprocess
 import sys
 import unittest
 
@@ -33,17 +32,9 @@ class PushTest(unittest.TestCase):
     def tearDown(self):
         self.world.__exit__(None, None, None)
 
-    def osv_db(self):
-        """A small OSV database with the advisories of `requests` (GitLab's own data, imported)."""
-        db = os.path.join(self.world.root, "osv")
-        records = [os.path.join(util.SHARED_DATA, "osv-db", "PyPI", n) for n in ("PYSEC-2014-13.json", "PYSEC-2014-14.json")]
-        p = subprocess.run([util.AGENT, "db", "--db", db, "import", *records], capture_output=True, text=True)
-        self.assertEqual(0, p.returncode, p.stderr)
-        return db
-
     def test_default_branch_push_scans_the_full_tree(self):
         payload = self.world.push_payload(self.first, self.second)
-        proc = self.world.run(self.world.env(payload, JIT_DB_DIR=self.osv_db()), "--config", self.config)
+        proc = self.world.run(self.world.env(payload, JIT_DB_DIR=self.world.osv_db("PYSEC-2014-13", "PYSEC-2014-14")), "--config", self.config)
         self.assertEqual(1, proc.returncode, proc.stderr)
         self.assertIn("scan (full tree", proc.stderr)
         report = json.loads(self.world.reports()["jit-agent.json"])

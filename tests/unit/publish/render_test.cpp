@@ -66,7 +66,8 @@ TEST_CASE("dependency thread bodies name package, version, advisory and fix") {
   f.dependency->fixed_version = "4.17.19";
   f.dependency->summary = "Prototype pollution <script>";
   std::string body = thread_body(f);
-  CHECK_THAT(body, ContainsSubstring("` lodash ` ` 4.17.15 `"));
+  CHECK_THAT(body, ContainsSubstring("**Critical** · **Vulnerable dependency** · ` rule-1 `"));
+  CHECK_THAT(body, ContainsSubstring("` lodash ` ` 4.17.15 ` (npm) in ` package-lock.json ` line 20"));
   CHECK_THAT(body, ContainsSubstring("Fixed in ` 4.17.19 `"));
   CHECK(body.find("<script>") == std::string::npos);
 }
@@ -96,6 +97,7 @@ TEST_CASE("summary: counts per control and severity, verdict, lists") {
   CHECK_THAT(body, ContainsSubstring("Outside the diff (1)"));
   CHECK_THAT(body, ContainsSubstring("commit ` 01234567 `"));
   CHECK_THAT(body, ContainsSubstring("[Pipeline](https://gitlab.example.com/g/p/-/pipelines/9)"));
+  CHECK_THAT(body, ContainsSubstring("`gl-dependency-scanning-report.json`"));
 
   in.pipeline_url = "javascript:alert(1)";
   CHECK(summary_body(in).find("javascript") == std::string::npos);
