@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <deque>
 #include <set>
 
 #include "agent/controls/dependencies/cvss.h"
@@ -31,35 +32,6 @@ std::vector<ParsedEvent> sorted_events(const OsvRange& range, Scheme scheme) {
   });
   return out;
 }
-
-// No limit events: an implicit "*". Otherwise the version must be below one of them.
-bool before_limits(const OsvRange& range, Scheme scheme, const Version& v) {
-  bool any = false;
-  for (const auto& e : range.events) {
-    if (e.kind != Kind::limit) continue;
-    any = true;
-    if (e.version.find('*') != std::string::npos) return true;
-    if (v.compare(Version::parse(scheme, e.version)) < 0) return true;
-  }
-  return !any;
-}
-
-bool in_range(const OsvRange& range, Scheme scheme, const Version& v) {
-  if (!before_limits(range, scheme, v)) return false;
-  bool vulnerable = false;
-  for (const auto& e : sorted_events(range, scheme)) {
-    if (e.kind == Kind::introduced) {
-      if (e.zero || v.compare(e.version) >= 0) vulnerable = true;
-    } else if (e.kind == Kind::fixed) {
-      if (v.compare(e.version) >= 0) vulnerable = false;
-    } else if (e.kind == Kind::last_affected) {
-      if (v.compare(e.version) > 0) vulnerable = false;
-    }
-  }
-  return vulnerable;
-}
-
-Scheme range_scheme(const OsvRange& r, Scheme eco) { return r.type == OsvRange::Type::semver ? Scheme::semver : eco; }
 
 int id_rank(std::string_view id) {
   // The ecosystem's own database first (GO-, PYSEC-, RUSTSEC-...), then GitHub's, then CVE.
@@ -97,42 +69,124 @@ struct Hit {
   std::vector<OsvSeverity> package_severity;
 };
 
-}  // namespace
+struct PreparedRange {
+  Scheme scheme;
+  std::vector<ParsedEvent> events;  // sorted, limits excluded
+  std::vector<Version> limits;
+  bool unlimited = true;            // no limit event, or a "*" one
+};
 
-bool is_affected(const OsvAffected& affected, std::string_view installed) {
-  Scheme eco = scheme_for_ecosystem(affected.ecosystem);
-  Version v = Version::parse(eco, installed);
-  for (const auto& listed : affected.versions) {
-    if (listed == installed || v.compare(Version::parse(eco, listed)) == 0) return true;
-  }
-  std::optional<Version> semver;
-  for (const auto& r : affected.ranges) {
-    Scheme s = range_scheme(r, eco);
-    if (s == eco) {
-      if (in_range(r, s, v)) return true;
-    } else {
-      if (!semver) semver = Version::parse(s, installed);
-      if (in_range(r, s, *semver)) return true;
+// An affected entry parsed once: a package recurs across lockfiles, and PyPI entries list
+// hundreds of versions.
+struct PreparedEntry {
+  Scheme eco;
+  std::vector<std::string> version_texts;
+  std::vector<Version> versions;
+  std::vector<PreparedRange> ranges;
+};
+
+PreparedEntry prepare(const OsvAffected& a) {
+  PreparedEntry p;
+  p.eco = scheme_for_ecosystem(a.ecosystem);
+  p.version_texts = a.versions;
+  for (const auto& v : a.versions) p.versions.push_back(Version::parse(p.eco, v));
+  for (const auto& r : a.ranges) {
+    PreparedRange pr;
+    pr.scheme = r.type == OsvRange::Type::semver ? Scheme::semver : p.eco;
+    pr.events = sorted_events(r, pr.scheme);
+    bool any_limit = false, star = false;
+    for (const auto& e : r.events) {
+      if (e.kind != Kind::limit) continue;
+      any_limit = true;
+      if (e.version.find('*') != std::string::npos) star = true;
+      else pr.limits.push_back(Version::parse(pr.scheme, e.version));
     }
+    pr.unlimited = !any_limit || star;
+    p.ranges.push_back(std::move(pr));
+  }
+  return p;
+}
+
+// The installed version parsed under each scheme it is compared with.
+class Installed {
+ public:
+  explicit Installed(std::string_view text) : text_(text) {}
+  const std::string& text() const { return text_; }
+  const Version& as(Scheme s) {
+    for (const auto& v : parsed_) {
+      if (v.scheme() == s) return v;
+    }
+    parsed_.push_back(Version::parse(s, text_));
+    return parsed_.back();
+  }
+
+ private:
+  std::string text_;
+  std::deque<Version> parsed_;  // a deque: references handed out stay valid as it grows
+};
+
+bool prepared_in_range(const PreparedRange& r, const Version& v) {
+  if (!r.unlimited) {
+    bool below = false;
+    for (const auto& l : r.limits) below |= v.compare(l) < 0;
+    if (!below) return false;
+  }
+  bool vulnerable = false;
+  for (const auto& e : r.events) {
+    if (e.kind == Kind::introduced) {
+      if (e.zero || v.compare(e.version) >= 0) vulnerable = true;
+    } else if (e.kind == Kind::fixed) {
+      if (v.compare(e.version) >= 0) vulnerable = false;
+    } else if (e.kind == Kind::last_affected) {
+      if (v.compare(e.version) > 0) vulnerable = false;
+    }
+  }
+  return vulnerable;
+}
+
+bool prepared_affects(const PreparedEntry& p, Installed& installed) {
+  const Version& v = installed.as(p.eco);
+  for (std::size_t i = 0; i < p.versions.size(); ++i) {
+    if (p.version_texts[i] == installed.text() || v.compare(p.versions[i]) == 0) return true;
+  }
+  for (const auto& r : p.ranges) {
+    if (prepared_in_range(r, installed.as(r.scheme))) return true;
   }
   return false;
 }
 
-std::optional<std::string> smallest_fix_above(const OsvAffected& affected, std::string_view installed) {
-  Scheme eco = scheme_for_ecosystem(affected.ecosystem);
-  std::optional<Version> best;
-  for (const auto& r : affected.ranges) {
-    Scheme s = range_scheme(r, eco);
-    Version v = Version::parse(s, installed);
+std::optional<std::string> prepared_fix(const PreparedEntry& p, Installed& installed) {
+  const Version* best = nullptr;
+  for (const auto& r : p.ranges) {
+    const Version& v = installed.as(r.scheme);
     for (const auto& e : r.events) {
-      if (e.kind != Kind::fixed) continue;
-      Version f = Version::parse(s, e.version);
-      if (f.compare(v) <= 0) continue;
-      if (!best || best->scheme() != s || f.compare(*best) < 0) best = std::move(f);
+      if (e.kind != Kind::fixed || e.version.compare(v) <= 0) continue;
+      if (!best || best->scheme() != r.scheme || e.version.compare(*best) < 0) best = &e.version;
     }
   }
   if (!best) return std::nullopt;
   return best->text();
+}
+
+}  // namespace
+
+struct Matcher::Prepared {
+  std::string advisory_id;
+  std::vector<OsvSeverity> severity;
+  PreparedEntry entry;
+};
+
+Matcher::Matcher(const OsvDatabase& db) : db_(db) {}
+Matcher::~Matcher() = default;
+
+bool is_affected(const OsvAffected& affected, std::string_view installed) {
+  Installed v(installed);
+  return prepared_affects(prepare(affected), v);
+}
+
+std::optional<std::string> smallest_fix_above(const OsvAffected& affected, std::string_view installed) {
+  Installed v(installed);
+  return prepared_fix(prepare(affected), v);
 }
 
 findings::Severity severity_from_label(std::string_view label) {
@@ -146,10 +200,16 @@ findings::Severity severity_from_label(std::string_view label) {
   return findings::Severity::unknown;
 }
 
-const std::vector<StoredAffected>& Matcher::entries(const std::string& ecosystem, const std::string& name) {
+const std::vector<Matcher::Prepared>& Matcher::entries(const std::string& ecosystem, const std::string& name) {
   auto key = std::make_pair(ecosystem, name);
   auto it = entries_.find(key);
-  if (it == entries_.end()) it = entries_.emplace(key, db_.lookup(ecosystem, name)).first;
+  if (it == entries_.end()) {
+    std::vector<Prepared> list;
+    for (StoredAffected& sa : db_.lookup(ecosystem, name)) {
+      list.push_back({std::move(sa.advisory_id), sa.affected.severity, prepare(sa.affected)});
+    }
+    it = entries_.emplace(key, std::move(list)).first;
+  }
   return it->second;
 }
 
@@ -161,15 +221,15 @@ const AdvisoryInfo* Matcher::info(const std::string& id) {
 
 std::vector<Vulnerability> Matcher::match(const Package& pkg) {
   std::map<std::string, Hit> hits;  // by advisory id
-  for (const StoredAffected& sa : entries(pkg.ecosystem, pkg.name)) {
-    if (!is_affected(sa.affected, pkg.version)) continue;
-    Hit& h = hits[sa.advisory_id];
-    h.id = sa.advisory_id;
-    if (auto fix = smallest_fix_above(sa.affected, pkg.version)) {
-      Scheme s = scheme_for_ecosystem(sa.affected.ecosystem);
-      if (!h.fix || compare_versions(s, *fix, *h.fix) < 0) h.fix = fix;
+  Installed installed(pkg.version);
+  for (const Prepared& p : entries(pkg.ecosystem, pkg.name)) {
+    if (!prepared_affects(p.entry, installed)) continue;
+    Hit& h = hits[p.advisory_id];
+    h.id = p.advisory_id;
+    if (auto fix = prepared_fix(p.entry, installed)) {
+      if (!h.fix || compare_versions(p.entry.eco, *fix, *h.fix) < 0) h.fix = fix;
     }
-    h.package_severity.insert(h.package_severity.end(), sa.affected.severity.begin(), sa.affected.severity.end());
+    h.package_severity.insert(h.package_severity.end(), p.severity.begin(), p.severity.end());
   }
   if (hits.empty()) return {};
 

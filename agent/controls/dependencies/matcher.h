@@ -42,16 +42,20 @@ findings::Severity severity_from_label(std::string_view label);
 /// Matches packages against an index, caching look-ups (the same package recurs across lockfiles).
 class Matcher {
  public:
-  explicit Matcher(const OsvDatabase& db) : db_(db) {}
+  explicit Matcher(const OsvDatabase& db);
+  ~Matcher();
+  Matcher(const Matcher&) = delete;
+  Matcher& operator=(const Matcher&) = delete;
   /// Every vulnerability affecting `pkg`, sorted by id; withdrawn advisories never appear.
   std::vector<Vulnerability> match(const Package& pkg);
 
  private:
-  const std::vector<StoredAffected>& entries(const std::string& ecosystem, const std::string& name);
+  struct Prepared;  // an affected entry with its versions parsed and events sorted, once
+  const std::vector<Prepared>& entries(const std::string& ecosystem, const std::string& name);
   const AdvisoryInfo* info(const std::string& id);
 
   const OsvDatabase& db_;
-  std::map<std::pair<std::string, std::string>, std::vector<StoredAffected>> entries_;
+  std::map<std::pair<std::string, std::string>, std::vector<Prepared>> entries_;
   std::map<std::string, std::optional<AdvisoryInfo>> infos_;
 };
 
