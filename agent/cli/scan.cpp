@@ -31,6 +31,7 @@ struct ScanOptions {
   std::vector<std::string> controls;
   std::string db;
   std::string config;
+  std::string sbom_dir;
   bool no_git = false;
   bool no_cache = false;
 };
@@ -58,6 +59,18 @@ std::vector<Destination> destinations(const ScanOptions& o) {
       throw util::UsageError("unknown report format '" + d.format + "' (known: " + names + ")");
     }
   return out;
+}
+
+/// One SBOM file per lockfile: the lockfile path with '/' -> '__', plus ".cdx.json".
+void write_sboms(const std::string& dir, const ScanOutcome& outcome, const report::Options& options) {
+  for (const auto& sbom : outcome.sboms) {
+    std::string name = sbom.path;
+    for (std::size_t pos = 0; (pos = name.find('/', pos)) != std::string::npos;) name.replace(pos, 1, "__");
+    std::ostringstream buf;
+    report::write_cyclonedx_lockfile(buf, sbom, outcome.result, options);
+    util::write_file_atomic(std::filesystem::path(dir) / (name + ".cdx.json"), buf.str());
+  }
+  spdlog::info("wrote {} SBOM(s) to {}", outcome.sboms.size(), dir);
 }
 
 int run_scan(const ScanOptions& o, const GlobalOptions& global) {
@@ -95,6 +108,7 @@ int run_scan(const ScanOptions& o, const GlobalOptions& global) {
       spdlog::info("wrote {} report to {}", d.format, d.file);
     }
   }
+  if (!o.sbom_dir.empty()) write_sboms(o.sbom_dir, outcome, ropts);
   for (const auto& w : outcome.result.warnings) spdlog::warn("{}", w);
   if (!outcome.failed_controls.empty())
     throw util::RuntimeError("control failed: " + outcome.failed_controls.front() +
@@ -125,7 +139,8 @@ void add_scan(CLI::App& root, const GlobalOptions& global, Action& action) {
   sub->add_option("--rules", o->rules, "Secret rule files or folders instead of the built-in packs (repeatable)");
   sub->add_option("--controls", o->controls, "Controls to run (default: all built-in: secrets,dependencies)")->delimiter(',');
   sub->add_option("--db", o->db, "OSV database folder for dependency scanning (default: $JIT_DB_DIR, else the user cache)");
-  sub->add_option("--config", o->config, "Repository configuration file (default: PATH/.jit/jit-config.yml when present)");
+  sub->add_option("--config", o->config, "Organisation-level jit config (folders) merged under PATH/.jit/jit-config.yml");
+  sub->add_option("--sbom-dir", o->sbom_dir, "Write a CycloneDX 1.5 SBOM per lockfile into DIR");
   sub->add_flag("--no-git", o->no_git, "Walk the folder even inside a git checkout (scan ignored files too)");
   sub->add_flag("--no-cache", o->no_cache, "Do not read or write the compiled rule database cache");
   sub->callback([o, &global, &action] { action = [o, &global] { return run_scan(*o, global); }; });

@@ -5,6 +5,9 @@
 #include <algorithm>
 #include <memory>
 
+#include "agent/config/folders.h"
+#include "agent/controls/dependencies/dependencies_control.h"
+#include "agent/controls/dependencies/osv_db.h"
 #include "agent/controls/secrets/engine.h"
 #include "agent/controls/secrets/secrets_control.h"
 #include "agent/util/error.h"
@@ -41,9 +44,29 @@ std::vector<std::unique_ptr<controls::Control>> make_controls(const ScanRequest&
       spdlog::debug("secrets: {} rules ({})", engine.rules().rules.size(),
                     engine.loaded_from_cache() ? "database from cache" : "database compiled");
       out.push_back(std::make_unique<controls::secrets::SecretsControl>(std::move(engine)));
+    } else if (name == "dependencies") {
+      std::optional<fs::path> org_file;
+      if (!request.config_file.empty()) {
+        if (!fs::is_regular_file(request.config_file))
+          throw util::UsageError(request.config_file + ": no such configuration file");
+        org_file = request.config_file;
+      }
+      auto folders = config::load_folders(org_file, request.root);
+      fs::path db = request.db_dir.empty() ? controls::dependencies::default_db_dir(env) : fs::path(request.db_dir);
+      out.push_back(std::make_unique<controls::dependencies::DependenciesControl>(db, std::move(folders)));
     }
   }
   return out;
+}
+
+report::SbomLockfile to_sbom(const controls::dependencies::ScannedLockfile& scanned) {
+  report::SbomLockfile sbom;
+  sbom.path = scanned.parsed.path;
+  sbom.folder = scanned.folder;
+  sbom.format = scanned.parsed.format;
+  for (const auto& p : scanned.parsed.packages)
+    sbom.components.push_back({p.name, p.version, p.ecosystem, p.direct, p.direct_known});
+  return sbom;
 }
 
 }  // namespace
@@ -58,8 +81,12 @@ std::optional<findings::Severity> parse_fail_on(const std::string& text) {
 
 int exit_code_for(const findings::ScanResult& result, std::optional<findings::Severity> fail_on) {
   if (!fail_on) return 0;
+  // An advisory without any score must not slip through a "low" gate: unknown counts as medium.
+  auto effective = [](findings::Severity s) {
+    return s == findings::Severity::unknown ? findings::Severity::medium : s;
+  };
   bool hit = std::any_of(result.findings.begin(), result.findings.end(),
-                         [&](const findings::Finding& f) { return f.severity >= *fail_on; });
+                         [&](const findings::Finding& f) { return effective(f.severity) >= *fail_on; });
   return hit ? static_cast<int>(util::ExitCode::findings) : 0;
 }
 
@@ -92,6 +119,9 @@ ScanOutcome run_controls(const ScanRequest& request, const event::Environment& e
       result.warnings.push_back(std::string(control->name()) + " failed: " + e.what());
     }
   }
+  for (auto& control : controls)
+    if (auto* deps = dynamic_cast<controls::dependencies::DependenciesControl*>(control.get()))
+      for (const auto& scanned : deps->lockfiles()) outcome.sboms.push_back(to_sbom(scanned));
   findings::sort_findings(result.findings);
   result.end_time = std::chrono::system_clock::now();
   return outcome;

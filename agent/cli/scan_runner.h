@@ -8,6 +8,7 @@
 #include "agent/checkout/worktree.h"
 #include "agent/event/environment.h"
 #include "agent/findings/finding.h"
+#include "agent/report/dependency_reports.h"
 
 namespace agent::cli {
 
@@ -22,13 +23,14 @@ struct ScanRequest {
   std::vector<std::filesystem::path> rule_paths;  ///< empty: the built-in packs
   std::vector<std::string> controls;              ///< empty: every built-in control
   std::string db_dir;                             ///< empty: the default OSV database folder
-  std::string config_file;                        ///< empty: ROOT/.jit/jit-config.yml if present
+  std::string config_file;                        ///< organisation-level jit config merged under ROOT/.jit/jit-config.yml
   bool use_cache = true;                          ///< compiled rule database cache
 };
 
 struct ScanOutcome {
   findings::ScanResult result;
   std::vector<std::string> failed_controls;  ///< "name: message" of controls that threw
+  std::vector<report::SbomLockfile> sboms;   ///< every lockfile the dependency control parsed
 };
 
 /// Lists files, runs the controls, sorts findings. Bad input (rules, config, control names)
@@ -39,7 +41,7 @@ ScanOutcome run_controls(const ScanRequest& request, const event::Environment& e
 /// "none" -> nullopt (never fail); a severity name -> that severity. Throws UsageError otherwise.
 std::optional<findings::Severity> parse_fail_on(const std::string& text);
 
-/// 1 when a finding is at or above `fail_on`, else 0.
+/// 1 when a finding is at or above `fail_on` (unknown severity counts as medium), else 0.
 int exit_code_for(const findings::ScanResult& result, std::optional<findings::Severity> fail_on);
 
 }  // namespace agent::cli
