@@ -153,7 +153,13 @@ with tempfile.TemporaryDirectory(prefix="jit-fetch-test-") as tmp, GitServer(os.
     check(r["head_sha"] == mr_head and r["merge_base"] == fork_point, "event-driven MR fetch")
     check(r["git_dir"].endswith("/42.git"), f"mirror named by project id: {r['git_dir']}")
 
+    # 7. Deepening is bounded: with no rounds allowed, the whole history is fetched at once.
+    r = run(server, "--url", url, "--ref", "refs/merge-requests/7/head", "--base-ref", "refs/heads/main",
+            "--cache-dir", os.path.join(tmp, "cache4"), "--depth", "2", "--max-deepen", "0")
+    check(r["unshallowed"] and r["deepen_rounds"] == 1, f"bounded deepening ends in one unshallow: {r}")
+    check(not r["shallow"] and r["merge_base"] == fork_point, "complete history after unshallow")
+
 if failures:
     print(f"{len(failures)} failure(s)")
     sys.exit(1)
-print("ok: fetch, deepen, sparse, per-commit lines, warm mirror, shallow mask, fetch by id, event")
+print("ok: fetch, deepen, unshallow, sparse, per-commit lines, warm mirror, shallow mask, fetch by id, event")
