@@ -21,6 +21,7 @@ namespace {
 constexpr int kDefaultDepthWithBase = 20;
 constexpr int kDeepenFactor = 4;
 constexpr std::size_t kMaxRefs = 12;
+constexpr std::size_t kMaxPacks = 16;
 
 /// A cached mirror turned out unusable while fetching into it: rebuild and try once more.
 class CorruptMirror : public util::RuntimeError {
@@ -154,6 +155,7 @@ class Fetcher {
 
     verify_commit(repo, result_.head_sha);
     result_.shallow = git_repository_is_shallow(repo) == 1;
+    if (compact_packs(repo, mirror_.dir, kMaxPacks)) spdlog::debug("git cache {} compacted into one pack", mirror_.dir.string());
   }
 
  private:

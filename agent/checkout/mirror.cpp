@@ -238,6 +238,40 @@ void rebuild_mirror(Mirror& mirror, const std::string& url, const std::string& r
   mirror.rebuild_reason = util::global_redactor().apply(reason);
 }
 
+bool compact_packs(git_repository* repo, const fs::path& dir, std::size_t max_packs) {
+  fs::path pack_dir = dir / "objects" / "pack";
+  std::error_code ec;
+  std::vector<fs::path> packs;
+  for (const auto& e : fs::directory_iterator(pack_dir, ec))
+    if (e.path().extension() == ".pack") packs.push_back(e.path());
+  if (packs.size() <= max_packs) return false;
+
+  git_packbuilder* pb_raw = nullptr;
+  check(git_packbuilder_new(&pb_raw, repo), "pack builder");
+  std::unique_ptr<git_packbuilder, GitDeleter<git_packbuilder, git_packbuilder_free>> pb(pb_raw);
+  git_packbuilder_set_threads(pb.get(), 0);  // one per core
+  git_revwalk* walk_raw = nullptr;
+  check(git_revwalk_new(&walk_raw, repo), "revwalk");
+  RevwalkPtr walk(walk_raw);
+  check(git_revwalk_push_glob(walk.get(), "refs/*"), "revwalk over refs");
+  check(git_packbuilder_insert_walk(pb.get(), walk.get()), "collecting objects to repack");
+  check(git_packbuilder_write(pb.get(), pack_dir.c_str(), 0, nullptr, nullptr), "writing the compacted pack");
+  std::string keep = std::string("pack-") + git_packbuilder_name(pb.get());
+  for (const auto& pack : packs) {
+    if (pack.stem() == keep) continue;
+    for (const char* ext : {".pack", ".idx", ".rev", ".keep", ".bitmap"}) {
+      fs::path f = pack;
+      fs::remove(f.replace_extension(ext), ec);
+    }
+  }
+  git_odb* odb_raw = nullptr;
+  if (git_repository_odb(&odb_raw, repo) == 0) {
+    OdbPtr odb(odb_raw);
+    git_odb_refresh(odb.get());
+  }
+  return true;
+}
+
 int remembered_depth(git_repository* repo) {
   git_config* raw = nullptr;
   if (git_repository_config_snapshot(&raw, repo) < 0) return 0;

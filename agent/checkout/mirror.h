@@ -39,6 +39,10 @@ Mirror open_mirror(const std::filesystem::path& dir, const std::string& url);
 /// Deletes and re-initialises the mirror (after a failure while using it), keeping `reason`.
 void rebuild_mirror(Mirror& mirror, const std::string& url, const std::string& reason);
 
+/// Each fetch adds a pack; past `max_packs` packs, rewrites what the refs reach into one pack
+/// and deletes the others (what `git gc` would do; libgit2 has no gc). Returns true if it did.
+bool compact_packs(git_repository* repo, const std::filesystem::path& dir, std::size_t max_packs);
+
 /// Mirror settings kept in its config: the depth that reached the merge base last time.
 int remembered_depth(git_repository* repo);
 void remember_depth(git_repository* repo, int depth);

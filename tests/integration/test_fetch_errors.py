@@ -171,7 +171,20 @@ with tempfile.TemporaryDirectory(prefix="jit-fetch-errors-") as tmp, GitServer(o
     check(r.get("cache") == "rebuilt" and "another remote" in r.get("rebuild_reason", ""),
           f"mirror of another remote rebuilt: {r.get('rebuild_reason')}")
 
+    # A long-lived mirror does not pile up packs: past 16 it is compacted, and stays sound.
+    compact_cache = os.path.join(tmp, "cache-compact")
+    for i in range(18):
+        repo.write(f"src/more{i}.txt", f"{i}\n")
+        repo.commit(f"more {i}")
+        repo.push("main")
+        r = ok(fetch(server, "--url", url, "--ref", "refs/heads/main", "--cache-dir", compact_cache))
+    packs = [f for f in os.listdir(os.path.join(r["git_dir"], "objects", "pack")) if f.endswith(".pack")]
+    check(len(packs) <= 3, f"mirror compacted ({len(packs)} packs after 18 fetches)")
+    fsck = subprocess.run(["git", "fsck", "--no-dangling"], cwd=r["git_dir"], capture_output=True, text=True, input="")
+    check(fsck.returncode == 0, f"compacted mirror passes git fsck: {fsck.stderr[-300:]}")
+    check(r["head_sha"] == repo.head(), "compacted mirror has the newest head")
+
 if failures:
     print(f"{len(failures)} failure(s)")
     sys.exit(1)
-print("ok: auth, TLS, 404, network errors are one redacted line; 8 kinds of broken cache rebuilt")
+print("ok: auth, TLS, 404, network errors are one redacted line; 8 kinds of broken cache rebuilt; packs compacted")

@@ -123,3 +123,33 @@ TEST_CASE("the shallow mask cuts visible history to at most 19 commits and puts 
   }  // not finished (fetch failed): the original (no list) comes back
   CHECK_FALSE(fs::exists(git_dir / "shallow"));
 }
+
+TEST_CASE("many packs are compacted into one that still holds every reachable object") {
+  test::TempRepo src{"compact-src"};
+  fs::path dir = src.dir().string() + "-mirror.git";
+  fs::remove_all(dir);
+  Mirror m = open_mirror(dir, "https://gl.example/g/p.git");
+  std::string last;
+  for (int i = 0; i < 6; ++i) {
+    src.write("f" + std::to_string(i) + ".txt", std::string(100, static_cast<char>('a' + i)));
+    last = src.commit("c" + std::to_string(i));
+    // One pack per commit, as one fetch per pipeline would leave.
+    src.write("objs", src.git("rev-list --objects " + (i == 0 ? last : last + "^.." + last)) + "\n");
+    src.git("pack-objects -q '" + (dir / "objects" / "pack" / "pack").string() + "' < objs");
+  }
+  src.git("--git-dir='" + dir.string() + "' update-ref refs/heads/main " + last);
+  auto count_packs = [&] {
+    int n = 0;
+    for (const auto& e : fs::directory_iterator(dir / "objects" / "pack")) n += e.path().extension() == ".pack";
+    return n;
+  };
+  REQUIRE(count_packs() == 6);
+  RepositoryPtr repo = open_repository(dir.string());
+  CHECK_FALSE(compact_packs(repo.get(), dir, 10));
+  CHECK(compact_packs(repo.get(), dir, 4));
+  CHECK(count_packs() == 1);
+  CHECK(check_mirror(dir, "https://gl.example/g/p.git").empty());
+  RepositoryPtr fresh = open_repository(dir.string());
+  CHECK(lookup_commit(fresh.get(), "refs/heads/main"));
+  fs::remove_all(dir);
+}
