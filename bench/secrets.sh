@@ -85,6 +85,8 @@ if (( ! skip_peer )); then
   peer_found=$("${peer_cmd[@]}" 2>/dev/null | grep -c 'Error' || true)
 fi
 
+# cat_s/cat_kb, ours_*, peer_* are set by measure() through printf -v.
+# shellcheck disable=SC2154
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
 echo "corpus: $files files, $mb MB ($corpus)"
 printf '%-28s %9s %10s %12s %10s\n' "" "seconds" "MB/s" "peak MB" "x cat"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs every build and test dependency of jit-agent on Debian 12 (bookworm). Idempotent.
-# Usage: scripts/install-deps.sh [--tests]   (--tests adds the tools the test suite drives)
+# Installs every build dependency of jit-agent on Debian 12 (bookworm), and with --tests the tools
+# the test suite drives. Idempotent: installs only what is missing, runs apt-get update only then.
+# Usage: scripts/install-deps.sh [--tests]
 set -euo pipefail
 
 want_tests=0
@@ -17,38 +18,45 @@ build_pkgs=(
   libvectorscan-dev libre2-dev nlohmann-json3-dev libcli11-dev libcurl4-openssl-dev
   libssl-dev zlib1g-dev libsqlite3-dev libzip-dev
 )
+# libgit2 1.8 (shallow fetch) and Catch2 v3 exist only in bookworm-backports.
 backports_pkgs=(libgit2-dev libcatch2-dev)
 test_pkgs=(
-  python3 python3-jsonschema nginx fcgiwrap openssl apache2-utils rsync
+  python3 python3-jsonschema nginx fcgiwrap openssl apache2-utils rsync time util-linux
   buildah podman runc debootstrap
 )
 
+# Prints the packages of "$@" that are not installed.
 missing() {
-  local p out=()
+  local p
   for p in "$@"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || out+=("$p")
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || echo "$p"
   done
-  printf '%s\n' "${out[@]}"
 }
 
-bp_list=/etc/apt/sources.list.d/bookworm-backports.list
 if ! grep -rqs 'bookworm-backports' /etc/apt/sources.list /etc/apt/sources.list.d/; then
-  echo 'deb http://deb.debian.org/debian bookworm-backports main' | $SUDO tee "$bp_list" >/dev/null
-  need_update=1
+  echo 'deb http://deb.debian.org/debian bookworm-backports main' |
+    $SUDO tee /etc/apt/sources.list.d/bookworm-backports.list >/dev/null
 fi
 
 all=("${build_pkgs[@]}")
 (( want_tests )) && all+=("${test_pkgs[@]}")
 mapfile -t todo < <(missing "${all[@]}")
 mapfile -t todo_bp < <(missing "${backports_pkgs[@]}")
-# libgit2-dev from main is 1.5 (no shallow fetch): make sure the backports one is there.
-if dpkg-query -W -f='${Version}' libgit2-dev 2>/dev/null | grep -q '^1\.5'; then todo_bp=("${backports_pkgs[@]}"); fi
+# An older libgit2-dev (1.5, bookworm main) or Catch2 v2 must be replaced by the backports ones.
+if dpkg-query -W -f='${Version}' libgit2-dev 2>/dev/null | grep -q '^1\.[0-7]\.'; then todo_bp=("${backports_pkgs[@]}"); fi
 if dpkg-query -W -f='${Version}' libcatch2-dev 2>/dev/null | grep -q '^2\.'; then todo_bp=("${backports_pkgs[@]}"); fi
 
-todo=("${todo[@]/#/}")
-if (( ${#todo[@]} + ${#todo_bp[@]} > 0 )) && [[ -n "${todo[*]}${todo_bp[*]}" ]]; then
+if (( ${#todo[@]} + ${#todo_bp[@]} > 0 )); then
   $SUDO apt-get update -qq
-  [[ -n "${todo[*]}" ]] && $SUDO apt-get install -y -qq --no-install-recommends "${todo[@]}"
-  [[ -n "${todo_bp[*]}" ]] && $SUDO apt-get install -y -qq --no-install-recommends -t bookworm-backports "${todo_bp[@]}"
+  if (( ${#todo[@]} > 0 )); then
+    $SUDO apt-get install -y -qq --no-install-recommends "${todo[@]}"
+  fi
+  if (( ${#todo_bp[@]} > 0 )); then
+    $SUDO apt-get install -y -qq --no-install-recommends -t bookworm-backports "${todo_bp[@]}"
+  fi
 fi
-echo "install-deps: build dependencies present$( (( want_tests )) && echo ', test tools present')"
+if (( want_tests )); then
+  echo "install-deps: build dependencies and test tools present"
+else
+  echo "install-deps: build dependencies present"
+fi
