@@ -66,8 +66,6 @@ bool excluded(const CiScanInput& in, std::string_view path) {
   return in.folders.configured();  // outside every configured folder
 }
 
-bool looks_binary(std::string_view data) { return data.substr(0, 8192).find('\0') != std::string_view::npos; }
-
 /// Scans one in-memory text; `line_of` maps the text's line numbers to the file's.
 template <typename LineMap>
 void scan_text(const secrets::Engine& engine, secrets::Scratch& scratch, std::string_view text, const std::string& path,
@@ -128,7 +126,7 @@ void secrets_in_changed_files(const CiScanInput& in, ScanResult& out) {
     auto content = checkout::read_file(in.repo, in.fetched.head_sha, d.new_path);
     if (!content) continue;
     if (content->size() > kMaxFileSize) { out.stats.skipped_too_large++; continue; }
-    if (d.binary || looks_binary(*content)) { out.stats.skipped_binary++; continue; }
+    if (d.binary || secrets::looks_binary(*content)) { out.stats.skipped_binary++; continue; }
     scan_text(engine, *scratch, *content, d.new_path, in.fetched.head_sha, [](int l) { return l; }, out);
   }
 }
