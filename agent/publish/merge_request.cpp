@@ -61,6 +61,8 @@ class Session {
 
   void threads(const std::vector<const Finding*>& in_diff, const findings::ScanResult& result,
                const std::set<std::string>& current, const MergeRequestOptions& options) {
+    std::set<std::string> inline_now;
+    for (const Finding* f : in_diff) inline_now.insert(fingerprint_of(*f));
     std::optional<gitlab::MrVersion> version;
     std::vector<Discussion> discussions;
     attempt("reading the merge request versions", [&] {
@@ -90,7 +92,7 @@ class Session {
       }
       if (create_thread(*f, *version)) ++created;
     }
-    resolve_gone(ours, result, current);
+    resolve_gone(ours, result, current, inline_now);
   }
 
   void summary(const findings::ScanResult& result, const MergeRequestOptions& options) {
@@ -204,15 +206,18 @@ class Session {
       ++out_.threads_reopened;
   }
 
+  /// Resolves threads whose finding is gone, or whose line is no longer one the MR adds (a fix
+  /// commit): the finding may still be in the branch history, and then the summary keeps it.
   void resolve_gone(const std::map<std::string, OurThread>& ours, const findings::ScanResult& result,
-                    const std::set<std::string>& current) {
+                    const std::set<std::string>& current, const std::set<std::string>& inline_now) {
     std::set<std::string> ran(result.controls.begin(), result.controls.end());
     for (const auto& [fp, thread] : ours) {
       const Discussion& d = *thread.discussion;
-      if (current.count(fp) || is_resolved(d) || !d.notes.front().resolvable) continue;
+      if (inline_now.count(fp) || is_resolved(d) || !d.notes.front().resolvable) continue;
       if (!thread.control.empty() && !ran.count(thread.control)) continue;  // cannot tell: control did not run
+      const std::string reply = current.count(fp) ? left_diff_reply(t_.head_sha) : resolved_reply(t_.head_sha);
       if (attempt("resolving a thread", [&] {
-            write([&] { api_.reply_to_discussion(t_.project, t_.iid, d.id, resolved_reply(t_.head_sha)); });
+            write([&] { api_.reply_to_discussion(t_.project, t_.iid, d.id, reply); });
             write([&] { api_.resolve_discussion(t_.project, t_.iid, d.id, true); });
           }))
         ++out_.threads_resolved;
@@ -240,8 +245,11 @@ MergeRequestOutcome publish_merge_request(gitlab::Api& api, const MergeRequestTa
   std::vector<const Finding*> in_diff;
   for (const Finding* f : ordered) {
     current.insert(fingerprint_of(*f));
+    // Only a finding seen in the head's version may be positioned: the line numbers of one found
+    // in an earlier commit's additions refer to that commit, not to the diff GitLab shows.
+    const bool at_head = f->commit.empty() || f->commit == target.head_sha;
     auto it = diff.find(f->path);
-    if (it != diff.end() && f->line > 0 && it->second.added.count(f->line)) in_diff.push_back(f);
+    if (at_head && it != diff.end() && f->line > 0 && it->second.added.count(f->line)) in_diff.push_back(f);
     else out.outside_diff.push_back(f);
   }
 

@@ -107,6 +107,13 @@ std::string resolved_reply(std::string_view head_sha) {
          ": resolving this thread.\n";
 }
 
+std::string left_diff_reply(std::string_view head_sha) {
+  return std::string(kResolvedMarker) + "\nNo longer on a line this merge request adds at " +
+         markdown::code(short_sha(head_sha)) +
+         ", but it is still in the branch history: rotate it (the summary note keeps listing it). "
+         "Resolving this thread.\n";
+}
+
 std::string reopened_reply(std::string_view head_sha) {
   return "Detected again at " + markdown::code(short_sha(head_sha)) + ": reopening this thread.\n";
 }

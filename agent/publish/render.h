@@ -18,6 +18,9 @@ std::string thread_body(const findings::Finding& finding);
 
 /// Reply posted before resolving a thread whose finding is gone at `head_sha`.
 std::string resolved_reply(std::string_view head_sha);
+/// The reply that resolves a thread whose line left the MR's diff while the finding is still in
+/// the branch's history (a later commit removed the line; the secret stays readable in git).
+std::string left_diff_reply(std::string_view head_sha);
 
 /// Reply posted when a thread the agent resolved is reopened because the finding is back.
 std::string reopened_reply(std::string_view head_sha);

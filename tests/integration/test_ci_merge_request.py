@@ -132,6 +132,34 @@ class MergeRequestTest(unittest.TestCase):
         self.assertEqual("jit-agent: no findings", statuses[-1]["description"])
         self.assert_no_leak(third)
 
+    def test_fix_commit_resolves_thread_and_keeps_history_finding(self):
+        first = self.run_ci(self.head)
+        self.assertEqual(1, first.returncode, first.stderr)
+        self.assertEqual(1, len(self.threads()))
+        # A fix commit on top: the line goes, the secret stays readable in the branch history.
+        r = self.world.repo
+        r.write("app/config.py", 'DEBUG = False\nAPI_URL = "https://api.example.com"\nGITHUB_TOKEN = os.environ["GITHUB_TOKEN"]\n')
+        fixed = r.commit("read the token from the environment")
+        r.push("feature")
+        r.merge_request(IID, "feature")
+        self.world.register_mr(IID, self.main, fixed)
+        self.world.api.clear_requests()
+        second = self.run_ci(fixed, action="update", oldrev=self.head)
+        self.assertEqual(1, second.returncode, second.stderr)  # still leaked: rotate it
+        threads = self.threads()
+        self.assertEqual(1, len(threads))
+        self.assertTrue(threads[0]["notes"][0]["resolved"])
+        self.assertIn("still in the branch history", threads[0]["notes"][-1]["body"])
+        summary = self.summary_notes()[0]["body"]
+        self.assertIn("Outside the diff (2)", summary)
+        self.assertIn("app/config.py", summary)
+        self.assert_no_leak(second)
+        # Once more: nothing new.
+        self.world.api.clear_requests()
+        third = self.run_ci(fixed, action="update", oldrev=self.head)
+        self.assertEqual(1, third.returncode, third.stderr)
+        self.assertEqual([], self.world.api_writes())
+
     def test_dry_run_posts_nothing(self):
         payload = self.world.mr_payload(IID, self.head)
         proc = self.world.run(self.world.env(payload), "--dry-run")

@@ -114,6 +114,37 @@ TEST_CASE("a finding that is gone: its thread gets a reply and is resolved, once
   CHECK(again.threads_resolved == 0);
 }
 
+TEST_CASE("a fix commit: the line leaves the diff, the thread is resolved, the summary keeps the finding") {
+  Fixture fx;
+  fx.run(result_of({secret("app/config.py", 11, "aa11")}));
+  // A later commit removed the line: the secret is still found in that commit's added lines,
+  // but no line of the final diff holds it any more.
+  fx.diff["app/config.py"].added = {10, 12};
+  fx.target.head_sha = "fixsha99";
+  auto fixed = fx.run(result_of({secret("app/config.py", 11, "aa11")}));
+  CHECK(fixed.threads_resolved == 1);
+  REQUIRE(fixed.outside_diff.size() == 1);
+  auto threads = fx.api.threads();
+  REQUIRE(threads[0]->notes.size() == 2);
+  CHECK(threads[0]->notes.front().resolved);
+  CHECK(is_resolved_reply(threads[0]->notes.back().body));
+  CHECK_THAT(threads[0]->notes.back().body, ContainsSubstring("still in the branch history"));
+  CHECK_THAT(fx.api.standalone_notes()[0]->body, ContainsSubstring("Outside the diff (1)"));
+
+  auto again = fx.run(result_of({secret("app/config.py", 11, "aa11")}));
+  CHECK(again.writes == 0);
+}
+
+TEST_CASE("a finding from an earlier commit is never positioned on the head's diff") {
+  Fixture fx;
+  auto old = secret("app/config.py", 11, "cc33");
+  old.commit = "oldsha11";  // line 11 of an earlier commit's version, removed since
+  auto out = fx.run(result_of({old}));
+  CHECK(out.threads_created == 0);
+  REQUIRE(out.outside_diff.size() == 1);
+  CHECK(fx.api.threads().empty());
+}
+
 TEST_CASE("a finding that comes back reopens the thread the agent resolved") {
   Fixture fx;
   auto r = result_of({secret("app/config.py", 11, "aa11")});
