@@ -1,4 +1,5 @@
 #include "agent/report/common.h"
+#include "agent/report/time_format.h"
 
 #include <algorithm>
 #include <cctype>
@@ -97,6 +98,39 @@ std::string cwe_number(std::string_view cwe) {
   if (!std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; }))
     return "";
   return std::string(digits);
+}
+
+namespace {
+nlohmann::ordered_json scanner_json(std::string_view id, std::string_view name, const Options& options) {
+  nlohmann::ordered_json j;
+  j["id"] = id;
+  j["name"] = name;
+  j["url"] = "https://www.jit.io/";
+  j["version"] = options.tool_version;
+  j["vendor"] = {{"name", "Jit"}};
+  return j;
+}
+}  // namespace
+
+void write_gitlab_report(std::ostream& out, const findings::ScanResult& result, const Options& options,
+                         std::string_view type, std::string_view scanner_id, std::string_view scanner_name,
+                         nlohmann::ordered_json vulnerabilities) {
+  nlohmann::ordered_json scan;
+  scan["analyzer"] = scanner_json("jit-agent", "jit-agent", options);
+  scan["scanner"] = scanner_json(scanner_id, scanner_name, options);
+  scan["type"] = type;
+  scan["start_time"] = gitlab_timestamp(result.start_time);
+  scan["end_time"] = gitlab_timestamp(result.end_time);
+  scan["status"] = "success";
+  auto messages = nlohmann::ordered_json::array();
+  for (const auto& w : result.warnings)
+    if (auto text = sanitize_terminal(w); !text.empty()) messages.push_back({{"level", "warn"}, {"value", text}});
+  if (!messages.empty()) scan["messages"] = std::move(messages);
+  nlohmann::ordered_json doc;
+  doc["version"] = "15.2.1";
+  doc["scan"] = std::move(scan);
+  doc["vulnerabilities"] = std::move(vulnerabilities);
+  write_json_document(out, doc);
 }
 
 }  // namespace agent::report

@@ -44,6 +44,13 @@ std::string markdown_code(std::string_view text);
 /// (file names can be anything) become U+FFFD instead of aborting the report.
 void write_json_document(std::ostream& out, const nlohmann::ordered_json& doc);
 
+/// Writes a GitLab security report (schema 15.2.1) of `type` ("secret_detection",
+/// "dependency_scanning"): the scan envelope (analyzer, scanner, times, status, warnings as
+/// messages) around `vulnerabilities`.
+void write_gitlab_report(std::ostream& out, const findings::ScanResult& result, const Options& options,
+                         std::string_view type, std::string_view scanner_id, std::string_view scanner_name,
+                         nlohmann::ordered_json vulnerabilities);
+
 /// CWE number of "CWE-798" ("798"), or "" when `cwe` does not have that form.
 std::string cwe_number(std::string_view cwe);
 

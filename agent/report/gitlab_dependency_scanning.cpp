@@ -10,16 +10,6 @@ namespace {
 using Json = nlohmann::ordered_json;
 using findings::Finding;
 
-Json scanner_json(std::string_view id, std::string_view name, const Options& options) {
-  Json j;
-  j["id"] = id;
-  j["name"] = name;
-  j["url"] = "https://www.jit.io/";
-  j["version"] = options.tool_version;
-  j["vendor"] = {{"name", "Jit"}};
-  return j;
-}
-
 Json identifier(std::string_view id) {
   std::string s(id);
   if (s.starts_with("CVE-")) {
@@ -94,30 +84,14 @@ Json vulnerability_of(const Finding& f) {
 }  // namespace
 
 void write_gitlab_dependency_scanning(std::ostream& out, const findings::ScanResult& result, const Options& options) {
-  Json scan;
-  scan["analyzer"] = scanner_json("jit-agent", "jit-agent", options);
-  scan["scanner"] = scanner_json("jit-agent-osv", "jit-agent dependencies (OSV)", options);
-  scan["type"] = "dependency_scanning";
-  scan["start_time"] = gitlab_timestamp(result.start_time);
-  scan["end_time"] = gitlab_timestamp(result.end_time);
-  scan["status"] = "success";
-  Json messages = Json::array();
-  for (const auto& w : result.warnings) {
-    if (auto text = sanitize_terminal(w); !text.empty()) messages.push_back({{"level", "warn"}, {"value", text}});
-  }
-  if (!messages.empty()) scan["messages"] = std::move(messages);
-
   Json vulnerabilities = Json::array();
   for (const auto* f : sorted_findings(result)) {
     if (f->control == "dependencies" && f->dependency && !f->dependency->package.empty()) {
       vulnerabilities.push_back(vulnerability_of(*f));
     }
   }
-  Json doc;
-  doc["version"] = "15.2.1";
-  doc["scan"] = std::move(scan);
-  doc["vulnerabilities"] = std::move(vulnerabilities);
-  write_json_document(out, doc);
+  write_gitlab_report(out, result, options, "dependency_scanning", "jit-agent-osv", "jit-agent dependencies (OSV)",
+                      std::move(vulnerabilities));
 }
 
 }  // namespace agent::report

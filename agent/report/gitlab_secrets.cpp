@@ -17,16 +17,6 @@ constexpr std::string_view kSolution =
     "leaked. Then remove it from the code (and from the git history if it was pushed) and load it "
     "at run time from a secret manager or a masked CI/CD variable.";
 
-Json scanner_json(std::string_view id, std::string_view name, const Options& options) {
-  Json j;
-  j["id"] = id;
-  j["name"] = name;
-  j["url"] = "https://www.jit.io/";
-  j["version"] = options.tool_version;
-  j["vendor"] = {{"name", "Jit"}};
-  return j;
-}
-
 std::string description_of(const Finding& f) {
   std::string text = f.description.empty() ? (f.rule_name.empty() ? f.rule_id : f.rule_name) : f.description;
   text = sanitize_terminal(text);
@@ -90,27 +80,11 @@ Json vulnerability_of(const Finding& f, const findings::ScanResult& result) {
 }  // namespace
 
 void write_gitlab_secrets(std::ostream& out, const findings::ScanResult& result, const Options& options) {
-  Json scan;
-  scan["analyzer"] = scanner_json("jit-agent", "jit-agent", options);
-  scan["scanner"] = scanner_json("jit-agent", "jit-agent secrets", options);
-  scan["type"] = "secret_detection";
-  scan["start_time"] = gitlab_timestamp(result.start_time);
-  scan["end_time"] = gitlab_timestamp(result.end_time);
-  scan["status"] = "success";
-  Json messages = Json::array();
-  for (const auto& w : result.warnings)
-    if (auto text = sanitize_terminal(w); !text.empty()) messages.push_back({{"level", "warn"}, {"value", text}});
-  if (!messages.empty()) scan["messages"] = std::move(messages);
-
   Json vulnerabilities = Json::array();
   for (const auto* f : sorted_findings(result))
     if (f->control == "secrets") vulnerabilities.push_back(vulnerability_of(*f, result));
-
-  Json doc;
-  doc["version"] = "15.2.1";
-  doc["scan"] = std::move(scan);
-  doc["vulnerabilities"] = std::move(vulnerabilities);
-  write_json_document(out, doc);
+  write_gitlab_report(out, result, options, "secret_detection", "jit-agent", "jit-agent secrets",
+                      std::move(vulnerabilities));
 }
 
 }  // namespace agent::report
