@@ -3,7 +3,8 @@
 # served by the local git smart-HTTP server (nginx + git-http-backend, TLS, basic auth), then, in
 # one run: our fetch + sparse checkout of one folder, cold (empty cache) and warm (one new commit,
 # cached mirror), against `git clone --depth 1 --filter=blob:none --sparse` + `git sparse-checkout
-# set <folder>` with the git CLI over the same server. Medians of --runs runs.
+# set <folder>` with the git CLI over the same server. Medians of --runs runs. Our sparse fetch
+# into an empty cache is partial (filter blob:none, then the folder's blobs by id), like the CLI's.
 # Usage: bash bench/fetch.sh [--files-per-folder N] [--runs N]   (JIT_AGENT_BIN=... to reuse a build)
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -7,8 +7,10 @@
 #include <chrono>
 
 #include "agent/checkout/diff.h"
+#include "agent/checkout/filter_transport.h"
 #include "agent/checkout/git.h"
 #include "agent/checkout/mirror.h"
+#include "agent/checkout/partial.h"
 #include "agent/checkout/shallow.h"
 #include "agent/checkout/transport.h"
 #include "agent/util/error.h"
@@ -57,65 +59,6 @@ std::string resolve_ref(git_repository* repo, const std::string& ref) {
   return to_hex(*git_object_id(commit.get()));
 }
 
-// Every tree of `sha` is read and every blob is known to the object database: a mirror missing
-// any of them is not trusted.
-void verify_commit(git_repository* repo, const std::string& sha) {
-  git_oid oid = parse_oid(sha, "commit");
-  git_commit* c = nullptr;
-  if (git_commit_lookup(&c, repo, &oid) < 0) throw CorruptMirror("commit " + sha + " unreadable: " + last_git_error());
-  CommitPtr commit(c);
-  git_tree* t = nullptr;
-  if (git_commit_tree(&t, commit.get()) < 0) throw CorruptMirror("tree of " + sha + " missing: " + last_git_error());
-  TreePtr tree(t);
-  git_odb* raw = nullptr;
-  check(git_repository_odb(&raw, repo), "object database");
-  OdbPtr odb(raw);
-  struct Walk {
-    git_odb* odb;
-    std::string missing;
-  } walk{odb.get(), ""};
-  int rc = git_tree_walk(
-      tree.get(), GIT_TREEWALK_PRE,
-      [](const char* root, const git_tree_entry* entry, void* payload) -> int {
-        auto* w = static_cast<Walk*>(payload);
-        if (git_tree_entry_type(entry) == GIT_OBJECT_BLOB && !git_odb_exists(w->odb, git_tree_entry_id(entry))) {
-          w->missing = std::string(root) + git_tree_entry_name(entry);
-          return -1;
-        }
-        return 0;
-      },
-      &walk);
-  if (!walk.missing.empty()) throw CorruptMirror("blob of " + walk.missing + " missing in commit " + sha);
-  if (rc < 0) throw CorruptMirror("tree of commit " + sha + " unreadable: " + last_git_error());
-}
-
-// Refs of earlier pipelines (other MRs, old branches) are dropped beyond a few, newest kept:
-// every ref tip is offered to the server as a "have", and libgit2 can send at most 19 of them
-// in a shallow fetch (see shallow.h). Their objects stay in the packs.
-void prune_refs(git_repository* repo, const std::vector<std::string>& keep, std::size_t max_refs) {
-  git_reference_iterator* raw = nullptr;
-  if (git_reference_iterator_new(&raw, repo) < 0) return;
-  ReferenceIteratorPtr it(raw);
-  std::vector<std::pair<git_time_t, std::string>> others;
-  git_reference* ref_raw = nullptr;
-  while (git_reference_next(&ref_raw, it.get()) == 0) {
-    ReferencePtr ref(ref_raw);
-    std::string name = git_reference_name(ref.get());
-    if (std::find(keep.begin(), keep.end(), name) != keep.end()) continue;
-    git_time_t when = 0;
-    git_object* obj = nullptr;
-    if (git_reference_peel(&obj, ref.get(), GIT_OBJECT_COMMIT) == 0) {
-      when = git_commit_time(reinterpret_cast<git_commit*>(obj));
-      git_object_free(obj);
-    }
-    others.emplace_back(when, name);
-  }
-  std::size_t room = max_refs > keep.size() ? max_refs - keep.size() : 0;
-  if (others.size() <= room) return;
-  std::sort(others.begin(), others.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
-  for (std::size_t i = room; i < others.size(); ++i) git_reference_remove(repo, others[i].second.c_str());
-}
-
 class Fetcher {
  public:
   Fetcher(const FetchRequest& req, Mirror& mirror, FetchResult& result)
@@ -123,10 +66,16 @@ class Fetcher {
         proxy_(proxy_for(req.remote.url, req.remote.proxy, req.remote.no_proxy)) {
     auth_.username = req.remote.username;
     auth_.token = req.remote.token;
+    proxy_opts_.type = proxy_.empty() ? GIT_PROXY_NONE : GIT_PROXY_SPECIFIED;
+    proxy_opts_.url = proxy_.empty() ? nullptr : proxy_.c_str();
   }
 
   void run() {
     git_repository* repo = mirror_.repo.get();
+    // Sparse requests fetch commits and trees only, then the blobs that will be read; a partial
+    // mirror stays partial. (Fetching whole commits into it instead would need a pack without
+    // thin deltas, and then the server re-sends every blob of a shallow commit's tree.)
+    auth_.want_filter = !req_.folders.empty() || is_partial(repo);
     if (!req_.head_ref.empty()) specs_.push_back("+" + req_.head_ref + ":" + req_.head_ref);
     if (!req_.base_ref.empty()) specs_.push_back("+" + req_.base_ref + ":" + req_.base_ref);
     if (req_.head_ref.empty() && !req_.head_sha.empty()) specs_.push_back("+" + req_.head_sha + ":refs/jit/head");
@@ -153,9 +102,13 @@ class Fetcher {
     if (has_base) find_merge_base(depth);
     result_.depth = depth;
 
-    verify_commit(repo, result_.head_sha);
+    if (is_partial(repo)) materialize_blobs(req_.folders);
+    Materialized what(is_partial(repo) ? req_.folders : std::vector<std::string>{});
+    if (std::string problem = check_commit_objects(repo, result_.head_sha, what); !problem.empty())
+      throw CorruptMirror(problem);
     result_.shallow = git_repository_is_shallow(repo) == 1;
-    if (compact_packs(repo, mirror_.dir, kMaxPacks)) spdlog::debug("git cache {} compacted into one pack", mirror_.dir.string());
+    result_.partial = is_partial(repo);
+    if (compact_packs(repo, mirror_.dir, kMaxPacks, result_.partial)) spdlog::debug("git cache {} compacted into one pack", mirror_.dir.string());
   }
 
  private:
@@ -177,15 +130,17 @@ class Fetcher {
     // libgit2 only counts received bytes when someone listens to the transfer progress.
     opts.callbacks.transfer_progress = [](const git_indexer_progress*, void*) { return 0; };
     opts.depth = depth;
+    opts.callbacks.transport = filtering_transport;  // libgit2's HTTP, plus `filter blob:none` on request
     opts.prune = GIT_FETCH_NO_PRUNE;
     opts.update_fetchhead = 0;
     opts.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;
     // Only proxies from the given environment are used; libgit2 never reads it behind our back.
-    opts.proxy_opts.type = proxy_.empty() ? GIT_PROXY_NONE : GIT_PROXY_SPECIFIED;
-    opts.proxy_opts.url = proxy_.empty() ? nullptr : proxy_.c_str();
+    opts.proxy_opts = proxy_opts_;
     StrArray specs(specs_);
     auth_.calls = 0;
     auth_.refused = false;
+    auth_.filtered = false;
+    auto packs_before = list_packs(mirror_.dir);
     auto start = std::chrono::steady_clock::now();
     ShallowMask shallow(mirror_.repo.get(), mirror_.dir, depth > 0 && has_refs(mirror_.repo.get()));
     int rc = git_remote_fetch(remote.get(), specs.get(), &opts, nullptr);
@@ -196,6 +151,8 @@ class Fetcher {
       if (!is_transport_failure(rc) && mirror_.state == CacheState::warm) throw CorruptMirror(message);
       throw util::RuntimeError(message);
     }
+    if (auth_.filtered && !is_partial(mirror_.repo.get())) mark_partial(mirror_.repo.get());
+    if (is_partial(mirror_.repo.get())) mark_promisor_packs(mirror_.dir, packs_before);
     const git_indexer_progress* st = git_remote_stats(remote.get());
     result_.received_objects += st->received_objects;
     result_.received_bytes += st->received_bytes;
@@ -249,11 +206,45 @@ class Fetcher {
     }
   }
 
+  // The blobs reading `folders` of the head (and diffing the MR) needs, fetched by id.
+  void materialize_blobs(const std::vector<std::string>& folders) {
+    git_repository* repo = mirror_.repo.get();
+    auto blobs = missing_blobs(repo, result_.head_sha, result_.merge_base, Materialized(folders));
+    if (blobs.empty()) return;
+    auto start = std::chrono::steady_clock::now();
+    std::size_t n = fetch_blobs(mirror_.dir, req_.remote.url, auth_, proxy_opts_, blobs);
+    result_.credential_requests += auth_.calls;
+    result_.received_objects += n;
+    git_odb* raw = nullptr;
+    if (git_repository_odb(&raw, repo) == 0) {
+      OdbPtr odb(raw);
+      git_odb_refresh(odb.get());
+    }
+    spdlog::debug("fetched {} of {} missing files by id in {:.2f}s", n, blobs.size(),
+                  std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  }
+
+ public:
+  /// For materialize(): the result of an earlier fetch whose head and merge base are kept.
+  void set_result_for_materialize(const FetchResult& r) {
+    result_.head_sha = r.head_sha;
+    result_.merge_base = r.merge_base;
+  }
+  void materialize_only(const std::vector<std::string>& folders) {
+    if (!is_partial(mirror_.repo.get())) return;
+    materialize_blobs(folders);
+    if (std::string problem = check_commit_objects(mirror_.repo.get(), result_.head_sha, Materialized(folders));
+        !problem.empty())
+      throw util::RuntimeError("git cache " + mirror_.dir.string() + ": " + problem);
+  }
+
+ private:
   const FetchRequest& req_;
   Mirror& mirror_;
   FetchResult& result_;
   std::string proxy_;
-  AuthState auth_;
+  RemoteSession auth_;
+  git_proxy_options proxy_opts_ = GIT_PROXY_OPTIONS_INIT;
   std::vector<std::string> specs_;
   std::size_t masked_ = 0;
 };
@@ -347,6 +338,21 @@ FetchResult fetch(const FetchRequest& request) {
   result.cache = mirror.state;
   result.rebuild_reason = mirror.rebuild_reason;
   return result;
+}
+
+void materialize(const FetchRequest& request, const FetchResult& result, const std::vector<std::string>& folders) {
+  ensure_libgit2();
+  const FetchRequest req = without_url_credentials(request);
+  CaBundleScope ca(req.remote.system_ca_file, req.remote.extra_ca_file);
+  FileLock lock(result.git_dir.string() + ".lock");
+  Mirror mirror;
+  mirror.dir = result.git_dir;
+  mirror.repo = open_repository(result.git_dir.string());
+  mirror.state = CacheState::warm;
+  FetchResult scratch = result;
+  Fetcher fetcher(req, mirror, scratch);
+  fetcher.set_result_for_materialize(result);
+  fetcher.materialize_only(folders);
 }
 
 }  // namespace agent::checkout

@@ -39,6 +39,10 @@ struct FetchRequest {
   std::filesystem::path cache_dir;
   std::string cache_key;                ///< project id or path; sanitised into a file name
   std::filesystem::path scratch_dir;    ///< used when cache_dir is empty
+  /// Sparse fetch: when set and the server can filter, only commits and trees are fetched, then
+  /// the blobs of these folders (plus top-level files and .jit/) and of every file the MR
+  /// changes; the mirror is "partial" from then on. Empty: every blob of the head.
+  std::vector<std::string> folders;
   int depth = 0;                        ///< first fetch depth; 0 = automatic (1, or 20 with a base)
   int max_deepen_rounds = 4;            ///< depth x4 per round, then one full unshallow
 };
@@ -58,6 +62,7 @@ struct FetchResult {
   int deepen_rounds = 0;                ///< fetches after the first one to reach the merge base
   bool unshallowed = false;             ///< history had to be fetched completely
   bool shallow = false;                 ///< the mirror is still shallow
+  bool partial = false;                 ///< the mirror lacks blobs outside the materialised folders
   std::uint64_t received_objects = 0;   ///< summed over every fetch of this call
   std::uint64_t received_bytes = 0;
   int credential_requests = 0;          ///< how often the server asked for credentials
@@ -69,6 +74,11 @@ struct FetchResult {
 /// Throws util::RuntimeError with one line and the URL without credentials on 401/403, 404,
 /// TLS and network failures, and when head_sha cannot be found.
 FetchResult fetch(const FetchRequest& request);
+
+/// After fetch() of a partial mirror: fetches the blobs that reading `folders` of the head needs
+/// (e.g. once the repository's .jit/jit-config.yml named them). No-op for a complete mirror.
+/// Throws util::RuntimeError like fetch().
+void materialize(const FetchRequest& request, const FetchResult& result, const std::vector<std::string>& folders);
 
 /// The request for `event`: clone URL, JIT_CHECKOUT_TOKEN (registered with the redactor),
 /// CI_SERVER_TLS_CA_FILE, HTTPS_PROXY/NO_PROXY, JIT_CACHE_DIR, MR head + target branch or the

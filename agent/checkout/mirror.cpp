@@ -5,6 +5,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <fstream>
 #include <memory>
@@ -238,7 +239,34 @@ void rebuild_mirror(Mirror& mirror, const std::string& url, const std::string& r
   mirror.rebuild_reason = util::global_redactor().apply(reason);
 }
 
-bool compact_packs(git_repository* repo, const fs::path& dir, std::size_t max_packs) {
+// Refs of earlier pipelines (other MRs, old branches) are dropped beyond a few, newest kept:
+// every ref tip is offered to the server as a "have", and libgit2 can send at most 19 of them
+// in a shallow fetch (see shallow.h). Their objects stay in the packs.
+void prune_refs(git_repository* repo, const std::vector<std::string>& keep, std::size_t max_refs) {
+  git_reference_iterator* raw = nullptr;
+  if (git_reference_iterator_new(&raw, repo) < 0) return;
+  ReferenceIteratorPtr it(raw);
+  std::vector<std::pair<git_time_t, std::string>> others;
+  git_reference* ref_raw = nullptr;
+  while (git_reference_next(&ref_raw, it.get()) == 0) {
+    ReferencePtr ref(ref_raw);
+    std::string name = git_reference_name(ref.get());
+    if (std::find(keep.begin(), keep.end(), name) != keep.end()) continue;
+    git_time_t when = 0;
+    git_object* obj = nullptr;
+    if (git_reference_peel(&obj, ref.get(), GIT_OBJECT_COMMIT) == 0) {
+      when = git_commit_time(reinterpret_cast<git_commit*>(obj));
+      git_object_free(obj);
+    }
+    others.emplace_back(when, name);
+  }
+  std::size_t room = max_refs > keep.size() ? max_refs - keep.size() : 0;
+  if (others.size() <= room) return;
+  std::sort(others.begin(), others.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+  for (std::size_t i = room; i < others.size(); ++i) git_reference_remove(repo, others[i].second.c_str());
+}
+
+bool compact_packs(git_repository* repo, const fs::path& dir, std::size_t max_packs, bool partial) {
   fs::path pack_dir = dir / "objects" / "pack";
   std::error_code ec;
   std::vector<fs::path> packs;
@@ -259,11 +287,12 @@ bool compact_packs(git_repository* repo, const fs::path& dir, std::size_t max_pa
   std::string keep = std::string("pack-") + git_packbuilder_name(pb.get());
   for (const auto& pack : packs) {
     if (pack.stem() == keep) continue;
-    for (const char* ext : {".pack", ".idx", ".rev", ".keep", ".bitmap"}) {
+    for (const char* ext : {".pack", ".idx", ".rev", ".keep", ".bitmap", ".promisor"}) {
       fs::path f = pack;
       fs::remove(f.replace_extension(ext), ec);
     }
   }
+  if (partial) std::ofstream(pack_dir / (keep + ".promisor"));
   git_odb* odb_raw = nullptr;
   if (git_repository_odb(&odb_raw, repo) == 0) {
     OdbPtr odb(odb_raw);

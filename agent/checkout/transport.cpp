@@ -107,7 +107,7 @@ std::string proxy_for(std::string_view url, std::string_view proxy, std::string_
 
 int credentials_callback(git_credential** out, const char* /*url*/, const char* /*username_from_url*/,
                          unsigned int allowed_types, void* payload) {
-  auto* auth = static_cast<AuthState*>(payload);
+  auto* auth = static_cast<RemoteSession*>(payload);
   ++auth->calls;
   if (auth->calls > 1) {
     // We already answered: the server refused this token. libgit2 would ask again forever-ish.
@@ -124,7 +124,7 @@ int credentials_callback(git_credential** out, const char* /*url*/, const char* 
   return git_credential_userpass_plaintext_new(out, auth->username.c_str(), auth->token.c_str());
 }
 
-std::string describe_remote_error(int rc, const AuthState& auth, std::string_view url, std::string_view doing) {
+std::string describe_remote_error(int rc, const RemoteSession& auth, std::string_view url, std::string_view doing) {
   std::string reason = last_git_error();
   const git_error* e = git_error_last();
   int klass = e ? e->klass : 0;

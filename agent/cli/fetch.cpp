@@ -25,6 +25,7 @@ struct FetchOptions {
   std::string base_sha;
   std::string dest;
   std::vector<std::string> folders;
+  std::vector<std::string> materialize;
   std::string cache_dir;
   std::string cache_key;
   int depth = 0;
@@ -74,6 +75,7 @@ int run_fetch(const FetchOptions& o, const GlobalOptions& g) {
   if (!o.cache_dir.empty()) req.cache_dir = o.cache_dir;
   if (!o.cache_key.empty()) req.cache_key = o.cache_key;
   if (req.cache_dir.empty() && !o.dest.empty()) req.scratch_dir = std::filesystem::path(o.dest).parent_path();
+  req.folders = o.folders;  // sparse: blobs of these folders only, when the server can filter
   req.depth = o.depth;
   req.max_deepen_rounds = o.max_deepen;
 
@@ -85,11 +87,19 @@ int run_fetch(const FetchOptions& o, const GlobalOptions& g) {
                         {"cache", checkout::to_string(r.cache)}, {"rebuild_reason", r.rebuild_reason},
                         {"depth", r.depth},                  {"deepen_rounds", r.deepen_rounds},
                         {"unshallowed", r.unshallowed},      {"shallow", r.shallow},
+                        {"partial", r.partial},
                         {"received_objects", r.received_objects}, {"received_bytes", r.received_bytes},
                         {"credential_requests", r.credential_requests}, {"fetch_seconds", fetch_seconds}};
+  if (!o.materialize.empty()) {
+    // What `ci` does once the repository's own configuration has named more folders.
+    checkout::materialize(req, r, o.materialize);
+    out["materialized"] = o.materialize;
+  }
   if (!o.dest.empty()) {
     auto t = std::chrono::steady_clock::now();
-    out["files_written"] = checkout::checkout_folders(r.git_dir, r.head_sha, o.dest, o.folders);
+    std::vector<std::string> folders = o.folders;
+    folders.insert(folders.end(), o.materialize.begin(), o.materialize.end());
+    out["files_written"] = checkout::checkout_folders(r.git_dir, r.head_sha, o.dest, folders);
     out["checkout_seconds"] = seconds_since(t);
   }
   if (o.show_diff && !r.merge_base.empty()) out["diff"] = diff_json(r, checkout::FolderFilter(o.folders));
@@ -111,6 +121,7 @@ void add_fetch(CLI::App& root, const GlobalOptions& global, Action& action) {
   sub->add_option("--base-sha", opts->base_sha, "Commit to find the merge base with");
   sub->add_option("--dest", opts->dest, "Folder to check the head out into (sparse with --folder)");
   sub->add_option("--folder", opts->folders, "Folder to check out (repeatable; default: everything)");
+  sub->add_option("--materialize", opts->materialize, "After the fetch, also fetch the files of this folder (repeatable)");
   sub->add_option("--cache-dir", opts->cache_dir, "Mirror cache folder (default: JIT_CACHE_DIR)");
   sub->add_option("--cache-key", opts->cache_key, "Mirror name in the cache (default: the URL's project path)");
   sub->add_option("--depth", opts->depth, "First fetch depth (default: 1, or 20 with a base)");

@@ -101,8 +101,17 @@ with tempfile.TemporaryDirectory(prefix="jit-fetch-test-") as tmp, GitServer(os.
             "--dest", wd2, "--folder", "svc-a")
     check(r["cache"] == "warm", "second fetch uses the mirror")
     check(r["head_sha"] == new_main, "new main fetched")
-    check(r["received_objects"] <= 6, f"warm fetch received {r['received_objects']} objects (commit, 2 trees, 1 blob)")
+    # The partial mirror also fetches svc-a's files at main's tip (the first run read the MR's).
+    check(r["partial"] and r["received_objects"] <= 15, f"warm fetch received {r['received_objects']} objects")
     check(os.path.exists(os.path.join(wd2, "svc-a", "new.py")), "new file checked out")
+    repo.write("svc-a/new.py", "print('newer')\n")
+    new_main = repo.commit("one more again")
+    repo.push("main")
+    r = run(server, "--url", url, "--ref", "refs/heads/main", "--sha", new_main, "--cache-dir", cache,
+            "--dest", os.path.join(tmp, "wd2b"), "--folder", "svc-a")
+    check(r["received_objects"] <= 5, f"warm fetch of one commit received {r['received_objects']} objects "
+                                      "(commit, 2 trees, 1 blob)")
+    print(f"warm fetch of one new commit: {r['received_objects']} objects")
 
     # 3. Warm MR over a shallow mirror with more than 19 commits of history: the shallow mask.
     repo.branch("feature2", new_main)
@@ -158,6 +167,32 @@ with tempfile.TemporaryDirectory(prefix="jit-fetch-test-") as tmp, GitServer(os.
             "--cache-dir", os.path.join(tmp, "cache4"), "--depth", "2", "--max-deepen", "0")
     check(r["unshallowed"] and r["deepen_rounds"] == 1, f"bounded deepening ends in one unshallow: {r}")
     check(not r["shallow"] and r["merge_base"] == fork_point, "complete history after unshallow")
+
+    # 8. Partial mirror: a sparse fetch into an empty cache brings commits and trees, then only
+    #    the blobs of the folder (plus top-level files); more folders are fetched on demand.
+    pcache = os.path.join(tmp, "cache-partial")
+    r = run(server, "--url", url, "--ref", "refs/heads/main", "--cache-dir", pcache,
+            "--dest", os.path.join(tmp, "wd8"), "--folder", "svc-c")
+    check(r["partial"], "sparse fetch makes a partial mirror")
+    blob_b = git("rev-parse", f"{new_main}:svc-b/data0.txt", cwd=repo.work).strip()
+    blob_c = git("rev-parse", f"{new_main}:svc-c/README.md", cwd=repo.work).strip()
+    # (without the promisor setting, git would try to fetch a missing blob itself)
+    has = lambda oid: subprocess.run(["git", "-c", "remote.origin.promisor=false", "cat-file", "-e", oid],
+                                     cwd=r["git_dir"], input="", capture_output=True).returncode == 0
+    check(has(blob_c) and not has(blob_b), "only the selected folder's blobs are in the mirror")
+    check(files_under(os.path.join(tmp, "wd8")) == {"svc-c/README.md"}, "svc-c checked out")
+    r = run(server, "--url", url, "--ref", "refs/heads/main", "--cache-dir", pcache,
+            "--dest", os.path.join(tmp, "wd8b"), "--folder", "svc-c", "--materialize", "svc-b")
+    check(has(blob_b), "materialize fetched svc-b's blobs")
+    check(len([p for p in files_under(os.path.join(tmp, "wd8b")) if p.startswith("svc-b/")]) == 5, "svc-b checked out")
+    fsck = subprocess.run(["git", "fsck", "--no-dangling"], cwd=r["git_dir"], capture_output=True, text=True, input="")
+    check(fsck.returncode == 0, f"partial mirror passes git fsck (promisor packs): {fsck.stdout[-300:]}")
+    # A server that cannot filter: the same request falls back to a complete fetch.
+    git("config", "uploadpack.allowFilter", "false", cwd=repo.bare)
+    r = run(server, "--url", url, "--ref", "refs/heads/main", "--cache-dir", os.path.join(tmp, "cache-nofilter"),
+            "--folder", "svc-c")
+    check(not r["partial"], "no filter capability: complete mirror")
+    git("config", "uploadpack.allowFilter", "true", cwd=repo.bare)
 
 if failures:
     print(f"{len(failures)} failure(s)")

@@ -145,8 +145,8 @@ TEST_CASE("many packs are compacted into one that still holds every reachable ob
   };
   REQUIRE(count_packs() == 6);
   RepositoryPtr repo = open_repository(dir.string());
-  CHECK_FALSE(compact_packs(repo.get(), dir, 10));
-  CHECK(compact_packs(repo.get(), dir, 4));
+  CHECK_FALSE(compact_packs(repo.get(), dir, 10, false));
+  CHECK(compact_packs(repo.get(), dir, 4, false));
   CHECK(count_packs() == 1);
   CHECK(check_mirror(dir, "https://gl.example/g/p.git").empty());
   RepositoryPtr fresh = open_repository(dir.string());

@@ -7,6 +7,7 @@
 
 #include "agent/checkout/fetch.h"
 #include "agent/checkout/git.h"
+#include "agent/checkout/filter_transport.h"
 #include "agent/checkout/transport.h"
 #include "agent/event/jit_event.h"
 #include "agent/util/error.h"
@@ -45,7 +46,7 @@ TEST_CASE("the extra CA is added to the system bundle, not replacing it") {
 }
 
 TEST_CASE("the credentials callback answers once, then gives up") {
-  AuthState auth;
+  RemoteSession auth;
   auth.username = "oauth2";
   auth.token = "glpat-unit-test-token";
   git_credential* cred = nullptr;
@@ -110,4 +111,34 @@ TEST_CASE("the fetch request for an event and its environment") {
       R"("push":{"before":")" + sha + R"(","after":")" + sha + R"(","ref":"refs/heads/feature"}})",
       "JIT_EVENT", "https://gl.example");
   CHECK(fetch_request_for(feature, Environment::from_map({})).base_sha == sha);
+}
+
+TEST_CASE("the blob filter is added to the wants section of an upload-pack request") {
+  const std::string want = "want 0123456789012345678901234567890123456789 multi_ack_detailed side-band-64k thin-pack\n";
+  auto pkt = [](const std::string& s) {
+    char len[5];
+    std::snprintf(len, sizeof len, "%04zx", s.size() + 4);
+    return std::string(len) + s;
+  };
+  std::string body = pkt(want) + pkt("want 1123456789012345678901234567890123456789\n") + pkt("deepen 20\n") + "0000" +
+                     pkt("have 2223456789012345678901234567890123456789\n") + "0009done\n";
+  std::string rewritten = add_blob_filter(body);
+  CHECK(rewritten == pkt(want.substr(0, want.size() - 1) + " filter\n") +
+                         pkt("want 1123456789012345678901234567890123456789\n") + pkt("deepen 20\n") +
+                         pkt("filter blob:none\n") + "0000" + pkt("have 2223456789012345678901234567890123456789\n") +
+                         "0009done\n");
+  // Not a wants request (or not understood): unchanged.
+  CHECK(add_blob_filter("0000") == "0000");
+  CHECK(add_blob_filter("garbage") == "garbage");
+}
+
+TEST_CASE("partial fetch needs filter and fetch-by-id in the advertisement") {
+  std::string head = "001e# service=git-upload-pack\n0000";
+  std::string ref = "0123456789012345678901234567890123456789 HEAD";
+  CHECK(advertises_partial_fetch(head + "00aa" + ref + std::string(1, '\0') +
+                                 "multi_ack thin-pack filter allow-reachable-sha1-in-want shallow\n"));
+  CHECK_FALSE(advertises_partial_fetch(head + "00aa" + ref + std::string(1, '\0') + "multi_ack filter shallow\n"));
+  CHECK_FALSE(advertises_partial_fetch(head + "00aa" + ref + std::string(1, '\0') +
+                                       "allow-tip-sha1-in-want filtering\n"));
+  CHECK_FALSE(advertises_partial_fetch(head));
 }
