@@ -50,7 +50,15 @@ class PnpmEvents : public YAML::EventHandler {
   std::vector<Entry> entries;
   std::vector<std::pair<std::string, std::string>> direct;  // name, version as written
 
-  void OnDocumentStart(const YAML::Mark&) override { stack_.clear(); }
+  void OnDocumentStart(const YAML::Mark& mark) override {
+    // yaml-cpp 0.7 can report empty documents at the same place forever (e.g. on a stray ',' at
+    // the start of a line): a document that does not start after the previous one ends the parse.
+    if (documents_++ > 0 && mark.pos <= last_document_pos_) {
+      fail(path_, mark.line + 1, mark.column + 1, "invalid YAML: cannot read a document here");
+    }
+    last_document_pos_ = mark.pos;
+    stack_.clear();
+  }
   void OnDocumentEnd() override {}
   void OnNull(const YAML::Mark& mark, YAML::anchor_t) override { node(Value::null, {}, mark); }
   void OnAlias(const YAML::Mark& mark, YAML::anchor_t) override { node(Value::null, {}, mark); }
@@ -189,6 +197,8 @@ class PnpmEvents : public YAML::EventHandler {
   const std::string& path_;
   std::vector<Frame> stack_;
   std::size_t entry_depth_ = 0;  // stack size inside the current package entry's map; 0: none
+  int documents_ = 0;
+  int last_document_pos_ = 0;
 };
 
 class PnpmResolver {

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <random>
 #include <set>
 #include <sstream>
 #include <string>
@@ -96,6 +97,45 @@ TEST_CASE("every shared lockfile fixture parses, invalid ones fail naming file a
     CHECK(failed_as_expected == format.invalid);
   }
   CHECK(files == 227);
+}
+
+TEST_CASE("mutated shared fixtures parse or fail with a UsageError", "[lockfiles][shared-data]") {
+  if (!fs::is_directory(fixtures_root())) SKIP("shared lockfile fixtures absent: " + fixtures_root().string());
+  // Byte flips, structural characters inserted, cuts and deletions, with a fixed seed.
+  const char* const tokens[] = {"{", "}", "[", "]", "\"", ":", ",", "\n", "  ", "\\", "${", "<", "</", "#",
+                                "=", "[[package]]", "'''", "(", ")", "@", "\xff", "---\n", "&a ", "*a", "? "};
+  std::mt19937 random(1234);
+  ParseOptions options;  // includes are answered from memory, never from the disk
+  options.read_include = [](const std::string&) -> std::optional<std::string> { return "a==1\n-r x.txt\n"; };
+  std::size_t parsed = 0, rejected = 0;
+  for (const FormatDir& format : kFormats) {
+    for (const auto& entry : fs::recursive_directory_iterator(fixtures_root() / format.dir)) {
+      if (!entry.is_regular_file()) continue;
+      std::string original = slurp(entry.path());
+      for (int round = 0; round < 20; ++round) {
+        std::string m = original;
+        for (int edit = 0, edits = 1 + static_cast<int>(random() % 3); edit < edits; ++edit) {
+          std::size_t pos = random() % (m.size() + 1);
+          switch (random() % 4) {
+            case 0: if (pos < m.size()) m[pos] = static_cast<char>(random()); break;
+            case 1: m.insert(pos, tokens[random() % std::size(tokens)]); break;
+            case 2: m.resize(pos); break;
+            default: if (pos < m.size()) m.erase(pos, 1 + random() % 20); break;
+          }
+        }
+        try {
+          parse_lockfile_as(format.kind, "mutated", m, options);
+          ++parsed;
+        } catch (const agent::util::UsageError& e) {
+          CHECK(std::string(e.what()).rfind("mutated", 0) == 0);
+          ++rejected;
+        }
+      }
+    }
+  }
+  CHECK(parsed + rejected == 227 * 20);
+  CHECK(parsed > 0);
+  CHECK(rejected > 0);
 }
 
 TEST_CASE("fixtures that are real lockfile names are detected by name", "[lockfiles][shared-data]") {

@@ -139,6 +139,20 @@ TEST_CASE("binary garbage never crashes a parser", "[lockfiles][malformed]") {
   }
 }
 
+TEST_CASE("yaml-cpp's endless empty documents end in an error", "[lockfiles][malformed]") {
+  // yaml-cpp 0.7's event parser reports a null document at the same place forever on these.
+  for (const char* content : {",this is not valid yaml", "lockfileVersion: '9.0'\n---\n,\n"}) {
+    INFO(content);
+    CHECK_THROWS_AS(parse_lockfile_as(LockfileKind::pnpm, "input", content), agent::util::UsageError);
+  }
+  // Real multi-document lockfiles (pnpm 9 may write an environment document first) still parse.
+  ParsedLockfile two = parse_lockfile_as(LockfileKind::pnpm, "input",
+                                         "lockfileVersion: '9.0'\nimporters: {}\n---\nlockfileVersion: '9.0'\n"
+                                         "packages:\n  a@1.0.0:\n    resolution: {integrity: x}\n");
+  REQUIRE(two.packages.size() == 1);
+  CHECK(two.packages[0].line == 6);
+}
+
 TEST_CASE("empty and whitespace-only files have no packages", "[lockfiles][malformed]") {
   for (LockfileKind kind : kAllKinds) {
     INFO(kind_name(kind));
