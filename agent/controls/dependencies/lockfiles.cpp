@@ -5,7 +5,7 @@
 #include <iterator>
 #include <sstream>
 #include <system_error>
-#include <unordered_map>
+#include <unordered_set>
 
 #include "agent/controls/dependencies/parsers.h"
 #include "agent/util/error.h"
@@ -30,23 +30,30 @@ bool ends_with_ci(std::string_view text, std::string_view suffix) {
 }
 
 // Same ecosystem, name and version once: the first declaration's line, direct if any is.
+// The set holds indices into `merged` (no copies of the names as keys).
 void merge_duplicates(ParsedLockfile& result) {
-  std::unordered_map<std::string, std::size_t> seen;
-  seen.reserve(result.packages.size());
   std::vector<Package> merged;
   merged.reserve(result.packages.size());
-  std::string key;
+  auto hash = [&merged](std::size_t i) {
+    const Package& p = merged[i];
+    std::size_t h = std::hash<std::string>{}(p.name);
+    h ^= std::hash<std::string>{}(p.version) + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
+    return h ^ (std::hash<std::string>{}(p.ecosystem) + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2));
+  };
+  auto equal = [&merged](std::size_t a, std::size_t b) {
+    const Package& x = merged[a];
+    const Package& y = merged[b];
+    return x.name == y.name && x.version == y.version && x.ecosystem == y.ecosystem;
+  };
+  std::unordered_set<std::size_t, decltype(hash), decltype(equal)> seen(result.packages.size(), hash, equal);
   for (Package& p : result.packages) {
-    key.clear();
-    key.append(p.ecosystem).append(1, '\0').append(p.name).append(1, '\0').append(p.version);
-    auto [it, inserted] = seen.try_emplace(key, merged.size());
-    if (inserted) {
-      merged.push_back(std::move(p));
-      continue;
-    }
-    Package& first = merged[it->second];
-    first.direct = first.direct || p.direct;
-    first.direct_known = first.direct_known || p.direct_known;
+    merged.push_back(std::move(p));
+    auto [it, inserted] = seen.insert(merged.size() - 1);
+    if (inserted) continue;
+    Package& first = merged[*it];
+    first.direct = first.direct || merged.back().direct;
+    first.direct_known = first.direct_known || merged.back().direct_known;
+    merged.pop_back();
   }
   result.packages = std::move(merged);
 }

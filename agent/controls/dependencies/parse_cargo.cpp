@@ -9,7 +9,12 @@ namespace agent::controls::dependencies::detail {
 
 ParsedLockfile parse_cargo(const std::string& path, std::string_view content) {
   ParsedLockfile out;
-  std::vector<TomlTable> tables = parse_toml(path, content);
+  TomlKeep keep = [](std::string_view table, std::string_view key) {
+    if (table.empty()) return key == "version";
+    return table == "package" &&
+           (key == "name" || key == "version" || key == "source" || key == "dependencies");
+  };
+  std::vector<TomlTable> tables = parse_toml(path, content, keep);
   out.format = "Cargo.lock";
   if (const TomlValue* version = tables[0].get("version")) out.format += " v" + version->text;
   struct Crate {

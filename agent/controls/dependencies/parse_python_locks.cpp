@@ -54,7 +54,11 @@ bool name_and_version(const std::string& path, const TomlPackage& pkg, ParsedLoc
 
 ParsedLockfile parse_poetry(const std::string& path, std::string_view content) {
   ParsedLockfile out;
-  std::vector<TomlTable> tables = parse_toml(path, content);
+  TomlKeep keep = [](std::string_view table, std::string_view key) {
+    return (table == "package" && (key == "name" || key == "version")) ||
+           (table == "package.source" && key == "type") || (table == "metadata" && key == "lock-version");
+  };
+  std::vector<TomlTable> tables = parse_toml(path, content, keep);
   out.format = "poetry.lock";
   for (const TomlTable& t : tables) {
     if (t.name == "metadata") {
@@ -78,7 +82,14 @@ ParsedLockfile parse_poetry(const std::string& path, std::string_view content) {
 
 ParsedLockfile parse_uv(const std::string& path, std::string_view content) {
   ParsedLockfile out;
-  std::vector<TomlTable> tables = parse_toml(path, content);
+  TomlKeep keep = [](std::string_view table, std::string_view key) {
+    if (table.empty()) return key == "version";
+    if (table == "package") {
+      return key == "name" || key == "version" || key == "source" || key == "dependencies";
+    }
+    return table == "package.optional-dependencies" || table == "package.dev-dependencies";
+  };
+  std::vector<TomlTable> tables = parse_toml(path, content, keep);
   out.format = "uv.lock";
   if (const TomlValue* version = tables[0].get("version")) out.format += " v" + version->text;
   std::vector<TomlPackage> packages = toml_packages(tables);

@@ -1,7 +1,6 @@
 // Gemfile.lock: gems of the GEM and GIT sections ("    name (version[-platform])"); PATH gems
 // are local code. DEPENDENCIES lists what the Gemfile asks for: the direct gems.
 #include <set>
-#include <vector>
 
 #include "agent/controls/dependencies/parsers.h"
 
@@ -10,11 +9,6 @@ namespace agent::controls::dependencies::detail {
 ParsedLockfile parse_gemfile(const std::string& path, std::string_view content) {
   ParsedLockfile out;
   out.format = "Gemfile.lock";
-  struct Gem {
-    std::string name, version;
-    int line;
-  };
-  std::vector<Gem> gems;
   std::set<std::string> direct;
   bool has_dependencies = false;
   std::string section;
@@ -49,12 +43,13 @@ ParsedLockfile parse_gemfile(const std::string& path, std::string_view content) 
     std::string_view version = body.substr(open + 2, body.size() - open - 3);
     version = version.substr(0, version.find('-'));  // "1.13.3-x86_64-linux": platform gem
     if (version.empty()) fail(path, lines.number(), 5, "empty gem version");
-    gems.push_back({std::string(body.substr(0, open)), std::string(version), lines.number()});
+    out.packages.push_back(make_package(std::string(body.substr(0, open)), std::string(version), "RubyGems",
+                                        lines.number()));
   }
-  for (Gem& g : gems) {
-    bool is_direct = direct.count(g.name) > 0;
-    out.packages.push_back(make_package(std::move(g.name), std::move(g.version), "RubyGems", g.line,
-                                        has_dependencies, is_direct));
+  // DEPENDENCIES usually comes after the gems: mark them once the whole file is read.
+  for (Package& p : out.packages) {
+    p.direct_known = has_dependencies;
+    p.direct = direct.count(p.name) > 0;
   }
   return out;
 }

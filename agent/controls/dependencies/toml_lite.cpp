@@ -32,7 +32,8 @@ void append_utf8(std::string& out, unsigned long cp) {
 
 class TomlParser {
  public:
-  TomlParser(const std::string& path, std::string_view text) : path_(path), text_(text) {}
+  TomlParser(const std::string& path, std::string_view text, const TomlKeep& keep)
+      : path_(path), text_(text), keep_(keep) {}
 
   std::vector<TomlTable> run() {
     std::vector<TomlTable> tables(1);
@@ -57,7 +58,7 @@ class TomlParser {
       skip_spaces();
       TomlValue value = read_value(0);
       end_of_line();
-      tables.back().fields.emplace_back(std::move(key), std::move(value));
+      if (!keep_ || keep_(tables.back().name, key)) tables.back().fields.emplace_back(std::move(key), std::move(value));
     }
     return tables;
   }
@@ -292,6 +293,7 @@ class TomlParser {
 
   const std::string& path_;
   std::string_view text_;
+  const TomlKeep& keep_;
   std::size_t pos_ = 0;
   std::size_t line_start_ = 0;
   int line_ = 1;
@@ -313,8 +315,8 @@ const TomlValue* TomlValue::get(std::string_view key) const {
 
 const TomlValue* TomlTable::get(std::string_view key) const { return find_field(fields, key); }
 
-std::vector<TomlTable> parse_toml(const std::string& path, std::string_view content) {
-  return TomlParser(path, content).run();
+std::vector<TomlTable> parse_toml(const std::string& path, std::string_view content, const TomlKeep& keep) {
+  return TomlParser(path, content, keep).run();
 }
 
 const std::string* toml_string(const std::string& path, const TomlTable& table, std::string_view key,

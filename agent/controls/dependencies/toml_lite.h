@@ -3,6 +3,7 @@
 // tables in file order, each with its key/value pairs and lines. It reads all of TOML's value
 // syntax (strings of the four kinds, arrays, inline tables, bare scalars) but does not type-check
 // scalars, merge dotted keys into nested tables, or reject redefinitions: lockfiles are generated.
+#include <functional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -31,8 +32,12 @@ struct TomlTable {
   const TomlValue* get(std::string_view key) const;
 };
 
+/// Whether to keep key `key` of table `table` ("" for the root); dropped values are still read
+/// (and must be valid) but not stored.
+using TomlKeep = std::function<bool(std::string_view table, std::string_view key)>;
+
 /// Parses `content`; throws util::UsageError "path:line:col: ..." on syntax errors.
-std::vector<TomlTable> parse_toml(const std::string& path, std::string_view content);
+std::vector<TomlTable> parse_toml(const std::string& path, std::string_view content, const TomlKeep& keep = {});
 
 /// String field `key` of `table`: nullptr when absent; throws "path:line: 'key' of <what> must be
 /// a string" when of another kind.
