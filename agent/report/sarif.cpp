@@ -92,6 +92,7 @@ std::string message_of(const Finding& f) {
       text += ')';
     }
     if (!d.summary.empty()) text += ": " + d.summary;
+    while (!text.empty() && (text.back() == '.' || text.back() == ' ')) text.pop_back();  // summaries end in '.'
     text += d.fixed_version.empty() ? ". No fixed version yet." : ". Fixed in " + d.fixed_version + '.';
     return sanitize_terminal(text);
   }

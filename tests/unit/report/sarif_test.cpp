@@ -96,3 +96,14 @@ TEST_CASE("sarif report of an empty scan has one run with no results") {
   CHECK(doc["runs"][0]["results"].empty());
   CHECK(doc["runs"][0]["tool"]["driver"]["rules"].empty());
 }
+
+TEST_CASE("sarif dependency messages read as one sentence per part, whatever the summary ends with") {
+  agent::findings::ScanResult r;
+  auto f = dependency("/", "requirements.txt", 3, "django", "3.2.0", "PyPI", "PYSEC-2021-109", {},
+                      agent::findings::Severity::high, 7.5, "3.2.5", true, true);
+  f.dependency->summary = "SQL injection in QuerySet.order_by.";
+  r.findings.push_back(f);
+  auto doc = json::parse(render(r, options()));
+  const std::string text = doc["runs"][0]["results"][0]["message"]["text"];
+  CHECK(text == "django 3.2.0 is affected by PYSEC-2021-109: SQL injection in QuerySet.order_by. Fixed in 3.2.5.");
+}
