@@ -127,6 +127,41 @@ void publish_results(Job& job, const std::string& json_report) {
   }
 }
 
+/// What a partial fetch for a full-tree scan asks for before the repository's configuration is
+/// read: its .jit/ folder (top-level files come along) and the central folders.
+std::vector<std::string> sparse_fetch_folders(const config::FoldersConfig& central) {
+  std::vector<std::string> out{"/.jit"};
+  for (const auto& f : central.folders) out.push_back(f.path);
+  return out;
+}
+
+/// After a partial fetch (or a fetch into a mirror partial since an earlier job): fetches the
+/// files the scan reads (the merged folders of a full-tree scan; everything when none is
+/// configured, as a complete fetch would have) and checks they are all there. A mirror that still
+/// lacks one is thrown away and fetched again completely, never trusted.
+void complete_partial_mirror(checkout::FetchRequest& request, checkout::FetchResult& fetched,
+                             checkout::RepositoryPtr& repo, CiMode mode, const config::FoldersConfig& folders) {
+  std::vector<std::string> wanted;  // empty: every file of the head
+  if (mode == CiMode::full_tree)
+    for (const auto& f : folders.folders) wanted.push_back(f.path);
+  if (wanted.empty()) spdlog::info("git cache {} is partial and the scan reads every file: fetching the rest of the head", fetched.git_dir.string());
+  else spdlog::info("git cache {} is partial: fetching the files of {} configured folder{}", fetched.git_dir.string(), wanted.size(), wanted.size() == 1 ? "" : "s");
+  checkout::materialize(request, fetched, wanted);
+  repo = checkout::open_repository(fetched.git_dir.string());  // sees the packs materialize() added
+  std::string missing = missing_scan_blobs(repo.get(), fetched, mode, folders);
+  if (missing.empty()) return;
+  spdlog::warn("git cache {} lacks {} after fetching by id: fetching again from scratch, completely", fetched.git_dir.string(), missing);
+  repo.reset();
+  std::error_code ec;
+  fs::remove_all(fetched.git_dir, ec);
+  if (ec) throw util::RuntimeError("cannot remove the git cache " + fetched.git_dir.string() + ": " + ec.message());
+  request.folders.clear();
+  fetched = checkout::fetch(request);
+  repo = checkout::open_repository(fetched.git_dir.string());
+  if (std::string still = missing_scan_blobs(repo.get(), fetched, mode, folders); !still.empty())
+    throw util::RuntimeError("git cache " + fetched.git_dir.string() + ": " + still + " missing after a complete fetch");
+}
+
 /// The GitLab API client, or null when CI gives no API URL (then nothing is posted).
 std::unique_ptr<gitlab::Client> make_client(const event::Environment& env) {
   auto options = gitlab::ClientOptions::from_env(env);
@@ -147,7 +182,8 @@ int run_ci(const CiOptions& opts, const GlobalOptions& global) {
   else if (auto dir = env.get_or("CI_PROJECT_DIR", ""); !dir.empty() && fs::exists(fs::path(dir) / "jit.yml"))
     central = fs::path(dir) / "jit.yml";
   config::Config cfg = config::load_config(central, std::nullopt);
-  (void)config::merge_folders(cfg.folders);  // a bad central `folders:` fails now, before anything else
+  // A bad central `folders:` fails now, before anything else.
+  const config::FoldersConfig central_folders = config::merge_folders(cfg.folders);
 
   if (!ev.needs_scan()) {
     spdlog::info("skipping: {}", ev.skip_reason());
@@ -170,9 +206,16 @@ int run_ci(const CiOptions& opts, const GlobalOptions& global) {
   job.api = opts.dry_run ? static_cast<gitlab::Api*>(&dry) : client.get();
 
   post_status(job, "running", "jit-agent: scanning", false);
+  checkout::FetchRequest request;
+  // A full-tree scan reads only the configured folders: fetch commits and trees, .jit/ and the
+  // central folders' files first (when the server can filter), the repository's folders once
+  // its .jit/jit-config.yml has named them. Diff scans read every changed file of every commit
+  // of the MR: they fetch completely.
   checkout::FetchResult fetched;
   try {
-    fetched = checkout::fetch(checkout::fetch_request_for(ev, env));
+    request = checkout::fetch_request_for(ev, env);
+    if (full_tree_before_fetch(ev, job.cfg, request)) request.folders = sparse_fetch_folders(central_folders);
+    fetched = checkout::fetch(request);
   } catch (const util::Error&) {
     post_status(job, "failed", "jit-agent: could not fetch the code (see the job log)", false);
     throw;
@@ -187,8 +230,18 @@ int run_ci(const CiOptions& opts, const GlobalOptions& global) {
     post_status(job, "failed", "jit-agent: invalid configuration (see the job log)", false);
     throw;
   }
+  const CiMode mode = ci_mode_for(ev, job.cfg, fetched);
+  try {
+    if (fetched.partial) complete_partial_mirror(request, fetched, repo, mode, job.folders);
+  } catch (const util::Error&) {
+    post_status(job, "failed", "jit-agent: could not fetch the code (see the job log)", false);
+    throw;
+  }
+  spdlog::info("git cache {}: {}, {} mirror, received {} object{} ({} bytes)", fetched.git_dir.string(),
+               checkout::to_string(fetched.cache), fetched.partial ? "partial" : "complete", fetched.received_objects,
+               fetched.received_objects == 1 ? "" : "s", fetched.received_bytes);
 
-  CiScanInput scan{env, job.cfg, job.folders, fetched, repo.get(), ci_mode_for(ev, job.cfg, fetched)};
+  CiScanInput scan{env, job.cfg, job.folders, fetched, repo.get(), mode};
   findings::ScanResult result;
   try {
     result = run_ci_scan(scan);

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "agent/checkout/diff.h"
+#include "agent/checkout/git.h"
 #include "agent/checkout/sparse.h"
 #include "agent/checkout/worktree.h"
 #include "agent/controls/dependencies/dependencies_control.h"
@@ -208,6 +209,40 @@ void full_tree(const CiScanInput& in, const std::optional<fs::path>& db, ScanRes
   }
 }
 
+/// "" when both sides of every blob change from `from` ("" = empty tree) to `to` that touches
+/// `filter` are in `odb`; else "<path> in <commit>". Trees are compared by id: no blob is read.
+std::string missing_change(git_repository* repo, git_odb* odb, const std::string& from, const std::string& to,
+                           const checkout::FolderFilter& filter) {
+  auto tree_of = [repo](const std::string& sha) {
+    checkout::TreePtr tree;
+    if (sha.empty()) return tree;
+    checkout::CommitPtr commit = checkout::lookup_commit(repo, sha);
+    git_tree* raw = nullptr;
+    checkout::check(git_commit_tree(&raw, commit.get()), "tree of " + sha);
+    tree.reset(raw);
+    return tree;
+  };
+  checkout::TreePtr a = tree_of(from);
+  checkout::TreePtr b = tree_of(to);
+  git_diff_options opts = GIT_DIFF_OPTIONS_INIT;
+  opts.flags = GIT_DIFF_SKIP_BINARY_CHECK;
+  git_diff* raw = nullptr;
+  checkout::check(git_diff_tree_to_tree(&raw, repo, a.get(), b.get(), &opts), "diff " + from + ".." + to);
+  checkout::DiffPtr diff(raw);
+  for (std::size_t i = 0; i < git_diff_num_deltas(diff.get()); ++i) {
+    const git_diff_delta* d = git_diff_get_delta(diff.get(), i);
+    const char* old_path = d->old_file.path ? d->old_file.path : "";
+    const char* new_path = d->new_file.path ? d->new_file.path : "";
+    if (!filter.contains(old_path) && !filter.contains(new_path)) continue;
+    for (const git_diff_file* f : {&d->old_file, &d->new_file}) {
+      bool blob = f->mode == GIT_FILEMODE_BLOB || f->mode == GIT_FILEMODE_BLOB_EXECUTABLE;
+      if (blob && !git_oid_is_zero(&f->id) && git_odb_exists(odb, &f->id) != 1)
+        return std::string(f->path ? f->path : "?") + " in " + (f == &d->old_file && !from.empty() ? from : to);
+    }
+  }
+  return "";
+}
+
 /// The OSV database folder when dependency scanning is on and a database exists.
 std::optional<fs::path> dependency_db(const CiScanInput& in) {
   if (!in.cfg.dependencies) return std::nullopt;
@@ -247,6 +282,36 @@ CiMode ci_mode_for(const event::Event& ev, const config::Config& cfg, const chec
   if (push && !push->is_tag() && !ev.is_default_branch_push() && !fetched.merge_base.empty())
     return CiMode::added_lines;
   return CiMode::full_tree;
+}
+
+bool full_tree_before_fetch(const event::Event& ev, const config::Config& cfg, const checkout::FetchRequest& request) {
+  if (ev.kind() == event::Kind::merge_request) return cfg.mr_scope == config::Scope::full;
+  // Everything else is a full tree unless a branch push finds the merge base with what it replaced.
+  const auto& push = ev.push();
+  bool has_base = !request.base_ref.empty() || !request.base_sha.empty();
+  return !(push && !push->is_tag() && !ev.is_default_branch_push() && has_base);
+}
+
+std::string missing_scan_blobs(git_repository* repo, const checkout::FetchResult& fetched, CiMode mode,
+                               const config::FoldersConfig& folders) {
+  git_odb* raw = nullptr;
+  checkout::check(git_repository_odb(&raw, repo), "object database");
+  checkout::OdbPtr odb(raw);
+  const auto filter = folder_filter(folders);
+  const std::string& head = fetched.head_sha;
+  if (mode == CiMode::full_tree) {
+    for (const auto& f : checkout::list_files(repo, head, filter))
+      if (git_odb_exists(odb.get(), &f.blob) != 1) return f.path + " in " + head;
+    return "";
+  }
+  const std::string& base = fetched.merge_base;
+  if (std::string m = missing_change(repo, odb.get(), base, head, filter); !m.empty()) return m;
+  for (const std::string& sha : checkout::commits_between(repo, base, head)) {
+    checkout::CommitPtr c = checkout::lookup_commit(repo, sha);
+    std::string parent = git_commit_parentcount(c.get()) > 0 ? checkout::to_hex(*git_commit_parent_id(c.get(), 0)) : "";
+    if (std::string m = missing_change(repo, odb.get(), parent, sha, filter); !m.empty()) return m;
+  }
+  return "";
 }
 
 ScanResult run_ci_scan(const CiScanInput& in) {

@@ -25,6 +25,16 @@ std::string_view to_string(CiMode mode);
 /// default one: added lines; default branch, tags, new branches: full tree.
 CiMode ci_mode_for(const event::Event& ev, const config::Config& cfg, const checkout::FetchResult& fetched);
 
+/// True when ci_mode_for() will say "full tree" whatever the fetch of `request` finds (default
+/// branch, tag, new branch, no base, `scope: full`): only then may `jit-agent ci` fetch partially.
+bool full_tree_before_fetch(const event::Event& ev, const config::Config& cfg, const checkout::FetchRequest& request);
+
+/// "" when `repo` holds every blob a scan in `mode` reads: the head's files inside `folders` for
+/// the full tree; else both sides of each change in merge_base..head and in each of its commits
+/// (touching `folders`). Otherwise names the first missing file. Reads no blob.
+std::string missing_scan_blobs(git_repository* repo, const checkout::FetchResult& fetched, CiMode mode,
+                               const config::FoldersConfig& folders);
+
 /// Everything the scan needs.
 struct CiScanInput {
   const event::Environment& env;
