@@ -1,0 +1,85 @@
+# syntax=docker/dockerfile:1
+# jit-agent's container image: what the dedicated Jit project's pipeline runs
+# (templates/.gitlab-ci.yml). Two stages: a builder with the compiler and the -dev packages, and a
+# runtime holding only the binary, the rule packs, the shared libraries and a compiled rule database.
+#
+#   docker build -t jit-agent .            (or: podman build -t jit-agent .)
+#   docker run --rm -v "$PWD:/scan:ro" jit-agent scan /scan
+#
+# Built and exercised by tests/integration/test_image.py (buildah/podman, no Docker engine needed).
+
+ARG DEBIAN_IMAGE=debian:bookworm-slim
+
+# ---- builder ---------------------------------------------------------------------------------
+FROM ${DEBIAN_IMAGE} AS builder
+# The same script developers use: enables bookworm-backports (libgit2 1.8 has shallow fetch).
+COPY scripts/install-deps.sh /tmp/install-deps.sh
+RUN bash /tmp/install-deps.sh && rm -rf /var/lib/apt/lists/*
+
+WORKDIR /src
+COPY CMakeLists.txt ./
+COPY cmake/ cmake/
+COPY agent/ agent/
+COPY rules/ rules/
+COPY schemas/ schemas/
+# The ccache mount keeps objects between builds of the image (BuildKit and buildah both honour it);
+# the build folder itself is thrown away with this stage.
+RUN --mount=type=cache,target=/root/.cache/ccache,id=jit-agent-ccache \
+    cmake -S /src -B /tmp/build -DJIT_BUILD_TESTS=OFF -DCMAKE_BUILD_TYPE=Release \
+          -DCMAKE_INSTALL_PREFIX=/usr/local \
+ && cmake --build /tmp/build -j"$(nproc)" \
+ && DESTDIR=/out cmake --install /tmp/build --strip \
+ && rm -rf /tmp/build
+
+# ---- runtime ---------------------------------------------------------------------------------
+FROM ${DEBIAN_IMAGE} AS runtime
+ARG VERSION=0.1.0
+ARG REVISION=unknown
+# Where the source lives (set by the release pipeline: --build-arg SOURCE=<repository URL>).
+ARG SOURCE=
+
+# Only the shared libraries the binary links (readelf -d: NEEDED) and the CA bundle that libgit2
+# (mbedTLS) and libcurl read; no git, no shell tools beyond the base image.
+RUN echo 'deb http://deb.debian.org/debian bookworm-backports main' \
+      > /etc/apt/sources.list.d/bookworm-backports.list \
+ && apt-get update -qq \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+      ca-certificates libvectorscan5 libre2-9 libyaml-cpp0.7 libspdlog1.10 libcurl4 \
+      libsqlite3-0 libzip4 libssl3 \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+      -t bookworm-backports libgit2-1.8 \
+ && apt-get clean \
+ && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin /var/log/apt /var/log/dpkg.log
+
+COPY --from=builder /out/usr/local/ /usr/local/
+
+# A fixed non-root user; the state folders are group 0 and group-writable so that platforms running
+# images under an arbitrary uid in group root (OpenShift) can use them too.
+RUN groupadd --gid 10001 jit \
+ && useradd --uid 10001 --gid jit --home-dir /home/jit --create-home --shell /usr/sbin/nologin jit \
+ && mkdir -p /var/cache/jit-agent /var/lib/jit-agent/osv /scan \
+ && chown -R jit:0 /var/cache/jit-agent /var/lib/jit-agent /scan \
+ && chmod -R g+rwX /var/cache/jit-agent /var/lib/jit-agent /scan
+
+ENV JIT_CACHE_DIR=/var/cache/jit-agent \
+    JIT_DB_DIR=/var/lib/jit-agent/osv \
+    LANG=C.UTF-8
+
+USER 10001:10001
+WORKDIR /scan
+
+# Compile the built-in rules into $JIT_CACHE_DIR/hsdb now and prove every example: a pipeline then
+# loads the database instead of compiling it (the template copies it into its GitLab cache).
+RUN jit-agent rules check \
+ && ls /var/cache/jit-agent/hsdb/*.hsdb >/dev/null
+
+LABEL org.opencontainers.image.title="jit-agent" \
+      org.opencontainers.image.description="Secrets and dependency scanning agent for GitLab CI (Jit)" \
+      org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.revision="${REVISION}" \
+      org.opencontainers.image.source="${SOURCE}" \
+      org.opencontainers.image.vendor="Jit" \
+      org.opencontainers.image.base.name="docker.io/library/debian:bookworm-slim"
+
+ENTRYPOINT ["jit-agent"]
+CMD ["--help"]
