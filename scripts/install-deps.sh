@@ -21,7 +21,7 @@ build_pkgs=(
 # libgit2 1.8 (shallow fetch) and Catch2 v3 exist only in bookworm-backports.
 backports_pkgs=(libgit2-dev libcatch2-dev)
 test_pkgs=(
-  python3 python3-jsonschema nginx fcgiwrap openssl apache2-utils rsync time util-linux
+  python3 python3-jsonschema python3-yaml nginx fcgiwrap openssl apache2-utils rsync time util-linux
   buildah podman runc debootstrap
 )
 
