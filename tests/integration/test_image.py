@@ -22,7 +22,10 @@ import tempfile
 import time
 import unittest
 
-import jit_test_util as util
+import yaml
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import jit_test_util as util  # noqa: E402
 
 CACHE = os.environ.get("JIT_IMAGE_CACHE_DIR", "/var/tmp/jit-agent-image-cache")
 BASE = "docker.io/library/debian:bookworm-slim"
@@ -179,6 +182,54 @@ class ImageTest(unittest.TestCase):
                         "sh", "-c", "jit-agent ci")
         self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
         self.assertIn("merge request is merged", p.stdout + p.stderr)
+
+    def test_template_scan_job_in_the_image(self):
+        """templates/.gitlab-ci.yml's jit-scan job (variables, before_script, script) run in the image
+        as a Docker-executor runner would: a webhook push fetched over HTTPS with the token from
+        the git server, reports in the job folder, statuses posted, rules never compiled."""
+        import ci_fixture as fx
+        if not fx.GitServer.available() or not os.path.isdir(util.SHARED_DATA):
+            self.skipTest("nginx/fcgiwrap or ../shared/data missing")
+        with open(os.path.join(util.SOURCE_DIR, "templates", ".gitlab-ci.yml")) as f:
+            pipeline = yaml.safe_load(f)
+        base, job = pipeline[".jit-agent"], pipeline["jit-scan"]
+        project_dir = "/builds/security/jit"
+        variables = {k: (v["value"] if isinstance(v, dict) else v) for k, v in pipeline["variables"].items()}
+        variables.update({k: v.replace("$CI_PROJECT_DIR", project_dir) for k, v in base["variables"].items()})
+        script = "\n".join(base["before_script"] + job["script"])
+        with fx.World() as world:
+            secret = util.fake_github_pat(int.from_bytes(secrets.token_bytes(4), "big"))
+            world.repo.write("app/settings.py", f'TOKEN = "{secret}"\n')
+            first = world.repo.commit("initial")
+            world.repo.write("README.md", "# app\n")
+            head = world.repo.commit("readme")
+            world.repo.push("main")
+            payload = world.push_payload(first, head)
+            os.chmod(world.out, 0o777)  # the runner creates the job folder world-writable (umask 0000)
+            for path in (payload, world.git.ca_file):
+                os.chmod(path, 0o644)
+            variables.update({
+                "CI_PIPELINE_SOURCE": "trigger", "CI_PROJECT_DIR": project_dir,
+                "TRIGGER_PAYLOAD": "/run/trigger/payload.json", "CI_SERVER_TLS_CA_FILE": "/run/trigger/ca.crt",
+                "CI_SERVER_URL": world.git.url, "CI_API_V4_URL": world.api.api_url, "CI_JOB_URL": fx.JOB_URL,
+                "JIT_CHECKOUT_TOKEN": world.token, "JIT_AGENT_FLAGS": "-v"})
+            cmd = ["run", "--rm", "--entrypoint", "", "-w", project_dir,
+                   "-v", f"{world.out}:{project_dir}", "-v", f"{payload}:/run/trigger/payload.json:ro",
+                   "-v", f"{world.git.ca_file}:/run/trigger/ca.crt:ro"]
+            for k, v in variables.items():
+                cmd += ["-e", f"{k}={v}"]
+            p = self.pm.run(*cmd, TAG, "sh", "-e", "-c", script, timeout=300)
+            log = p.stdout + p.stderr
+            self.assertEqual(p.returncode, 1, log)  # findings: the job's allowed failure
+            self.assertIn(f"rules loaded from the compiled cache in {project_dir}/.jit-cache/hsdb", log)
+            self.assertNotRegex(log, r"secrets: compiled \d+ rules")
+            self.assertIn("scan (full tree", log)
+            for name in ("gl-secret-detection-report.json", "jit-agent.sarif", "jit-agent.json"):
+                self.assertTrue(os.path.isfile(os.path.join(world.out, name)), name)
+            self.assertTrue(os.path.isdir(os.path.join(world.out, ".jit-cache", f"{fx.PROJECT_ID}.git")))
+            self.assertEqual(["running", "failed"], [s["status"] for s in world.api.statuses(fx.PROJECT_ID, head)])
+            self.assertNotIn(world.token, log)
+            self.assertNotIn(secret, log)
 
     def test_runs_as_non_root(self):
         self.assertEqual(self.inspect["Config"].get("User"), "10001:10001")
