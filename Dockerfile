@@ -1,4 +1,3 @@
-# syntax=docker/dockerfile:1
 # jit-agent's container image: what the dedicated Jit project's pipeline runs
 # (templates/.gitlab-ci.yml). Two stages: a builder with the compiler and the -dev packages, and a
 # runtime holding only the binary, the rule packs, the shared libraries and a compiled rule database.
@@ -22,8 +21,9 @@ COPY cmake/ cmake/
 COPY agent/ agent/
 COPY rules/ rules/
 COPY schemas/ schemas/
-# The ccache mount keeps objects between builds of the image (BuildKit and buildah both honour it);
-# the build folder itself is thrown away with this stage.
+# The ccache mount keeps objects between builds of the image (BuildKit and buildah/podman honour
+# it; no `# syntax=` line, so BuildKit needs no frontend image from Docker Hub); the build folder
+# itself is thrown away with this stage.
 RUN --mount=type=cache,target=/root/.cache/ccache,id=jit-agent-ccache \
     cmake -S /src -B /tmp/build -DJIT_BUILD_TESTS=OFF -DCMAKE_BUILD_TYPE=Release \
           -DCMAKE_INSTALL_PREFIX=/usr/local \

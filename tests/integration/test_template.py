@@ -17,10 +17,9 @@ import copy
 import json
 import os
 import re
-import shutil
+import signal
 import subprocess
 import sys
-import tempfile
 import unittest
 import zipfile
 
@@ -37,6 +36,7 @@ CI_SCHEMA = os.path.join(util.SHARED_DATA, "schemas", "gitlab-ci.json")
 SCHEMAS = os.path.join(util.SHARED_DATA, "schemas")
 PREDEFINED = "CI_PROJECT_DIR,CI_PIPELINE_SOURCE,CI_COMMIT_BRANCH,CI_COMMIT_SHA,CI_SERVER_URL,CI_API_V4_URL,CI_JOB_URL,CI_PIPELINE_URL"
 REPORTS = ("gl-secret-detection-report.json", "gl-dependency-scanning-report.json")
+GCL_TIMEOUT = 240  # one job takes seconds; a hang must not eat ctest's whole budget
 TOOLS_BIN = None  # node_modules/.bin holding gitlab-ci-local and Node 22
 
 
@@ -98,9 +98,17 @@ class Project:
             cmd += ["--variable", f"{k}={v}"]
         env = {"PATH": f"{TOOLS_BIN}:{self.bin}:/usr/local/bin:/usr/bin:/bin", "HOME": self.home,
                "LANG": "C.UTF-8", "TMPDIR": os.path.dirname(self.dir)}
-        p = subprocess.run(cmd + list(args), cwd=self.dir, env=env, capture_output=True, text=True,
-                           errors="replace", timeout=600)
-        p.log = p.stdout + p.stderr
+        # Own process group: on a timeout the job's processes (a hung jit-agent) go too.
+        proc = subprocess.Popen(cmd + list(args), cwd=self.dir, env=env, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True, errors="replace", start_new_session=True)
+        try:
+            out, err = proc.communicate(timeout=GCL_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            out, err = proc.communicate()
+            raise AssertionError(f"gitlab-ci-local {' '.join(args)} still running after {GCL_TIMEOUT} s:\n{out}{err}")
+        p = subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+        p.log = out + err
         return p
 
     def jobs(self, **variables):
