@@ -14,25 +14,46 @@
 namespace agent::util {
 namespace fs = std::filesystem;
 
-void write_file_atomic(const fs::path& path, std::string_view content) {
-  std::error_code ec;
-  if (path.has_parent_path()) fs::create_directories(path.parent_path(), ec);
-  std::string tmp = path.string() + ".tmp." + std::to_string(::getpid());
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) throw RuntimeError(path.string() + ": cannot write: " + std::strerror(errno));
+namespace {
+
+/// Writes all of `content` to `fd`; false with errno set on failure.
+bool write_all(int fd, std::string_view content) {
   const char* p = content.data();
   std::size_t left = content.size();
   while (left > 0) {
     ssize_t n = ::write(fd, p, left);
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      int err = errno;
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      throw RuntimeError(path.string() + ": cannot write: " + std::strerror(err));
-    }
+    if (n <= 0) return false;
     p += n;
     left -= static_cast<std::size_t>(n);
+  }
+  return true;
+}
+
+}  // namespace
+
+void write_file_atomic(const fs::path& path, std::string_view content) {
+  std::error_code ec;
+  // /dev/null, /dev/stdout, a FIFO: write in place. Renaming a temp file over them would replace
+  // a device node with a regular file.
+  if (fs::exists(path, ec) && !fs::is_regular_file(path, ec)) {
+    int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+    if (fd < 0) throw RuntimeError(path.string() + ": cannot write: " + std::strerror(errno));
+    bool ok = write_all(fd, content);
+    int err = errno;
+    ::close(fd);
+    if (!ok) throw RuntimeError(path.string() + ": cannot write: " + std::strerror(err));
+    return;
+  }
+  if (path.has_parent_path()) fs::create_directories(path.parent_path(), ec);
+  std::string tmp = path.string() + ".tmp." + std::to_string(::getpid());
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) throw RuntimeError(path.string() + ": cannot write: " + std::strerror(errno));
+  if (!write_all(fd, content)) {
+    int err = errno;
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    throw RuntimeError(path.string() + ": cannot write: " + std::strerror(err));
   }
   ::fsync(fd);
   ::close(fd);

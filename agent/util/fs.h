@@ -9,7 +9,8 @@
 namespace agent::util {
 
 /// Writes `content` to `path` atomically (temp file in the same folder, fsync, rename), creating
-/// parent folders. A reader never sees a half-written report. Throws RuntimeError.
+/// parent folders. A reader never sees a half-written report. An existing path that is not a
+/// regular file (/dev/null, /dev/stdout, a FIFO) is written in place. Throws RuntimeError.
 void write_file_atomic(const std::filesystem::path& path, std::string_view content);
 
 /// Reads a whole file. Throws RuntimeError naming the file.

@@ -3,6 +3,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include <unistd.h>
+
 #include "agent/util/error.h"
 #include "agent/util/fs.h"
 
@@ -35,4 +37,10 @@ TEST_CASE("write_file_atomic replaces the file whole and creates folders") {
   CHECK(std::distance(fs::directory_iterator(file.parent_path()), fs::directory_iterator{}) == 1);
   CHECK_THROWS_AS(read_file(dir / "missing"), RuntimeError);
   fs::remove_all(dir);
+}
+
+TEST_CASE("write_file_atomic writes devices in place instead of replacing them") {
+  write_file_atomic("/dev/null", "discarded");
+  CHECK(fs::is_character_file("/dev/null"));
+  CHECK_FALSE(fs::exists("/dev/null.tmp." + std::to_string(::getpid())));
 }
