@@ -11,6 +11,8 @@
 #include "agent/event/webhook.h"
 #include "agent/util/error.h"
 
+#include <nlohmann/json.hpp>
+
 namespace agent::event {
 namespace {
 
@@ -33,6 +35,14 @@ std::string read_payload_file(const std::filesystem::path& path, const std::stri
   return out.str();
 }
 
+/// GitLab fills TRIGGER_PAYLOAD in every triggered pipeline: for a webhook it is the webhook
+/// body, for the trigger API (a relay passing JIT_EVENT) it is the request's own parameters
+/// (`ref`, `variables`, ...), which carry no `object_kind`.
+bool is_trigger_api_request(std::string_view text) {
+  auto doc = nlohmann::json::parse(text, nullptr, false);
+  return doc.is_object() && !doc.contains("object_kind") && !doc.contains("event_name");
+}
+
 }  // namespace
 
 std::string server_url_from(const Environment& env) {
@@ -45,12 +55,18 @@ Event load_event(const Environment& env) {
   std::string server = server_url_from(env);
   // GitLab writes the webhook body of a triggered pipeline into a file variable: the value is a
   // path. A non-file variable holding the body itself is accepted too.
+  auto jit = env.get("JIT_EVENT");
+  const bool has_jit_event = jit && !jit->empty();
   if (auto payload = env.get("TRIGGER_PAYLOAD"); payload && !payload->empty()) {
-    if (looks_like_json(*payload)) return parse_webhook(*payload, "TRIGGER_PAYLOAD", server);
-    std::string source = "TRIGGER_PAYLOAD (" + *payload + ")";
-    return parse_webhook(read_payload_file(*payload, source), source, server);
+    std::string source = "TRIGGER_PAYLOAD";
+    std::string body = *payload;
+    if (!looks_like_json(*payload)) {
+      source += " (" + *payload + ")";
+      body = read_payload_file(*payload, source);
+    }
+    if (!has_jit_event || !is_trigger_api_request(body)) return parse_webhook(body, source, server);
   }
-  if (auto jit = env.get("JIT_EVENT"); jit && !jit->empty()) {
+  if (has_jit_event) {
     if (looks_like_json(*jit)) return parse_jit_event(*jit, "JIT_EVENT", server);
     std::string source = "JIT_EVENT (" + *jit + ")";
     std::error_code ec;

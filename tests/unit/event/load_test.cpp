@@ -91,6 +91,19 @@ TEST_CASE("load_event: JIT_EVENT as JSON text or as a file") {
   CHECK(error_of({{"JIT_EVENT", "not json"}}) == "JIT_EVENT: neither a JSON object nor the path of an existing file");
 }
 
+TEST_CASE("load_event: a trigger-API request in TRIGGER_PAYLOAD defers to JIT_EVENT") {
+  // What GitLab writes for `POST /projects/:id/trigger/pipeline` with variables[JIT_EVENT]=...
+  std::string doc = R"({"version":1,"kind":"push","project":{"path":"g/p"},"push":{"after":")" + kSha + R"(","ref":"refs/heads/x"}})";
+  fs::path request = write_temp("trigger-request.json",
+      R"({"ref":"main","id":"42","variables":{"JIT_EVENT":"..."}})");
+  Event e = load_event(Environment::from_map(
+      {{"TRIGGER_PAYLOAD", request.string()}, {"JIT_EVENT", doc}, {"CI_SERVER_URL", "https://gl.example"}}));
+  CHECK(e.source() == "JIT_EVENT");
+  CHECK(e.head_sha() == kSha);
+  // Without JIT_EVENT the same file is still read as a webhook, and is refused naming the field.
+  CHECK(error_of({{"TRIGGER_PAYLOAD", request.string()}}).find("object_kind") != std::string::npos);
+}
+
 TEST_CASE("CI variables of an MR pipeline") {
   Event e = load_event(Environment::from_map(mr_pipeline()));
   CHECK(e.kind() == Kind::merge_request);
