@@ -12,6 +12,7 @@
 #include "agent/checkout/diff.h"
 #include "agent/checkout/fetch.h"
 #include "agent/checkout/git.h"
+#include "agent/checkout/partial.h"
 #include "agent/cli/ci_scan.h"
 #include "agent/cli/commands.h"
 #include "agent/config/config.h"
@@ -127,30 +128,39 @@ void publish_results(Job& job, const std::string& json_report) {
   }
 }
 
+/// The cached mirror fetch() will use for `request`, as fetch.cpp names it ("" when the request
+/// has no cache folder: then a scratch mirror is used and nothing is known about it).
+fs::path cached_mirror(const checkout::FetchRequest& request) {
+  if (request.cache_dir.empty()) return {};
+  std::string key = request.cache_key.empty() ? request.remote.url : request.cache_key;
+  return request.cache_dir / (checkout::sanitize_cache_key(key) + ".git");
+}
+
+/// True when the cache holds a complete (never filtered) mirror for `request`.
+bool cached_mirror_is_complete(const checkout::FetchRequest& request) {
+  fs::path dir = cached_mirror(request);
+  std::error_code ec;
+  if (dir.empty() || !fs::exists(dir / "HEAD", ec)) return false;
+  checkout::ensure_libgit2();
+  git_repository* raw = nullptr;
+  if (git_repository_open_bare(&raw, dir.c_str()) < 0) return false;  // fetch() will rebuild it
+  checkout::RepositoryPtr repo(raw);
+  return !checkout::is_partial(repo.get());
+}
+
 /// What a partial fetch for a full-tree scan asks for before the repository's configuration is
-/// read: its .jit/ folder (top-level files come along) and the central folders.
-std::vector<std::string> sparse_fetch_folders(const config::FoldersConfig& central) {
+/// read: its .jit/ folder (top-level files come along) and the central folders. Empty (a
+/// complete fetch) when no central folder is configured and the cache holds a complete mirror:
+/// a previous job found no folders, and filtering would turn that mirror partial for nothing.
+std::vector<std::string> sparse_fetch_folders(const config::FoldersConfig& central, const checkout::FetchRequest& request) {
+  if (!central.configured() && cached_mirror_is_complete(request)) return {};
   std::vector<std::string> out{"/.jit"};
   for (const auto& f : central.folders) out.push_back(f.path);
   return out;
 }
 
-/// After a partial fetch (or a fetch into a mirror partial since an earlier job): fetches the
-/// files the scan reads (the merged folders of a full-tree scan; everything when none is
-/// configured, as a complete fetch would have) and checks they are all there. A mirror that still
-/// lacks one is thrown away and fetched again completely, never trusted.
-void complete_partial_mirror(checkout::FetchRequest& request, checkout::FetchResult& fetched,
-                             checkout::RepositoryPtr& repo, CiMode mode, const config::FoldersConfig& folders) {
-  std::vector<std::string> wanted;  // empty: every file of the head
-  if (mode == CiMode::full_tree)
-    for (const auto& f : folders.folders) wanted.push_back(f.path);
-  if (wanted.empty()) spdlog::info("git cache {} is partial and the scan reads every file: fetching the rest of the head", fetched.git_dir.string());
-  else spdlog::info("git cache {} is partial: fetching the files of {} configured folder{}", fetched.git_dir.string(), wanted.size(), wanted.size() == 1 ? "" : "s");
-  checkout::materialize(request, fetched, wanted);
-  repo = checkout::open_repository(fetched.git_dir.string());  // sees the packs materialize() added
-  std::string missing = missing_scan_blobs(repo.get(), fetched, mode, folders);
-  if (missing.empty()) return;
-  spdlog::warn("git cache {} lacks {} after fetching by id: fetching again from scratch, completely", fetched.git_dir.string(), missing);
+/// Throws the mirror away and fetches `request` completely into a new one.
+void fetch_from_scratch(checkout::FetchRequest& request, checkout::FetchResult& fetched, checkout::RepositoryPtr& repo) {
   repo.reset();
   std::error_code ec;
   fs::remove_all(fetched.git_dir, ec);
@@ -158,6 +168,34 @@ void complete_partial_mirror(checkout::FetchRequest& request, checkout::FetchRes
   request.folders.clear();
   fetched = checkout::fetch(request);
   repo = checkout::open_repository(fetched.git_dir.string());
+}
+
+/// After a partial fetch (or a fetch into a mirror partial since an earlier job): fetches the
+/// files the scan reads and checks they are all there. A full-tree scan without configured
+/// folders reads everything: the mirror is fetched again completely, so it is exactly what it is
+/// without a monorepo (fetching every file by id is ~3x slower). A mirror still lacking a file
+/// the scan reads is never trusted: it is fetched again completely.
+void complete_partial_mirror(checkout::FetchRequest& request, checkout::FetchResult& fetched,
+                             checkout::RepositoryPtr& repo, CiMode mode, const config::FoldersConfig& folders) {
+  if (mode == CiMode::full_tree && !folders.configured()) {
+    spdlog::info("git cache {} is partial but no folders are configured: fetching the head completely",
+                 fetched.git_dir.string());
+    fetch_from_scratch(request, fetched, repo);
+  } else {
+    std::vector<std::string> wanted;  // empty: every file of the head (a diff scan of a partial mirror)
+    if (mode == CiMode::full_tree)
+      for (const auto& f : folders.folders) wanted.push_back(f.path);
+    if (!wanted.empty())
+      spdlog::info("git cache {} is partial: fetching the files of {} configured folder{}", fetched.git_dir.string(),
+                   wanted.size(), wanted.size() == 1 ? "" : "s");
+    checkout::materialize(request, fetched, wanted);
+    repo = checkout::open_repository(fetched.git_dir.string());  // sees the packs materialize() added
+    std::string missing = missing_scan_blobs(repo.get(), fetched, mode, folders);
+    if (missing.empty()) return;
+    spdlog::warn("git cache {} lacks {} after fetching by id: fetching again from scratch, completely",
+                 fetched.git_dir.string(), missing);
+    fetch_from_scratch(request, fetched, repo);
+  }
   if (std::string still = missing_scan_blobs(repo.get(), fetched, mode, folders); !still.empty())
     throw util::RuntimeError("git cache " + fetched.git_dir.string() + ": " + still + " missing after a complete fetch");
 }
@@ -214,7 +252,7 @@ int run_ci(const CiOptions& opts, const GlobalOptions& global) {
   checkout::FetchResult fetched;
   try {
     request = checkout::fetch_request_for(ev, env);
-    if (full_tree_before_fetch(ev, job.cfg, request)) request.folders = sparse_fetch_folders(central_folders);
+    if (full_tree_before_fetch(ev, job.cfg, request)) request.folders = sparse_fetch_folders(central_folders, request);
     fetched = checkout::fetch(request);
   } catch (const util::Error&) {
     post_status(job, "failed", "jit-agent: could not fetch the code (see the job log)", false);

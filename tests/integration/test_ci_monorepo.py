@@ -100,6 +100,11 @@ class MonorepoTest(unittest.TestCase):
         self.assertNotIn("svc-b/other.py", report)
         self.assertFalse(self.has_blob(head, "svc-b/other.py"))
 
+    def mirror_is_partial(self):
+        p = subprocess.run(["git", "config", "--bool", "jit.partial"], cwd=self.mirror, input="",
+                           capture_output=True, text=True)
+        return p.stdout.strip() == "true"
+
     def test_without_folders_the_scan_is_complete(self):
         r = self.world.repo
         r.write(".jit/jit-config.yml", "scope: diff\n")
@@ -107,12 +112,27 @@ class MonorepoTest(unittest.TestCase):
         proc, report = self.push_and_scan(self.first, head)
         self.assertEqual(1, proc.returncode, proc.stderr)
         self.assertIn("scan (full tree", proc.stderr)
+        self.assertIn("no folders are configured: fetching the head completely", proc.stderr)
+        self.assertIn("cold, complete mirror", proc.stderr)
         self.assertIn("svc-a/app.py", report)
         self.assertIn("svc-b/other.py", report)
         self.assertEqual(2, len(json.loads(report)["findings"]), report)
         for path in ("svc-b/other.py", "svc-b/data/file-19.txt", "libs/shared/util.py"):
             self.assertTrue(self.has_blob(head, path), path)
+        self.assertFalse(self.mirror_is_partial())
         self.assert_no_leak(proc)
+
+        # The next job knows the mirror is complete: a plain incremental fetch, as without this
+        # feature. Folders configured from now on are honoured by the scan on the complete mirror.
+        r.write(".jit/jit-config.yml", REPO_CONFIG)
+        second = r.commit("folders now")
+        proc, report = self.push_and_scan(head, second)
+        self.assertEqual(1, proc.returncode, proc.stderr)
+        self.assertIn("warm, complete mirror", proc.stderr)
+        self.assertNotIn("is partial", proc.stderr)
+        self.assertIn("svc-a/app.py", report)
+        self.assertNotIn("svc-b/other.py", report)
+        self.assertFalse(self.mirror_is_partial())
 
     def test_merge_request_on_a_partial_mirror_reads_every_change(self):
         r = self.world.repo
