@@ -14,6 +14,7 @@
 #include "agent/checkout/git.h"
 #include "agent/checkout/partial.h"
 #include "agent/cli/ci_scan.h"
+#include "agent/cli/scan_runner.h"
 #include "agent/cli/commands.h"
 #include "agent/config/config.h"
 #include "agent/config/folders.h"
@@ -279,7 +280,8 @@ int run_ci(const CiOptions& opts, const GlobalOptions& global) {
                checkout::to_string(fetched.cache), fetched.partial ? "partial" : "complete", fetched.received_objects,
                fetched.received_objects == 1 ? "" : "s", fetched.received_bytes);
 
-  CiScanInput scan{env, job.cfg, job.folders, fetched, repo.get(), mode};
+  std::vector<report::SbomLockfile> sboms;
+  CiScanInput scan{env, job.cfg, job.folders, fetched, repo.get(), mode, &sboms};
   findings::ScanResult result;
   try {
     result = run_ci_scan(scan);
@@ -297,6 +299,7 @@ int run_ci(const CiOptions& opts, const GlobalOptions& global) {
   std::string json_report;
   try {
     json_report = write_reports(out_dir, result);
+    write_sboms(out_dir, sboms, result, "gl-sbom-");
   } catch (const util::Error&) {
     post_status(job, "failed", "jit-agent: could not write the reports (see the job log)", false);
     throw;

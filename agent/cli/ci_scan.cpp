@@ -1,4 +1,5 @@
 #include "agent/cli/ci_scan.h"
+#include "agent/cli/scan_runner.h"
 
 #include <spdlog/spdlog.h>
 
@@ -155,6 +156,8 @@ ScanResult dependencies_on(const CiScanInput& in, const fs::path& db, const std:
   input.files = materialize(in.repo, commit, paths, dir);
   deps::DependenciesControl control(db, in.folders);
   control.run(input, r);
+  if (in.sboms && commit == in.fetched.head_sha)
+    for (const auto& scanned : control.lockfiles()) in.sboms->push_back(to_sbom(scanned));
   return r;
 }
 
@@ -205,6 +208,8 @@ void full_tree(const CiScanInput& in, const std::optional<fs::path>& db, ScanRes
   if (db) {
     deps::DependenciesControl control(*db, in.folders);
     control.run(input, out);
+    if (in.sboms)
+      for (const auto& scanned : control.lockfiles()) in.sboms->push_back(to_sbom(scanned));
     out.controls.emplace_back("dependencies");
   }
 }

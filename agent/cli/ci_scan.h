@@ -12,6 +12,7 @@
 #include "agent/event/event.h"
 #include "agent/findings/finding.h"
 #include "agent/publish/merge_request.h"
+#include "agent/report/dependency_reports.h"
 
 namespace agent::cli {
 
@@ -43,6 +44,7 @@ struct CiScanInput {
   const checkout::FetchResult& fetched;
   git_repository* repo;
   CiMode mode;
+  std::vector<report::SbomLockfile>* sboms = nullptr;  ///< receives the head's lockfile inventory
 };
 
 /// Runs the enabled controls. Secrets: added lines of the final diff and of every commit (a

@@ -61,18 +61,6 @@ std::vector<Destination> destinations(const ScanOptions& o) {
   return out;
 }
 
-/// One SBOM file per lockfile: the lockfile path with '/' -> '__', plus ".cdx.json".
-void write_sboms(const std::string& dir, const ScanOutcome& outcome, const report::Options& options) {
-  for (const auto& sbom : outcome.sboms) {
-    std::string name = sbom.path;
-    for (std::size_t pos = 0; (pos = name.find('/', pos)) != std::string::npos;) name.replace(pos, 1, "__");
-    std::ostringstream buf;
-    report::write_cyclonedx_lockfile(buf, sbom, outcome.result, options);
-    util::write_file_atomic(std::filesystem::path(dir) / (name + ".cdx.json"), buf.str());
-  }
-  spdlog::info("wrote {} SBOM(s) to {}", outcome.sboms.size(), dir);
-}
-
 int run_scan(const ScanOptions& o, const GlobalOptions& global) {
   ScanRequest request;
   request.root = o.path;
@@ -108,7 +96,7 @@ int run_scan(const ScanOptions& o, const GlobalOptions& global) {
       spdlog::info("wrote {} report to {}", d.format, d.file);
     }
   }
-  if (!o.sbom_dir.empty()) write_sboms(o.sbom_dir, outcome, ropts);
+  if (!o.sbom_dir.empty()) write_sboms(o.sbom_dir, outcome.sboms, outcome.result, "");
   for (const auto& w : outcome.result.warnings) spdlog::warn("{}", w);
   if (!outcome.failed_controls.empty())
     throw util::RuntimeError("control failed: " + outcome.failed_controls.front() +

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "agent/checkout/worktree.h"
+#include "agent/controls/dependencies/dependencies_control.h"
 #include "agent/event/environment.h"
 #include "agent/findings/finding.h"
 #include "agent/report/dependency_reports.h"
@@ -37,6 +38,14 @@ struct ScanOutcome {
 /// throws util::UsageError before any file is read; a control failing at runtime is recorded in
 /// `failed_controls` so the other controls' findings are still reported.
 ScanOutcome run_controls(const ScanRequest& request, const event::Environment& env);
+
+/// The SBOM view of a lockfile the dependency control parsed.
+report::SbomLockfile to_sbom(const controls::dependencies::ScannedLockfile& scanned);
+
+/// Writes one CycloneDX 1.5 SBOM per lockfile into `dir`, named `prefix` + the lockfile path with
+/// '/' as "__" + ".cdx.json" (e.g. "gl-sbom-services__web__package-lock.json.cdx.json").
+void write_sboms(const std::filesystem::path& dir, const std::vector<report::SbomLockfile>& sboms,
+                 const findings::ScanResult& result, std::string_view prefix);
 
 /// "none" -> nullopt (never fail); a severity name -> that severity. Throws UsageError otherwise.
 std::optional<findings::Severity> parse_fail_on(const std::string& text);

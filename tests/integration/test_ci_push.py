@@ -49,9 +49,14 @@ class PushTest(unittest.TestCase):
         for secret in (self.old_secret, self.vendored):
             self.assertNotIn(secret, proc.stderr)
         self.assertNotIn(self.world.token, self.world.everything_written(proc))
-        if os.path.exists(os.path.join(self.world.out, "gl-dependency-scanning-report.json")):
-            with open(os.path.join(self.world.out, "gl-dependency-scanning-report.json")) as f:
-                self.assertIn("requests", f.read())
+        with open(os.path.join(self.world.out, "gl-dependency-scanning-report.json")) as f:
+            self.assertIn("requests", f.read())
+        # GitLab's cyclonedx report: one SBOM per lockfile of the head, with its vulnerabilities.
+        with open(os.path.join(self.world.out, "gl-sbom-requirements.txt.cdx.json")) as f:
+            sbom = json.load(f)
+        self.assertEqual(("CycloneDX", "1.5"), (sbom["bomFormat"], sbom["specVersion"]))
+        self.assertIn("pkg:pypi/requests@2.2.0", [c.get("purl") for c in sbom["components"]])
+        self.assertTrue(any(v["id"] == "PYSEC-2014-13" for v in sbom.get("vulnerabilities", [])))
 
     def test_other_branch_push_scans_what_it_adds(self):
         r = self.world.repo

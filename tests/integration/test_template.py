@@ -179,7 +179,8 @@ class SchemaTest(unittest.TestCase):
         (pipeline,) = load_documents(TEMPLATE)
         artifacts = pipeline["jit-scan"]["artifacts"]
         self.assertEqual(artifacts["reports"], {"secret_detection": "gl-secret-detection-report.json",
-                                                "dependency_scanning": "gl-dependency-scanning-report.json"})
+                                                "dependency_scanning": "gl-dependency-scanning-report.json",
+                                                "cyclonedx": "gl-sbom-*.cdx.json"})
         self.assertEqual(artifacts["paths"], ["jit-agent.sarif", "jit-agent.json"])
         self.assertEqual(artifacts["when"], "always")
         self.assertEqual(pipeline[".jit-agent"]["image"]["entrypoint"], [""])
