@@ -33,6 +33,9 @@ ParsedLockfile parse_nuget(const std::string& path, std::string_view content);
 /// 1-based line and column of byte `offset` in `text` (offset clamped to the text).
 std::pair<int, int> line_col_at(std::string_view text, std::size_t offset);
 
+/// Appends code point `cp` to `out` as UTF-8 (for \u escapes and character references).
+void append_utf8(std::string& out, unsigned long cp);
+
 /// `text` without leading and trailing spaces, tabs, CR and LF.
 std::string_view trim(std::string_view text);
 
