@@ -12,11 +12,7 @@ using namespace agent::report::test;
 using nlohmann::json;
 
 namespace {
-std::string render(const agent::findings::ScanResult& r, const Options& o) {
-  std::ostringstream out;
-  write_codequality(out, r, o);
-  return out.str();
-}
+std::string render(const agent::findings::ScanResult& r, const Options& o) { return render_with(write_codequality, r, o); }
 }  // namespace
 
 TEST_CASE("code quality report matches its golden file") {

@@ -1,6 +1,7 @@
 #pragma once
 // The fixed ScanResult every report test and golden file is built from.
 #include <chrono>
+#include <sstream>
 #include <string>
 
 #include "agent/findings/finding.h"
@@ -8,6 +9,13 @@
 #include "agent/util/hash.h"
 
 namespace agent::report::test {
+
+/// The text `writer` produces for `result`.
+inline std::string render_with(Writer writer, const findings::ScanResult& result, const Options& options) {
+  std::ostringstream out;
+  writer(out, result, options);
+  return out.str();
+}
 
 inline constexpr std::string_view kRawPat = "glpat-FAKEfake0123456789ab";
 inline constexpr std::string_view kRawAws = "AKIAFAKEFAKEFAKE0123";

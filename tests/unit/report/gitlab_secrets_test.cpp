@@ -13,11 +13,7 @@ using namespace agent::report::test;
 using nlohmann::json;
 
 namespace {
-std::string render(const agent::findings::ScanResult& r, const Options& o) {
-  std::ostringstream out;
-  write_gitlab_secrets(out, r, o);
-  return out.str();
-}
+std::string render(const agent::findings::ScanResult& r, const Options& o) { return render_with(write_gitlab_secrets, r, o); }
 }  // namespace
 
 TEST_CASE("gitlab secret-detection report matches its golden file") {

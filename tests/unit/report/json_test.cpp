@@ -13,11 +13,7 @@ using namespace agent::report::test;
 using nlohmann::json;
 
 namespace {
-std::string render(const agent::findings::ScanResult& r, const Options& o) {
-  std::ostringstream out;
-  write_json(out, r, o);
-  return out.str();
-}
+std::string render(const agent::findings::ScanResult& r, const Options& o) { return render_with(write_json, r, o); }
 }  // namespace
 
 TEST_CASE("json report matches its golden file") {

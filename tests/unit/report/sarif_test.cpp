@@ -11,11 +11,7 @@ using namespace agent::report::test;
 using nlohmann::json;
 
 namespace {
-std::string render(const agent::findings::ScanResult& r, const Options& o) {
-  std::ostringstream out;
-  write_sarif(out, r, o);
-  return out.str();
-}
+std::string render(const agent::findings::ScanResult& r, const Options& o) { return render_with(write_sarif, r, o); }
 
 const json* result_for(const json& doc, const std::string& rule_id) {
   for (const auto& r : doc["runs"][0]["results"])

@@ -9,11 +9,7 @@ using namespace agent::report;
 using namespace agent::report::test;
 
 namespace {
-std::string render(const agent::findings::ScanResult& r, const Options& o) {
-  std::ostringstream out;
-  write_text(out, r, o);
-  return out.str();
-}
+std::string render(const agent::findings::ScanResult& r, const Options& o) { return render_with(write_text, r, o); }
 }  // namespace
 
 TEST_CASE("text report matches its golden file") {
