@@ -7,28 +7,12 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
-from git_server import GitServer, git  # noqa: E402
+from fetch_harness import BIN, GitServer, check, finish, git
 
-BIN = os.environ.get("JIT_AGENT_BIN")
 TOKEN = "glpat-Zx9TestTokenFetch0001"
-if not BIN or not os.path.exists(BIN):
-    print("SKIP: JIT_AGENT_BIN not set")
-    sys.exit(77)
-if not GitServer.available():
-    print("SKIP: nginx, fcgiwrap or git-http-backend not installed (scripts/install-deps.sh --tests)")
-    sys.exit(77)
 
-failures = []
-
-
-def check(cond, what):
-    if not cond:
-        failures.append(what)
-        print("FAIL:", what)
 
 
 def run(server, *args, env_extra=None, expect=0):
@@ -194,7 +178,5 @@ with tempfile.TemporaryDirectory(prefix="jit-fetch-test-") as tmp, GitServer(os.
     check(not r["partial"], "no filter capability: complete mirror")
     git("config", "uploadpack.allowFilter", "true", cwd=repo.bare)
 
-if failures:
-    print(f"{len(failures)} failure(s)")
-    sys.exit(1)
+finish()
 print("ok: fetch, deepen, unshallow, sparse, per-commit lines, warm mirror, shallow mask, fetch by id, event")

@@ -7,28 +7,12 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
-from git_server import GitServer, git  # noqa: E402
+from fetch_harness import BIN, GitServer, check, finish, git
 
-BIN = os.environ.get("JIT_AGENT_BIN")
 TOKEN = "glpat-Qw3TestTokenErrors0002"
-if not BIN or not os.path.exists(BIN):
-    print("SKIP: JIT_AGENT_BIN not set")
-    sys.exit(77)
-if not GitServer.available():
-    print("SKIP: nginx, fcgiwrap or git-http-backend not installed (scripts/install-deps.sh --tests)")
-    sys.exit(77)
 
-failures = []
-
-
-def check(cond, what):
-    if not cond:
-        failures.append(what)
-        print("FAIL:", what)
 
 
 def fetch(server, *args, token=TOKEN, ca=True):
@@ -184,7 +168,5 @@ with tempfile.TemporaryDirectory(prefix="jit-fetch-errors-") as tmp, GitServer(o
     check(fsck.returncode == 0, f"compacted mirror passes git fsck: {fsck.stderr[-300:]}")
     check(r["head_sha"] == repo.head(), "compacted mirror has the newest head")
 
-if failures:
-    print(f"{len(failures)} failure(s)")
-    sys.exit(1)
+finish()
 print("ok: auth, TLS, 404, network errors are one redacted line; 8 kinds of broken cache rebuilt; packs compacted")

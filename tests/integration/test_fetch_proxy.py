@@ -6,21 +6,12 @@ import os
 import select
 import socket
 import subprocess
-import sys
 import tempfile
 import threading
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
-from git_server import GitServer  # noqa: E402
+from fetch_harness import BIN, GitServer, check, finish
 
-BIN = os.environ.get("JIT_AGENT_BIN")
 TOKEN = "glpat-Pr0xyTestToken0003"
-if not BIN or not os.path.exists(BIN):
-    print("SKIP: JIT_AGENT_BIN not set")
-    sys.exit(77)
-if not GitServer.available():
-    print("SKIP: nginx, fcgiwrap or git-http-backend not installed (scripts/install-deps.sh --tests)")
-    sys.exit(77)
 
 
 class ConnectProxy:
@@ -80,13 +71,6 @@ class ConnectProxy:
         self.sock.close()
 
 
-failures = []
-
-
-def check(cond, what):
-    if not cond:
-        failures.append(what)
-        print("FAIL:", what)
 
 
 with tempfile.TemporaryDirectory(prefix="jit-fetch-proxy-") as tmp, GitServer(os.path.join(tmp, "srv"), TOKEN) as server:
@@ -114,7 +98,5 @@ with tempfile.TemporaryDirectory(prefix="jit-fetch-proxy-") as tmp, GitServer(os
     finally:
         proxy.stop()
 
-if failures:
-    print(f"{len(failures)} failure(s)")
-    sys.exit(1)
+finish()
 print("ok: HTTPS_PROXY tunnels the fetch, NO_PROXY bypasses it")
