@@ -3,9 +3,15 @@
 #include <set>
 
 #include "agent/controls/dependencies/parsers.h"
-#include "agent/controls/dependencies/toml_lite.h"
+#include "agent/util/toml.h"
 
 namespace agent::controls::dependencies::detail {
+
+using util::parse_toml;
+using util::TomlKeep;
+using util::TomlTable;
+using util::TomlValue;
+using util::toml_string;
 
 ParsedLockfile parse_cargo(const std::string& path, std::string_view content) {
   ParsedLockfile out;

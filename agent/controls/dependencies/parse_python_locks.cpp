@@ -1,11 +1,17 @@
-// poetry.lock and uv.lock ([[package]] tables, read with toml_lite) and Pipfile.lock (JSON).
+// poetry.lock and uv.lock ([[package]] tables, read with util/toml) and Pipfile.lock (JSON).
 #include <set>
 
 #include "agent/controls/dependencies/json_lines.h"
 #include "agent/controls/dependencies/parsers.h"
-#include "agent/controls/dependencies/toml_lite.h"
+#include "agent/util/toml.h"
 
 namespace agent::controls::dependencies::detail {
+
+using util::parse_toml;
+using util::TomlKeep;
+using util::TomlTable;
+using util::TomlValue;
+using util::toml_string;
 namespace {
 
 constexpr const char* kPyPI = "PyPI";

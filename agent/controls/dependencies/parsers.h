@@ -7,6 +7,7 @@
 
 #include "agent/controls/dependencies/lockfiles.h"
 #include "agent/controls/dependencies/package.h"
+#include "agent/util/utf8.h"
 
 namespace agent::controls::dependencies::detail {
 
@@ -33,8 +34,7 @@ ParsedLockfile parse_nuget(const std::string& path, std::string_view content);
 /// 1-based line and column of byte `offset` in `text` (offset clamped to the text).
 std::pair<int, int> line_col_at(std::string_view text, std::size_t offset);
 
-/// Appends code point `cp` to `out` as UTF-8 (for \u escapes and character references).
-void append_utf8(std::string& out, unsigned long cp);
+using util::append_utf8;
 
 /// `text` without leading and trailing spaces, tabs, CR and LF.
 std::string_view trim(std::string_view text);

@@ -1,5 +1,5 @@
 #pragma once
-// A small TOML reader for lockfiles (poetry.lock, Cargo.lock, uv.lock): tables and arrays of
+// A small TOML reader for lockfiles (poetry.lock, Cargo.lock, uv.lock) and gitleaks configs: tables and arrays of
 // tables in file order, each with its key/value pairs and lines. It reads all of TOML's value
 // syntax (strings of the four kinds, arrays, inline tables, bare scalars) but does not type-check
 // scalars, merge dotted keys into nested tables, or reject redefinitions: lockfiles are generated.
@@ -9,7 +9,7 @@
 #include <utility>
 #include <vector>
 
-namespace agent::controls::dependencies::detail {
+namespace agent::util {
 
 struct TomlValue {
   enum class Kind { string, scalar, array, table };
@@ -44,4 +44,4 @@ std::vector<TomlTable> parse_toml(const std::string& path, std::string_view cont
 const std::string* toml_string(const std::string& path, const TomlTable& table, std::string_view key,
                                std::string_view what);
 
-}  // namespace agent::controls::dependencies::detail
+}  // namespace agent::util

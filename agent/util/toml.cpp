@@ -1,9 +1,21 @@
-#include "agent/controls/dependencies/toml_lite.h"
+#include "agent/util/toml.h"
 
-#include "agent/controls/dependencies/parsers.h"
+#include "agent/util/error.h"
+#include "agent/util/utf8.h"
 
-namespace agent::controls::dependencies::detail {
+namespace agent::util {
 namespace {
+
+[[noreturn]] void fail(const std::string& path, int line, int col, const std::string& message) {
+  throw UsageError(at(path, line, col, message));
+}
+
+std::string_view trim(std::string_view text) {
+  constexpr std::string_view ws = " \t\r\n";
+  std::size_t b = text.find_first_not_of(ws);
+  if (b == std::string_view::npos) return {};
+  return text.substr(b, text.find_last_not_of(ws) - b + 1);
+}
 
 constexpr int kMaxDepth = 128;
 
@@ -311,4 +323,4 @@ const std::string* toml_string(const std::string& path, const TomlTable& table, 
   return &v->text;
 }
 
-}  // namespace agent::controls::dependencies::detail
+}  // namespace agent::util
