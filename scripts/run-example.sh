@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# Installs the build dependencies, builds jit-agent and runs the main job on the bundled example
-# monorepo (examples/monorepo): secrets and dependency scanning, findings on the terminal, reports
-# and per-lockfile SBOMs in build/example-reports. The OSV database is imported from
+# Installs the build dependencies (not the test tools), builds only jit-agent and runs the main job
+# on the bundled example monorepo (examples/monorepo): secrets and dependency scanning, findings on
+# the terminal, reports and per-lockfile SBOMs in build/example-reports. The OSV database is imported from
 # ../shared/data/osv-db (PyPI, Go) when it is there; otherwise dependency scanning says it has none.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
-bash scripts/build.sh
+bash scripts/build.sh --agent-only
 build_dir=${JIT_BUILD_DIR:-build}
 agent="$build_dir/jit-agent"
 out="$build_dir/example-reports"

@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything the tests need, builds, and runs every test (unit, integration, rule packs).
+# Tests that need what this machine lacks (../shared/data, the npm registry, running containers...)
+# skip (ctest: "Skipped"); their reasons are listed at the end.
 # Usage: bash scripts/test.sh [ctest args...]     e.g. bash scripts/test.sh -R secrets
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,4 +13,11 @@ if [[ ! -d ../shared/data ]]; then
   echo "note: ../shared/data is absent: tests that need it are skipped (they say so)."
 fi
 cd "$build_dir"
-ctest --output-on-failure -j "$(nproc)" "$@"
+rc=0
+ctest --output-on-failure -j "$(nproc)" "$@" || rc=$?
+# ctest shows no output of a skipped test: print each one's "SKIP: reason" lines.
+if [[ -f Testing/Temporary/LastTest.log ]]; then
+  awk '/^[0-9]+\/[0-9]+ Test: / { name = $3 } /^SKIP:/ { print "skipped " name ": " substr($0, 7) }' \
+    Testing/Temporary/LastTest.log
+fi
+exit $rc
