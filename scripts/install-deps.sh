@@ -33,8 +33,16 @@ missing() {
   done
 }
 
+# bookworm-backports from the mirror the system's bookworm source already uses (apt says which once
+# its lists are there).
 if ! grep -rqs 'bookworm-backports' /etc/apt/sources.list /etc/apt/sources.list.d/; then
-  echo 'deb http://deb.debian.org/debian bookworm-backports main' |
+  $SUDO apt-get update -qq
+  mirror=$(apt-get indextargets --format '$(REPO_URI) $(RELEASE)' | awk '$2 == "bookworm" { print $1; exit }')
+  if [[ -z $mirror ]]; then
+    echo "install-deps: apt has no Debian bookworm source to add bookworm-backports beside" >&2
+    exit 1
+  fi
+  echo "deb ${mirror%/} bookworm-backports main" |
     $SUDO tee /etc/apt/sources.list.d/bookworm-backports.list >/dev/null
 fi
 
