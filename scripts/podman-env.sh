@@ -101,8 +101,9 @@ make_rootfs() {
   trap 'rm -rf "$rootfs"' EXIT
   echo "podman-env: debootstrap bookworm (minbase) from $mirror into $tar" >&2
   if ! debootstrap --variant=minbase bookworm "$rootfs" "$mirror" >"$log" 2>&1; then
+    echo "podman-env: debootstrap could not build a bookworm rootfs from $mirror (log: $log); its end:" >&2
     tail -n 8 "$log" >&2
-    die3 "debootstrap could not build a bookworm rootfs from $mirror (log: $log)"
+    exit 3
   fi
   # What a slim image leaves out too: downloaded .debs and package lists.
   find "$rootfs/var/cache/apt/archives" "$rootfs/var/lib/apt/lists" -maxdepth 1 -type f ! -name lock -delete
