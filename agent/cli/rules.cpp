@@ -43,11 +43,11 @@ std::string printable(std::string_view text) {
   return out;
 }
 
-// Ids of the rules that report a finding in `text`.
-std::set<std::string> rules_found(const secrets::Engine& engine, secrets::Scratch& scratch, std::string_view text) {
+// Ids of the rules that report a finding in `ex` (scanned as the file it names, if any).
+std::set<std::string> rules_found(const secrets::Engine& engine, secrets::Scratch& scratch, const secrets::Example& ex) {
   std::vector<findings::Finding> found;
   findings::ScanStats stats;
-  engine.scan(text, "example", scratch, found, stats);
+  engine.scan(ex.text, ex.path.empty() ? "example" : ex.path, scratch, found, stats);
   std::set<std::string> ids;
   for (const auto& f : found) ids.insert(f.rule_id);
   return ids;
@@ -69,7 +69,7 @@ int check(const RulesOptions& opts, const GlobalOptions& global) {
   for (const auto& rule : engine.rules().rules) {
     for (const auto& ex : rule.examples) {
       ++examples;
-      auto ids = rules_found(engine, *scratch, ex.text);
+      auto ids = rules_found(engine, *scratch, ex);
       if (ids.count(rule.id)) continue;
       ++failures;
       std::cout << ex.file << ':' << ex.line << ": rule " << rule.id
@@ -78,7 +78,7 @@ int check(const RulesOptions& opts, const GlobalOptions& global) {
     }
     for (const auto& ex : rule.negative_examples) {
       ++examples;
-      if (!rules_found(engine, *scratch, ex.text).count(rule.id)) continue;
+      if (!rules_found(engine, *scratch, ex).count(rule.id)) continue;
       ++failures;
       std::cout << ex.file << ':' << ex.line << ": rule " << rule.id
                 << ": negative example matched: " << printable(ex.text) << '\n';

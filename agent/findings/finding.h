@@ -19,6 +19,15 @@ std::string_view to_gitlab(Severity s);
 /// Parses any case of the names above; nullopt for anything else.
 std::optional<Severity> parse_severity(std::string_view text);
 
+/// How sure a control is that a finding is real, ordered from least to most sure. Secrets rules
+/// set it (a weak password in a credential file is `low`); other controls leave it `high`.
+enum class Confidence { low = 0, medium, high };
+
+/// "low" | "medium" | "high".
+std::string_view to_string(Confidence c);
+/// Parses any case of the names above; nullopt for anything else.
+std::optional<Confidence> parse_confidence(std::string_view text);
+
 /// What the secrets control knows about a match. The raw secret never leaves the process
 /// unless the user asked for --show-secrets; reports carry `redacted` and `secret_sha256`.
 struct SecretDetail {
@@ -51,6 +60,7 @@ struct Finding {
   std::string rule_name;
   std::string description;
   Severity severity = Severity::unknown;
+  Confidence confidence = Confidence::high;
   std::string path;          ///< relative to the scan root, '/'-separated
   int line = 0;              ///< 1-based; 0 when unknown
   int column = 0;            ///< 1-based byte column; 0 when unknown
@@ -87,6 +97,10 @@ struct ScanResult {
   std::chrono::system_clock::time_point start_time;
   std::chrono::system_clock::time_point end_time;
 };
+
+/// Removes the findings below `min` confidence (`--min-confidence`, `min_confidence`); returns
+/// how many it removed.
+std::size_t drop_below_confidence(std::vector<Finding>& findings, Confidence min);
 
 /// Sorts findings by path, line, column, rule id (the order every report uses).
 void sort_findings(std::vector<Finding>& findings);

@@ -44,6 +44,7 @@ Scratch::~Scratch() = default;
 struct Engine::Impl {
   RuleSet rules;
   std::vector<CompiledRule> compiled;
+  std::vector<unsigned> path_rules;  // rules with `paths`, decided per file
   Database db;
   bool from_cache = false;
   std::size_t prefiltered = 0;
@@ -151,6 +152,7 @@ Engine::Engine(RuleSet rules, const std::filesystem::path& cache_dir) : impl_(st
   exprs.reserve(impl_->rules.rules.size());
   for (const Rule& rule : impl_->rules.rules) {
     impl_->compiled.push_back(compile_rule(rule));
+    if (!rule.paths.empty()) impl_->path_rules.push_back(static_cast<unsigned>(impl_->compiled.size() - 1));
     exprs.push_back(hs_expression(rule.pattern));
   }
   if (exprs.empty()) return;
@@ -186,6 +188,9 @@ void Engine::scan(std::string_view data, std::string_view path, Scratch& scratch
   if (data.empty() || !impl_->db.get()) return;
   std::fill(s.covered_end.begin(), s.covered_end.end(), 0);
   std::fill(s.last_end.begin(), s.last_end.end(), 0);
+  // A rule whose `paths` do not select this file counts as confirmed everywhere: its hits are dropped.
+  for (unsigned r : impl_->path_rules)
+    if (!applies_to_path(impl_->compiled[r], path)) s.covered_end[r] = std::numeric_limits<std::size_t>::max();
   s.matches.clear();
   s.markers.clear();
   ScanContext ctx{impl_->compiled, data, s};

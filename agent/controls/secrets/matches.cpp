@@ -11,6 +11,7 @@
 #include "agent/controls/secrets/pattern.h"
 #include "agent/controls/secrets/placeholder.h"
 #include "agent/util/error.h"
+#include "agent/util/glob.h"
 #include "agent/util/hash.h"
 #include "agent/util/redact.h"
 
@@ -63,6 +64,36 @@ bool in_lines(const std::vector<std::pair<std::size_t, std::size_t>>& lines, std
   return it != lines.begin() && pos < std::prev(it)->second;
 }
 
+Placeholders placeholders(const Rule& r) { return r.filter_placeholders ? r.placeholders : Placeholders::keep; }
+
+// Weak secrets are still findings, with less confidence: a short or low-entropy password, or (for a
+// rule that drops only structural placeholders) a value the full filter calls documentation.
+findings::Confidence confidence_of(const Rule& r, std::string_view secret, double entropy) {
+  if (r.low_confidence_entropy > 0 && (secret.size() < 8 || entropy < r.low_confidence_entropy))
+    return findings::Confidence::low;
+  if (placeholders(r) == Placeholders::structural && is_placeholder(secret)) return findings::Confidence::low;
+  return r.confidence;
+}
+
+// The literal text a glob ends with, after its last wildcard or class (empty: no cheap test).
+std::string literal_suffix(std::string_view glob) {
+  if (glob.find('\\') != std::string_view::npos) return {};
+  while (!glob.empty() && glob.back() == '/') glob.remove_suffix(1);
+  const auto last = glob.find_last_of("*?]");
+  if (last != std::string_view::npos) glob.remove_prefix(last + 1);
+  while (glob.starts_with("/")) glob.remove_prefix(1);  // "**/x" also matches "x" at the root
+  return std::string(glob);
+}
+
+// True when `suffix` ends `path` or one of its folders (glob_match also matches parent folders).
+bool ends_segment(std::string_view path, std::string_view suffix) {
+  for (auto at = path.find(suffix); at != std::string_view::npos; at = path.find(suffix, at + 1)) {
+    const std::size_t end = at + suffix.size();
+    if (end == path.size() || path[end] == '/') return true;
+  }
+  return false;
+}
+
 // Why a confirmed match is not a finding; false when it is one.
 bool filtered(const CompiledRule& rule, std::string_view data, const RawMatch& m) {
   const Rule& r = *rule.rule;
@@ -70,7 +101,16 @@ bool filtered(const CompiledRule& rule, std::string_view data, const RawMatch& m
   if (r.entropy > 0 && shannon_entropy(secret) < r.entropy) return true;
   for (const auto& allow : rule.allow)
     if (RE2::PartialMatch(secret, *allow)) return true;
-  if (r.filter_placeholders && is_placeholder(secret)) return true;
+  switch (placeholders(r)) {
+    case Placeholders::all:
+      if (is_placeholder(secret)) return true;
+      break;
+    case Placeholders::structural:
+      if (is_structural_placeholder(secret)) return true;
+      break;
+    case Placeholders::keep:
+      break;
+  }
   if (!r.keywords.empty()) {
     const std::size_t from = line_around(data, m.start).first;
     const std::size_t to = line_around(data, m.end - 1).second;
@@ -151,7 +191,17 @@ CompiledRule compile_rule(const Rule& rule) {
       throw util::UsageError(util::at(rule.file, rule.line, rule.column,
                                       "rule " + rule.id + ": invalid 'allow' regex: " + c.allow.back()->error()));
   }
+  for (const auto& glob : rule.paths) c.paths.push_back({glob, literal_suffix(glob)});
   return c;
+}
+
+bool applies_to_path(const CompiledRule& rule, std::string_view path) {
+  if (rule.paths.empty()) return true;
+  for (const auto& g : rule.paths) {
+    if (!g.suffix.empty() && !ends_segment(path, g.suffix)) continue;
+    if (util::glob_match(g.glob, path)) return true;
+  }
+  return false;
 }
 
 void emit_findings(const std::vector<CompiledRule>& rules, std::string_view data, std::string_view path,
@@ -204,6 +254,7 @@ void emit_findings(const std::vector<CompiledRule>& rules, std::string_view data
     detail.redacted = util::mask_secret(secret);
     detail.secret_sha256 = util::sha256_hex(secret);
     detail.entropy = shannon_entropy(secret);
+    f.confidence = confidence_of(rule, secret, detail.entropy);
     unsigned& seen = buffers.occurrences[rule.id + '\0' + detail.secret_sha256];
     f.fingerprint = secret_fingerprint(rule.id, path, detail.secret_sha256, seen++);
     f.secret = std::move(detail);

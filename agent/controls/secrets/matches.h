@@ -21,7 +21,17 @@ struct CompiledRule {
   int group = 0;                            ///< the secret's capture group (0: whole match)
   bool multiline = false;
   std::vector<std::shared_ptr<const RE2>> allow;
+  /// The rule's `paths` globs, each with the literal text it ends with (after its last wildcard),
+  /// a cheap test that rejects most paths before util::glob_match runs.
+  struct PathGlob {
+    std::string glob;
+    std::string suffix;
+  };
+  std::vector<PathGlob> paths;
 };
+
+/// True when `rule` runs on the file at `path` (it has no `paths`, or one of them matches).
+bool applies_to_path(const CompiledRule& rule, std::string_view path);
 
 /// Compiles a rule's RE2 regexes; throws util::UsageError naming the rule's file:line:col.
 CompiledRule compile_rule(const Rule& rule);
@@ -46,7 +56,7 @@ inline constexpr std::string_view kSuppressionMarkers[] = {"jit:allow", "gitleak
 
 /// Filters `matches` (entropy, allow, placeholders, keywords, generic-vs-specific overlap,
 /// suppression on the lines of `markers`, the end offsets of suppression comments) and appends a
-/// Finding for each survivor, in position order.
+/// Finding for each survivor, in position order, with its confidence (see rule.h).
 void emit_findings(const std::vector<CompiledRule>& rules, std::string_view data, std::string_view path,
                    std::vector<RawMatch>& matches, const std::vector<std::size_t>& markers, MatchBuffers& buffers,
                    std::vector<findings::Finding>& out, findings::ScanStats& stats);

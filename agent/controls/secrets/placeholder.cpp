@@ -65,16 +65,65 @@ bool is_mask(std::string_view s, const std::string& low) {
   return longest >= 6 && longest * 2 >= s.size();
 }
 
+// printf/format-string specifiers standing for the value: "%s", "%-10s", "%v", "{}", "{0}", "?".
+bool is_format(std::string_view s) {
+  if (s == "?" || s == "{}" || (s.size() == 3 && s.front() == '{' && s.back() == '}' &&
+                                std::isdigit(static_cast<unsigned char>(s[1]))))
+    return true;
+  if (s.size() < 2 || s.front() != '%') return false;
+  std::size_t i = 1;
+  while (i < s.size() && std::string_view("-+ #0123456789.").find(s[i]) != std::string_view::npos) ++i;
+  return i + 1 == s.size() && std::string_view("sdvqfxi").find(s[i]) != std::string_view::npos;
+}
+
+// Masks written with mask characters only: what a real password never is.
+bool is_structural_mask(std::string_view s, const std::string& low) {
+  for (std::string_view run : {"xxxx", "***", "...", "\xE2\x80\xA6", "\xE2\x80\xA2\xE2\x80\xA2"})
+    if (low.find(run) != std::string::npos) return true;
+  return s.size() >= 3 && std::all_of(s.begin(), s.end(), [](char c) {
+           return std::string_view("*xX#.-_").find(c) != std::string_view::npos;
+         });
+}
+
+// Values that say they are to be replaced: "<your-token>", "your_password_here", "changeme-in-prod".
+bool is_template_phrase(const std::string& low) {
+  for (std::string_view word : {"your_", "your-", "yourpass", "yourtoken", "yoursecret", "yourkey", "replace_me",
+                                "replaceme", "replace-me", "replace_with", "replace-with", "insert_", "insert-",
+                                "enter_your", "enter-your", "placeholder", "redacted", "notreal", "not_real",
+                                "not-a-real", "_here", "-here"})
+    if (low.find(word) != std::string::npos) return true;
+  // "changeme" alone is a (weak) password people really use; "changeme-in-prod" is a template.
+  for (std::string_view word : {"changeme", "change_me", "change-me", "changeit", "change_this", "changethis",
+                                "change-this"}) {
+    const auto at = low.find(word);
+    if (at == std::string::npos) continue;
+    const std::string rest = low.substr(0, at) + low.substr(at + word.size());
+    const bool letters = std::any_of(rest.begin(), rest.end(), [](char c) { return c >= 'a' && c <= 'z'; });
+    const bool separated = rest.find_first_of("-_ .") != std::string::npos;
+    if (letters && separated) return true;
+  }
+  return false;
+}
+
+// Quotes and spaces around a value are syntax, not part of what is judged.
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == '"' || s.front() == '\'' || s.front() == ' ')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == '"' || s.back() == '\'' || s.back() == ' ')) s.remove_suffix(1);
+  return s;
+}
+
 }  // namespace
 
+bool is_structural_placeholder(std::string_view secret) {
+  secret = trim(secret);
+  if (secret.empty() || is_variable(secret) || is_format(secret)) return true;
+  const std::string low = lower(secret);
+  return is_structural_mask(secret, low) || is_template_phrase(low);
+}
+
 bool is_placeholder(std::string_view secret) {
-  // Quotes and spaces around a value are syntax, not part of what is judged.
-  while (!secret.empty() && (secret.front() == '"' || secret.front() == '\'' || secret.front() == ' '))
-    secret.remove_prefix(1);
-  while (!secret.empty() && (secret.back() == '"' || secret.back() == '\'' || secret.back() == ' '))
-    secret.remove_suffix(1);
-  if (secret.empty()) return true;
-  if (is_variable(secret)) return true;
+  if (is_structural_placeholder(secret)) return true;
+  secret = trim(secret);
   std::string low = lower(secret);
   if (is_mask(secret, low)) return true;
   for (auto word : kContains)

@@ -13,15 +13,16 @@
 #include "agent/controls/secrets/pattern.h"
 #include "agent/controls/secrets/rule.h"
 #include "agent/util/error.h"
+#include "agent/util/glob.h"
 
 namespace agent::controls::secrets {
 namespace fs = std::filesystem;
 namespace {
 
-constexpr std::array kKeys = {"id",       "name",       "description", "severity", "pattern",
-                              "keywords", "entropy",    "allow",       "filter_placeholders",
-                              "multiline", "generic",   "references",  "cwes",     "examples",
-                              "negative_examples"};
+constexpr std::array kKeys = {"id",       "name",       "description", "severity", "confidence",
+                              "pattern",  "keywords",   "entropy",     "low_confidence_entropy",
+                              "allow",    "filter_placeholders",       "paths",    "multiline",
+                              "generic",  "references", "cwes",        "examples", "negative_examples"};
 constexpr std::size_t kMaxErrors = 100;
 
 class Loader {
@@ -106,6 +107,46 @@ class Loader {
     return true;
   }
 
+  // A list of examples: each a string, or a map {path: ..., text: ...} naming the file it is in.
+  bool example_list(const YAML::Node& n, const std::string& file, const std::string& key,
+                    std::vector<Example>& out) {
+    if (!n.IsSequence()) {
+      error(file, n.Mark(), "'" + key + "' must be a list of strings or {path, text} maps");
+      return false;
+    }
+    for (const auto& item : n) {
+      Example ex{{}, file, item.Mark().line + 1, {}};
+      if (item.IsScalar()) {
+        ex.text = item.Scalar();
+      } else if (item.IsMap()) {
+        bool ok = true;
+        for (const auto& kv : item) {
+          const std::string k = kv.first.Scalar();
+          if (k != "path" && k != "text") {
+            error(file, kv.first.Mark(), "unknown key '" + k + "' in an example (expected 'path', 'text')");
+            ok = false;
+          } else if (!kv.second.IsScalar()) {
+            error(file, kv.second.Mark(), "'" + k + "' of an example must be a string");
+            ok = false;
+          }
+        }
+        if (!ok) continue;
+        if (!item["text"] || !item["path"]) {
+          error(file, item.Mark(), "an example map needs both 'path' and 'text'");
+          continue;
+        }
+        ex.text = item["text"].Scalar();
+        ex.path = item["path"].Scalar();
+        if (ex.path.empty()) error(file, item["path"].Mark(), "an example's 'path' must not be empty");
+      } else {
+        error(file, item.Mark(), "'" + key + "' items must be strings or {path, text} maps");
+        continue;
+      }
+      out.push_back(std::move(ex));
+    }
+    return true;
+  }
+
   void load_rule(const YAML::Node& node, const std::string& file) {
     if (!node.IsMap()) return error(file, node.Mark(), "a rule must be a map");
     Rule r;
@@ -133,8 +174,7 @@ class Loader {
     std::size_t before = errors_.size();
     YAML::Mark pattern_mark;
     std::vector<YAML::Mark> allow_marks;
-    std::vector<int> example_lines, negative_lines;
-    std::vector<std::string> examples, negatives;
+    bool confidence_set = false;
     for (const auto& [key, n] : fields) {
       if (key == "id") {
         if (scalar(n, file, key, r.id) &&
@@ -155,6 +195,25 @@ class Loader {
           else
             r.severity = *sev;
         }
+      } else if (key == "confidence") {
+        std::string c;
+        if (scalar(n, file, key, c)) {
+          auto conf = findings::parse_confidence(c);
+          if (!conf) error(file, n.Mark(), "'confidence' must be one of high, medium, low; got '" + c + "'");
+          else r.confidence = *conf;
+          confidence_set = true;
+        }
+      } else if (key == "low_confidence_entropy") {
+        if (!n.IsScalar() || !YAML::convert<double>::decode(n, r.low_confidence_entropy) ||
+            r.low_confidence_entropy < 0 || r.low_confidence_entropy > 8)
+          error(file, n.Mark(), "'low_confidence_entropy' must be a number between 0 and 8 (bits per character)");
+      } else if (key == "paths") {
+        std::vector<YAML::Mark> marks;
+        if (string_list(n, file, key, r.paths, nullptr, &marks)) {
+          if (r.paths.empty()) error(file, n.Mark(), "'paths' must hold at least one glob (omit it for every file)");
+          for (std::size_t i = 0; i < r.paths.size(); ++i)
+            if (r.paths[i].empty()) error(file, marks[i], "'paths' items must not be empty");
+        }
       } else if (key == "pattern") {
         if (scalar(n, file, key, r.pattern)) pattern_mark = n.Mark();
       } else if (key == "keywords") {
@@ -169,7 +228,13 @@ class Loader {
       } else if (key == "allow") {
         string_list(n, file, key, r.allow, nullptr, &allow_marks);
       } else if (key == "filter_placeholders") {
-        boolean(n, file, key, r.filter_placeholders);
+        if (n.IsScalar() && n.Scalar() == "structural") {
+          r.placeholders = Placeholders::structural;
+        } else if (n.IsScalar() && YAML::convert<bool>::decode(n, r.filter_placeholders)) {
+          r.placeholders = r.filter_placeholders ? Placeholders::all : Placeholders::keep;
+        } else {
+          error(file, n.Mark(), "'filter_placeholders' must be true, false or structural");
+        }
       } else if (key == "multiline") {
         boolean(n, file, key, r.multiline);
       } else if (key == "generic") {
@@ -179,17 +244,15 @@ class Loader {
       } else if (key == "cwes") {
         string_list(n, file, key, r.cwes);
       } else if (key == "examples") {
-        if (string_list(n, file, key, examples, &example_lines) && examples.empty())
+        if (example_list(n, file, key, r.examples) && r.examples.empty())
           error(file, n.Mark(), "'examples' must hold at least one example");
       } else if (key == "negative_examples") {
-        string_list(n, file, key, negatives, &negative_lines);
+        example_list(n, file, key, r.negative_examples);
       }
     }
     if (r.id.rfind("generic-", 0) == 0) r.generic = true;
-    for (std::size_t i = 0; i < examples.size(); ++i)
-      r.examples.push_back({examples[i], file, example_lines[i]});
-    for (std::size_t i = 0; i < negatives.size(); ++i)
-      r.negative_examples.push_back({negatives[i], file, negative_lines[i]});
+    if (!confidence_set && r.generic) r.confidence = findings::Confidence::medium;
+    if (!r.paths.empty()) place_examples(r, file, fields["paths"]);
 
     if (!r.pattern.empty() || fields.count("pattern")) check_pattern(r, file, pattern_mark);
     for (std::size_t i = 0; i < r.allow.size(); ++i) {
@@ -203,6 +266,22 @@ class Loader {
       return;
     }
     out_.rules.push_back(std::move(r));
+  }
+
+  // A path rule's examples are scanned as files its globs select: a plain string as the first glob
+  // made concrete, a {path, text} example as its own path (which may deliberately not match, for
+  // a negative example).
+  void place_examples(Rule& r, const std::string& file, const YAML::Node& paths) {
+    const std::string concrete = concrete_path(r.paths.front());
+    const bool ok = util::glob_match(r.paths.front(), concrete);
+    for (auto* list : {&r.examples, &r.negative_examples})
+      for (auto& ex : *list) {
+        if (!ex.path.empty()) continue;
+        if (!ok)
+          error(file, paths.Mark(), "cannot make a file name from the glob '" + r.paths.front() +
+                                        "' for plain examples; write them as {path: ..., text: ...}");
+        ex.path = concrete;
+      }
   }
 
   void check_pattern(Rule& r, const std::string& file, const YAML::Mark& mark) {
@@ -229,6 +308,43 @@ class Loader {
   std::vector<Problem> errors_;
   std::map<std::string, std::string> ids_;
 };
+
+}  // namespace
+
+std::string concrete_path(std::string_view glob) {
+  while (glob.starts_with("./") || glob.starts_with("/")) glob.remove_prefix(glob[0] == '.' ? 2 : 1);
+  while (glob.starts_with("**/")) glob.remove_prefix(3);
+  std::string out;
+  for (std::size_t i = 0; i < glob.size(); ++i) {
+    const char c = glob[i];
+    if (c == '*') {
+      if (i + 2 < glob.size() && glob[i + 1] == '*' && glob[i + 2] == '/') i += 2;  // "**/": no folder
+      else {
+        while (i + 1 < glob.size() && glob[i + 1] == '*') ++i;
+        out += 'x';
+      }
+    } else if (c == '?') {
+      out += 'x';
+    } else if (c == '\\' && i + 1 < glob.size()) {
+      out += glob[++i];
+    } else if (c == '[') {
+      const std::size_t close = glob.find(']', i + 2);
+      if (close == std::string_view::npos) {
+        out += c;
+        continue;
+      }
+      const bool negated = glob[i + 1] == '!' || glob[i + 1] == '^';
+      out += negated ? (glob[i + 2] == 'x' ? 'y' : 'x') : glob[i + 1];
+      i = close;
+    } else {
+      out += c;
+    }
+  }
+  if (!out.empty() && out.back() == '/') out += "x";
+  return out;
+}
+
+namespace {
 
 std::vector<fs::path> rule_files(const fs::path& path) {
   std::error_code ec;
