@@ -37,6 +37,7 @@ struct CiOptions {
   std::string output_dir;
   std::string config;
   bool dry_run = false;
+  int decode_depth = 1;  ///< levels of base64/hex/percent decoding for secrets
 };
 
 /// Everything the job knows once the code is fetched.
@@ -282,6 +283,7 @@ int run_ci(const CiOptions& opts, const GlobalOptions& global) {
 
   std::vector<report::SbomLockfile> sboms;
   CiScanInput scan{env, job.cfg, job.folders, fetched, repo.get(), mode, &sboms};
+  scan.decode_depth = opts.decode_depth;
   findings::ScanResult result;
   try {
     result = run_ci_scan(scan);
@@ -326,6 +328,9 @@ void add_ci(CLI::App& root, const GlobalOptions& global, Action& action) {
   sub->add_option("--output-dir", opts->output_dir, "Folder for the reports (default: CI_PROJECT_DIR)");
   sub->add_option("--config", opts->config, "Central configuration file (default: jit.yml in CI_PROJECT_DIR if present)");
   sub->add_flag("--dry-run", opts->dry_run, "Read from GitLab but post nothing; log what would be posted");
+  sub->add_option("--decode-depth", opts->decode_depth,
+                  "Levels of base64/hex/percent-encoded text searched for secrets (0: none)")
+      ->check(CLI::NonNegativeNumber)->capture_default_str();
   sub->callback([opts, &global, &action] { action = [opts, &global] { return run_ci(*opts, global); }; });
 }
 

@@ -84,14 +84,16 @@ void scan_text(const secrets::Engine& engine, secrets::Scratch& scratch, std::st
   }
 }
 
-secrets::Engine make_engine(const event::Environment& env) {
-  return secrets::Engine(secrets::load_rules({secrets::default_rules_dir(env)}), secrets::default_cache_dir(env));
+secrets::Engine make_engine(const CiScanInput& in) {
+  secrets::Engine engine(secrets::load_rules({secrets::default_rules_dir(in.env)}), secrets::default_cache_dir(in.env));
+  engine.set_decode_depth(in.decode_depth);
+  return engine;
 }
 
 /// The final diff first (its line numbers are the head's, where threads go), then each commit's
 /// own additions for what a later commit removed again.
 void secrets_on_added_lines(const CiScanInput& in, ScanResult& out) {
-  auto engine = make_engine(in.env);
+  auto engine = make_engine(in);
   auto scratch = engine.make_scratch();
   const auto filter = folder_filter(in.folders);
   const std::string& base = in.fetched.merge_base;
@@ -121,7 +123,7 @@ std::vector<checkout::FileDiff> changed_files(const CiScanInput& in) {
 
 /// Whole changed files of the head commit, read from the mirror.
 void secrets_in_changed_files(const CiScanInput& in, ScanResult& out) {
-  auto engine = make_engine(in.env);
+  auto engine = make_engine(in);
   auto scratch = engine.make_scratch();
   for (const auto& d : changed_files(in)) {
     if (excluded(in, d.new_path)) { out.stats.skipped_excluded++; continue; }
@@ -201,7 +203,7 @@ void full_tree(const CiScanInput& in, const std::optional<fs::path>& db, ScanRes
     else input.files.push_back(std::move(file));
   }
   if (in.cfg.secrets) {
-    secrets::SecretsControl control(make_engine(in.env));
+    secrets::SecretsControl control(make_engine(in));
     control.run(input, out);
     out.controls.emplace_back("secrets");
   }

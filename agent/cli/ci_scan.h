@@ -45,6 +45,7 @@ struct CiScanInput {
   git_repository* repo;
   CiMode mode;
   std::vector<report::SbomLockfile>* sboms = nullptr;  ///< receives the head's lockfile inventory
+  int decode_depth = 1;                                ///< levels of base64/hex/percent decoding (secrets)
 };
 
 /// Runs the enabled controls. Secrets: added lines of the final diff and of every commit (a

@@ -7,6 +7,7 @@
 #include <set>
 
 #include "agent/cli/commands.h"
+#include "agent/cli/rules_import.h"
 #include "agent/controls/secrets/engine.h"
 #include "agent/controls/secrets/rule.h"
 
@@ -117,6 +118,8 @@ void add_rules(CLI::App& root, const GlobalOptions& global, Action& action) {
   auto* list_cmd = sub->add_subcommand("list", "Print each rule's id, severity and name");
   list_cmd->add_option("paths", opts->paths, "Rule files or folders (default: the built-in rules)");
   list_cmd->callback([&action, &global, opts] { action = [&global, opts] { return list(*opts, global); }; });
+
+  add_rules_import(*sub, global, action);
 }
 
 }  // namespace agent::cli

@@ -34,6 +34,7 @@ struct ScanOptions {
   std::string sbom_dir;
   bool no_git = false;
   bool no_cache = false;
+  int decode_depth = 1;
 };
 
 /// A report destination: format + file ("-" = stdout).
@@ -75,6 +76,8 @@ int run_scan(const ScanOptions& o, const GlobalOptions& global) {
   request.db_dir = o.db;
   request.config_file = o.config;
   request.use_cache = !o.no_cache;
+  if (o.decode_depth < 0) throw util::UsageError("--decode-depth must be 0 or more");
+  request.decode_depth = o.decode_depth;
   auto fail_on = parse_fail_on(o.fail_on);
   auto dests = destinations(o);  // validated before any work
 
@@ -131,6 +134,8 @@ void add_scan(CLI::App& root, const GlobalOptions& global, Action& action) {
   sub->add_option("--sbom-dir", o->sbom_dir, "Write a CycloneDX 1.5 SBOM per lockfile into DIR");
   sub->add_flag("--no-git", o->no_git, "Walk the folder even inside a git checkout (scan ignored files too)");
   sub->add_flag("--no-cache", o->no_cache, "Do not read or write the compiled rule database cache");
+  sub->add_option("--decode-depth", o->decode_depth,
+                  "Levels of base64/hex/percent-encoded text searched for secrets (0: none)")->capture_default_str();
   sub->callback([o, &global, &action] { action = [o, &global] { return run_scan(*o, global); }; });
 }
 

@@ -10,6 +10,7 @@
 #include "agent/controls/dependencies/dependencies_control.h"
 #include "agent/controls/dependencies/osv_db.h"
 #include "agent/controls/secrets/engine.h"
+#include "agent/controls/secrets/gitleaks_ignore.h"
 #include "agent/controls/secrets/secrets_control.h"
 #include "agent/util/error.h"
 #include "agent/util/fs.h"
@@ -42,6 +43,7 @@ std::vector<std::unique_ptr<controls::Control>> make_controls(const ScanRequest&
       auto rules = controls::secrets::load_rules(paths);
       fs::path cache = request.use_cache ? controls::secrets::default_cache_dir(env) : fs::path{};
       controls::secrets::Engine engine(std::move(rules), cache);
+      engine.set_decode_depth(request.decode_depth);
       spdlog::debug("secrets: {} rules ({})", engine.rules().rules.size(),
                     engine.loaded_from_cache() ? "database from cache" : "database compiled");
       out.push_back(std::make_unique<controls::secrets::SecretsControl>(std::move(engine)));
@@ -58,6 +60,17 @@ std::vector<std::unique_ptr<controls::Control>> make_controls(const ScanRequest&
     }
   }
   return out;
+}
+
+/// `.gitleaksignore` at the scan root (gitleaks' fingerprints): matching findings are suppressed.
+void apply_gitleaksignore(const fs::path& root, findings::ScanResult& result) {
+  const fs::path file = root / ".gitleaksignore";
+  std::error_code ec;
+  if (!fs::is_regular_file(file, ec)) return;
+  auto entries = controls::secrets::parse_gitleaks_ignore(util::read_file(file), ".gitleaksignore", result.warnings);
+  const std::size_t n = controls::secrets::apply_gitleaks_ignore(entries, result.findings);
+  result.stats.suppressed += n;
+  if (n) spdlog::info("{} finding{} suppressed by .gitleaksignore", n, n == 1 ? "" : "s");
 }
 
 }  // namespace
@@ -135,6 +148,7 @@ ScanOutcome run_controls(const ScanRequest& request, const event::Environment& e
   for (auto& control : controls)
     if (auto* deps = dynamic_cast<controls::dependencies::DependenciesControl*>(control.get()))
       for (const auto& scanned : deps->lockfiles()) outcome.sboms.push_back(to_sbom(scanned));
+  apply_gitleaksignore(request.root, result);
   findings::sort_findings(result.findings);
   result.end_time = std::chrono::system_clock::now();
   return outcome;

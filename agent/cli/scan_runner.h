@@ -26,6 +26,7 @@ struct ScanRequest {
   std::string db_dir;                             ///< empty: the default OSV database folder
   std::string config_file;                        ///< organisation-level jit config merged under ROOT/.jit/jit-config.yml
   bool use_cache = true;                          ///< compiled rule database cache
+  int decode_depth = 1;                           ///< levels of base64/hex/percent decoding (0: none)
 };
 
 struct ScanOutcome {

@@ -35,6 +35,7 @@ struct SecretDetail {
   std::string secret_sha256;   ///< hex SHA-256 of the secret value (for baselines)
   std::string raw;             ///< the secret itself; only printed with --show-secrets
   double entropy = 0;          ///< Shannon entropy (bits per char) of the secret
+  std::string encoding;        ///< "" when found in plain text, else how it was encoded ("base64", "hex", "percent"; nested: "base64/hex")
 };
 
 /// What the dependency control knows about a vulnerable package.

@@ -22,6 +22,8 @@ std::string description_of(const Finding& f) {
   text = sanitize_terminal(text);
   if (f.secret && !f.secret->redacted.empty())
     text += "\n\nMatch (redacted): " + markdown_code(f.secret->redacted);
+  if (f.secret && !f.secret->encoding.empty())
+    text += "\n\nFound inside " + f.secret->encoding + "-encoded text at this position.";
   return truncate_utf8(text, 1 << 20);
 }
 

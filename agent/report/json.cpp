@@ -19,6 +19,7 @@ Json secret_json(const findings::SecretDetail& s, const Options& options) {
   j["redacted"] = s.redacted;
   j["secret_sha256"] = s.secret_sha256;
   j["entropy"] = s.entropy;
+  if (!s.encoding.empty()) j["encoding"] = s.encoding;
   if (options.show_secrets) j["raw"] = s.raw;
   return j;
 }

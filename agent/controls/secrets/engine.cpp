@@ -8,6 +8,7 @@
 #include <spdlog/spdlog.h>
 
 #include "agent/controls/secrets/database.h"
+#include "agent/controls/secrets/decode.h"
 #include "agent/controls/secrets/matches.h"
 #include "agent/controls/secrets/pattern.h"
 #include "agent/util/error.h"
@@ -36,6 +37,8 @@ struct Scratch::Impl {
   std::vector<std::size_t> markers;      // end offsets of suppression comments
   std::vector<re2::StringPiece> groups;
   MatchBuffers buffers;
+  DecodeBuffers decode;
+  std::unique_ptr<Scratch> nested;       // scans decoded text (one level deeper)
 };
 
 Scratch::Scratch(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -48,6 +51,7 @@ struct Engine::Impl {
   Database db;
   bool from_cache = false;
   std::size_t prefiltered = 0;
+  int decode_depth = 1;
 };
 
 namespace {
@@ -179,12 +183,20 @@ std::unique_ptr<Scratch> Engine::make_scratch() const {
 }
 
 const RuleSet& Engine::rules() const { return impl_->rules; }
+void Engine::set_decode_depth(int depth) { impl_->decode_depth = std::max(0, depth); }
+int Engine::decode_depth() const { return impl_->decode_depth; }
 bool Engine::loaded_from_cache() const { return impl_->from_cache; }
 std::size_t Engine::prefiltered_rules() const { return impl_->prefiltered; }
 
 void Engine::scan(std::string_view data, std::string_view path, Scratch& scratch,
                   std::vector<findings::Finding>& out, findings::ScanStats& stats) const {
+  scan_level(data, path, scratch, out, stats, impl_->decode_depth);
+}
+
+void Engine::scan_level(std::string_view data, std::string_view path, Scratch& scratch,
+                        std::vector<findings::Finding>& out, findings::ScanStats& stats, int depth) const {
   Scratch::Impl& s = *scratch.impl_;
+  const std::size_t first = out.size();
   if (data.empty() || !impl_->db.get()) return;
   std::fill(s.covered_end.begin(), s.covered_end.end(), 0);
   std::fill(s.last_end.begin(), s.last_end.end(), 0);
@@ -203,8 +215,13 @@ void Engine::scan(std::string_view data, std::string_view path, Scratch& scratch
     if (rc != HS_SUCCESS) throw util::RuntimeError("Vectorscan scan failed (error " + std::to_string(rc) + ")");
     if (base + len >= data.size()) break;
   }
-  if (s.matches.empty()) return;
-  emit_findings(impl_->compiled, data, path, s.matches, s.markers, s.buffers, out, stats);
+  if (!s.matches.empty()) emit_findings(impl_->compiled, data, path, s.matches, s.markers, s.buffers, out, stats);
+  if (depth <= 0) return;
+  scan_encoded(data, path, first, s.decode, [&](std::string_view text, std::vector<findings::Finding>& found,
+                                                findings::ScanStats& st) {
+    if (!s.nested) s.nested = make_scratch();
+    scan_level(text, path, *s.nested, found, st, depth - 1);
+  }, out, stats);
 }
 
 std::filesystem::path default_cache_dir(const event::Environment& env) {

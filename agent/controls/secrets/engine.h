@@ -55,6 +55,11 @@ class Engine {
   void scan(std::string_view data, std::string_view path, Scratch& scratch,
             std::vector<findings::Finding>& out, findings::ScanStats& stats) const;
 
+  /// How many levels of encoding (base64, hex, percent) `scan` looks inside: 0 disables, 1 (the
+  /// default) decodes encoded runs of the text once; see decode.h.
+  void set_decode_depth(int depth);
+  int decode_depth() const;
+
   const RuleSet& rules() const;
   /// True when the last construction loaded the database from the cache.
   bool loaded_from_cache() const;
@@ -62,6 +67,8 @@ class Engine {
   std::size_t prefiltered_rules() const;
 
  private:
+  void scan_level(std::string_view data, std::string_view path, Scratch& scratch,
+                  std::vector<findings::Finding>& out, findings::ScanStats& stats, int depth) const;
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

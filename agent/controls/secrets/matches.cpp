@@ -6,6 +6,7 @@
 #include <limits>
 #include <tuple>
 
+#include "agent/controls/secrets/checksum.h"
 #include "agent/controls/secrets/entropy.h"
 #include "agent/controls/secrets/fingerprint.h"
 #include "agent/controls/secrets/pattern.h"
@@ -99,6 +100,7 @@ bool filtered(const CompiledRule& rule, std::string_view data, const RawMatch& m
   const Rule& r = *rule.rule;
   std::string_view secret = data.substr(m.secret_start, m.secret_end - m.secret_start);
   if (r.entropy > 0 && shannon_entropy(secret) < r.entropy) return true;
+  if (!r.checksum.empty() && !checksum_valid(r.checksum, secret)) return true;
   for (const auto& allow : rule.allow)
     if (RE2::PartialMatch(secret, *allow)) return true;
   switch (placeholders(r)) {

@@ -70,6 +70,7 @@ struct Rule {
   std::vector<std::string> paths;      ///< globs; when set, the rule runs only on matching files
   bool multiline = false;              ///< the pattern may span lines (private keys)
   bool generic = false;                ///< loses to a specific rule matching the same text
+  std::string checksum;                ///< "" or a checksum.h name: a secret failing it is dropped
   std::vector<std::string> references;
   std::vector<std::string> cwes;
   std::vector<Example> examples;

@@ -12,6 +12,7 @@
 
 #include "agent/controls/secrets/pattern.h"
 #include "agent/controls/secrets/rule.h"
+#include "agent/controls/secrets/checksum.h"
 #include "agent/util/error.h"
 #include "agent/util/glob.h"
 
@@ -22,7 +23,8 @@ namespace {
 constexpr std::array kKeys = {"id",       "name",       "description", "severity", "confidence",
                               "pattern",  "keywords",   "entropy",     "low_confidence_entropy",
                               "allow",    "filter_placeholders",       "paths",    "multiline",
-                              "generic",  "references", "cwes",        "examples", "negative_examples"};
+                              "generic",  "references", "cwes",        "examples", "negative_examples",
+                              "checksum"};
 constexpr std::size_t kMaxErrors = 100;
 
 class Loader {
@@ -239,6 +241,9 @@ class Loader {
         boolean(n, file, key, r.multiline);
       } else if (key == "generic") {
         boolean(n, file, key, r.generic);
+      } else if (key == "checksum") {
+        if (!n.IsScalar() || !known_checksum(n.Scalar())) error(file, n.Mark(), "'checksum' must be one of: crc32-base62");
+        else r.checksum = n.Scalar();
       } else if (key == "references") {
         string_list(n, file, key, r.references);
       } else if (key == "cwes") {

@@ -1,0 +1,320 @@
+#include "agent/controls/secrets/decode.h"
+
+#include <algorithm>
+#include <array>
+#include <cstring>
+#include <set>
+#include <tuple>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "agent/controls/secrets/fingerprint.h"
+
+namespace agent::controls::secrets {
+namespace {
+
+constexpr unsigned char kB64 = 1;    // A-Z a-z 0-9 + / - _
+constexpr unsigned char kHex = 2;    // 0-9 a-f A-F
+constexpr unsigned char kToken = 4;  // may be part of a percent-encoded token
+
+constexpr std::size_t kWindow = 64 << 10;       // encoded bytes decoded at once
+constexpr std::size_t kWindowOverlap = 1 << 10;  // so a secret across a window edge is still whole
+constexpr std::size_t kBatchLimit = 1 << 20;     // decoded bytes scanned at once
+constexpr std::size_t kTokenBack = 4 << 10;      // how far back a percent token may start
+constexpr std::size_t kLineCap = 4 << 10;        // how far a run's line is searched for jit:allow
+
+constexpr std::array<unsigned char, 256> make_classes() {
+  std::array<unsigned char, 256> t{};
+  for (int c = 0; c < 256; ++c) {
+    unsigned char v = 0;
+    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '/' ||
+        c == '-' || c == '_')
+      v |= kB64;
+    if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')) v |= kHex;
+    if (c > 0x20 && c < 0x7f && c != '"' && c != '\'' && c != '<' && c != '>' && c != '`') v |= kToken;
+    t[static_cast<std::size_t>(c)] = v;
+  }
+  return t;
+}
+constexpr auto kClass = make_classes();
+
+constexpr std::array<signed char, 256> make_b64_values() {
+  std::array<signed char, 256> t{};
+  for (auto& v : t) v = -1;
+  for (int i = 0; i < 26; ++i) {
+    t[static_cast<std::size_t>('A' + i)] = static_cast<signed char>(i);
+    t[static_cast<std::size_t>('a' + i)] = static_cast<signed char>(26 + i);
+  }
+  for (int i = 0; i < 10; ++i) t[static_cast<std::size_t>('0' + i)] = static_cast<signed char>(52 + i);
+  t['+'] = t['-'] = 62;  // standard and URL-safe alphabets alike
+  t['/'] = t['_'] = 63;
+  return t;
+}
+constexpr auto kB64Value = make_b64_values();
+
+inline unsigned char cls(char c) { return kClass[static_cast<unsigned char>(c)]; }
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+bool is_escape(std::string_view data, std::size_t i) {
+  return i + 2 < data.size() + 0 && data[i] == '%' && (cls(data[i + 1]) & kHex) && (cls(data[i + 2]) & kHex);
+}
+
+bool printable(unsigned char c) { return (c >= 0x20 && c < 0x7f) || c == '\t' || c == '\n' || c == '\r'; }
+
+// At least 90% printable, checked on a prefix first so binary data is rejected early.
+bool mostly_printable(std::string_view text) {
+  if (text.empty()) return false;
+  std::size_t bad = 0;
+  const std::size_t probe = std::min<std::size_t>(text.size(), 64);
+  for (std::size_t i = 0; i < probe; ++i) bad += !printable(static_cast<unsigned char>(text[i]));
+  if (bad * 10 > probe) return false;
+  for (std::size_t i = probe; i < text.size(); ++i) bad += !printable(static_cast<unsigned char>(text[i]));
+  return bad * 10 <= text.size();
+}
+
+bool decode_base64(std::string_view text, std::string& out) {
+  while (!text.empty() && text.back() == '=') text.remove_suffix(1);
+  if (text.size() % 4 == 1) text.remove_suffix(1);  // a lone trailing sextet carries no byte
+  out.clear();
+  out.reserve(text.size() / 4 * 3 + 2);
+  std::uint32_t acc = 0;
+  int bits = 0;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const int v = kB64Value[static_cast<unsigned char>(text[i])];
+    if (v < 0) return false;
+    acc = (acc << 6) | static_cast<std::uint32_t>(v);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out.push_back(static_cast<char>((acc >> bits) & 0xff));
+    }
+    // Reject binary early: the first 48 decoded bytes decide for most non-text runs.
+    if (out.size() == 48 && i + 1 < text.size() && !mostly_printable(out)) return false;
+  }
+  return true;
+}
+
+bool decode_hex(std::string_view text, std::string& out) {
+  if (text.size() % 2) text.remove_suffix(1);
+  out.clear();
+  out.reserve(text.size() / 2);
+  for (std::size_t i = 0; i + 1 < text.size(); i += 2) {
+    const int hi = hex_value(text[i]), lo = hex_value(text[i + 1]);
+    if (hi < 0 || lo < 0) return false;
+    out.push_back(static_cast<char>(hi << 4 | lo));
+    if (out.size() == 48 && i + 2 < text.size() && !mostly_printable(out)) return false;
+  }
+  return true;
+}
+
+bool decode_percent(std::string_view text, std::string& out) {
+  out.clear();
+  out.reserve(text.size());
+  bool any = false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '%' && i + 2 < text.size() + 0 && hex_value(text[i + 1]) >= 0 && hex_value(text[i + 2]) >= 0) {
+      out.push_back(static_cast<char>(hex_value(text[i + 1]) << 4 | hex_value(text[i + 2])));
+      i += 2;
+      any = true;
+    } else {
+      out.push_back(text[i]);
+    }
+  }
+  return any;
+}
+
+// Where a finding's run is, in the outer text.
+struct RunPosition {
+  int line = 0, column = 0, end_line = 0, end_column = 0;
+};
+
+// Line/column of increasing offsets, as the plain findings count them (1-based, bytes).
+class Cursor {
+ public:
+  explicit Cursor(std::string_view data) : data_(data) {}
+  std::pair<int, int> at(std::size_t pos) {
+    const char* d = data_.data();
+    while (pos_ < pos) {
+      const void* nl = std::memchr(d + pos_, '\n', pos - pos_);
+      if (!nl) break;
+      pos_ = static_cast<std::size_t>(static_cast<const char*>(nl) - d) + 1;
+      line_start_ = pos_;
+      ++line_;
+    }
+    pos_ = std::max(pos_, pos);
+    return {line_, static_cast<int>(pos - line_start_) + 1};
+  }
+
+ private:
+  std::string_view data_;
+  std::size_t pos_ = 0, line_start_ = 0;
+  int line_ = 1;
+};
+
+bool line_suppressed(std::string_view data, const EncodedRun& run) {
+  const char* d = data.data();
+  const std::size_t lo = run.start > kLineCap ? run.start - kLineCap : 0;
+  const std::size_t hi = std::min(data.size(), run.end + kLineCap);
+  const void* b = run.start > lo ? memrchr(d + lo, '\n', run.start - lo) : nullptr;
+  const void* e = run.end < hi ? std::memchr(d + run.end, '\n', hi - run.end) : nullptr;
+  const std::size_t from = b ? static_cast<std::size_t>(static_cast<const char*>(b) - d) + 1 : lo;
+  const std::size_t to = e ? static_cast<std::size_t>(static_cast<const char*>(e) - d) : hi;
+  std::string_view line = data.substr(from, to - from);
+  return line.find("jit:allow") != std::string_view::npos || line.find("gitleaks:allow") != std::string_view::npos;
+}
+
+}  // namespace
+
+std::string_view encoding_name(Encoding e) {
+  switch (e) {
+    case Encoding::base64: return "base64";
+    case Encoding::hex: return "hex";
+    case Encoding::percent: return "percent";
+  }
+  return "base64";
+}
+
+void find_encoded_runs(std::string_view data, std::vector<EncodedRun>& out) {
+  const char* d = data.data();
+  const std::size_t n = data.size();
+  std::size_t i = 0;
+  while (i < n) {
+    const unsigned char c = cls(d[i]);
+    if (!(c & kB64)) {
+      if (d[i] == '%' && is_escape(data, i)) {
+        // A percent-encoded token: the printable, unquoted text around the escape.
+        std::size_t s = i;
+        const std::size_t floor = i > kTokenBack ? i - kTokenBack : 0;
+        while (s > floor && (cls(d[s - 1]) & kToken)) --s;
+        std::size_t e = i;
+        while (e < n && (cls(d[e]) & kToken)) ++e;
+        while (!out.empty() && out.back().end > s) out.pop_back();  // a base64 run inside the token
+        if (e - s >= kMinPercentRun) out.push_back({s, e, Encoding::percent});
+        i = e;
+        continue;
+      }
+      ++i;
+      continue;
+    }
+    const std::size_t start = i;
+    bool all_hex = true;
+    while (i < n && (cls(d[i]) & kB64)) {
+      all_hex = all_hex && (cls(d[i]) & kHex);
+      ++i;
+    }
+    const std::size_t end = i;
+    while (i < n && i - end < 2 && d[i] == '=') ++i;  // padding
+    const std::size_t len = end - start;
+    if (all_hex && len >= kMinHexRun) {
+      out.push_back({start, end, Encoding::hex});
+    } else if (len >= kMinHexRun + 2 && d[start] == '0' && (d[start + 1] == 'x' || d[start + 1] == 'X') &&
+               std::all_of(d + start + 2, d + end, [](char ch) { return (cls(ch) & kHex) != 0; })) {
+      out.push_back({start + 2, end, Encoding::hex});
+    } else if (len >= kMinBase64Run) {
+      out.push_back({start, i, Encoding::base64});
+    }
+  }
+}
+
+bool decode_run(std::string_view text, Encoding encoding, std::string& out) {
+  bool ok = false;
+  switch (encoding) {
+    case Encoding::base64: ok = decode_base64(text, out); break;
+    case Encoding::hex: ok = decode_hex(text, out); break;
+    case Encoding::percent: ok = decode_percent(text, out); break;
+  }
+  return ok && mostly_printable(out);
+}
+
+void scan_encoded(std::string_view data, std::string_view path, std::size_t plain_first, DecodeBuffers& b,
+                  const ScanDecoded& scan, std::vector<findings::Finding>& out, findings::ScanStats& stats) {
+  b.runs.clear();
+  find_encoded_runs(data, b.runs);
+  if (b.runs.empty()) return;
+
+  Cursor cursor(data);
+  std::vector<RunPosition> positions;  // per batch entry
+  std::unordered_set<std::string> plain;           // secret hashes the plain text gave
+  std::set<std::tuple<std::size_t, std::string, std::string>> in_run;  // (run, rule, hash) reported
+  std::unordered_map<std::string, unsigned> occurrences;                // rule + hash -> count
+  for (std::size_t i = plain_first; i < out.size(); ++i)
+    if (out[i].secret) plain.insert(out[i].secret->secret_sha256);
+
+  auto flush = [&] {
+    if (b.batch.empty()) return;
+    b.found.clear();
+    scan(b.batch, b.found, stats);
+    for (auto& f : b.found) {
+      if (!f.secret) continue;
+      // The batch entry holding the finding: the last one starting at or before its line.
+      auto it = std::upper_bound(b.line_offsets.begin(), b.line_offsets.end(), static_cast<std::size_t>(f.line));
+      const std::size_t entry = static_cast<std::size_t>(it - b.line_offsets.begin()) - 1;
+      const std::size_t run_index = b.batch_runs[entry];
+      const EncodedRun& run = b.runs[run_index];
+      const std::string& sha = f.secret->secret_sha256;
+      if (plain.count(sha)) continue;  // the plain text already reported this secret
+      if (!in_run.emplace(run_index, f.rule_id, sha).second) continue;  // overlapping windows
+      if (line_suppressed(data, run)) {
+        ++stats.suppressed;
+        continue;
+      }
+      const RunPosition& p = positions[entry];
+      f.line = p.line;
+      f.column = p.column;
+      f.end_line = p.end_line;
+      f.end_column = p.end_column;
+      std::string name(encoding_name(run.encoding));
+      f.secret->encoding = f.secret->encoding.empty() ? name : name + "/" + f.secret->encoding;
+      unsigned& seen = occurrences[f.rule_id + '\0' + sha];
+      f.fingerprint = secret_fingerprint(f.rule_id, path, sha, seen++);
+      out.push_back(std::move(f));
+    }
+    b.batch.clear();
+    b.batch_runs.clear();
+    b.line_offsets.clear();
+    positions.clear();
+  };
+
+  std::size_t batch_line = 1;
+  for (std::size_t r = 0; r < b.runs.size(); ++r) {
+    const EncodedRun& run = b.runs[r];
+    RunPosition pos;
+    bool located = false;
+    // Long runs are decoded in overlapping windows aligned to the encoding's unit.
+    const std::size_t unit = run.encoding == Encoding::base64 ? 4 : run.encoding == Encoding::hex ? 2 : 1;
+    for (std::size_t ws = run.start; ws < run.end;) {
+      std::size_t we = std::min(run.end, ws + kWindow);
+      if (run.encoding == Encoding::percent && we < run.end) {  // never cut an escape in two
+        if (data[we - 1] == '%') we -= 1;
+        else if (data[we - 2] == '%') we -= 2;
+      }
+      if (b.batch.empty()) batch_line = 1;
+      if (decode_run(data.substr(ws, we - ws), run.encoding, b.decoded)) {
+        if (!located) {
+          std::tie(pos.line, pos.column) = cursor.at(run.start);
+          std::tie(pos.end_line, pos.end_column) = cursor.at(run.end - 1);
+          located = true;
+        }
+        b.batch_runs.push_back(r);
+        b.line_offsets.push_back(batch_line);
+        positions.push_back(pos);
+        b.batch += b.decoded;
+        b.batch += '\n';
+        batch_line += 1 + static_cast<std::size_t>(std::count(b.decoded.begin(), b.decoded.end(), '\n'));
+        if (b.batch.size() >= kBatchLimit) flush();
+      }
+      if (we >= run.end) break;
+      const std::size_t step = std::max(unit, (we - ws - std::min(we - ws, kWindowOverlap)) / unit * unit);
+      ws += step;
+    }
+  }
+  flush();
+}
+
+}  // namespace agent::controls::secrets
