@@ -5,6 +5,7 @@ import string
 import subprocess
 import sys
 import unittest
+import zlib
 
 AGENT = os.environ.get("JIT_AGENT_BIN", "")
 SOURCE_DIR = os.environ.get("JIT_SOURCE_DIR", os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
@@ -35,7 +36,14 @@ def fake_gitlab_pat(seed=1):
 
 
 def fake_github_pat(seed=2):
-    return "ghp_" + rand(string.ascii_letters + string.digits, 36, seed)
+    """A ghp_ token with a valid checksum (last 6: base62 CRC-32 of the 30 random characters), so the
+    github-pat rule's checksum check keeps it; random, never a real credential."""
+    body = rand(string.ascii_letters + string.digits, 30, seed)
+    alphabet, value, check = string.digits + string.ascii_uppercase + string.ascii_lowercase, zlib.crc32(body.encode()), ""
+    while value:
+        value, digit = divmod(value, 62)
+        check = alphabet[digit] + check
+    return "ghp_" + body + check.rjust(6, "0")
 
 
 def run_agent(*args, env=None, cwd=None, user=None, timeout=600):
