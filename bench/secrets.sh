@@ -42,6 +42,11 @@ if [[ ! -f $corpus/.complete ]]; then
   find "$corpus" -name '*.pyc' -delete
   # Plant fake secrets (built at run time so no credential-shaped string is committed).
   rnd() { LC_ALL=C tr -dc "$1" < /dev/urandom | head -c "$2"; }
+  # GitHub tokens end in the base62 CRC-32 of their 30 random characters (github-pat checks it).
+  ghp_body() { python3 -c 'import sys,zlib
+d="0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"; r=sys.argv[1]; v=zlib.crc32(r.encode()); c=""
+while v: v,k=divmod(v,62); c=d[k]+c
+print(r+c.rjust(6,"0"))' "$1"; }
   n=0
   while IFS= read -r -d '' f; do
     n=$((n + 1))
@@ -49,7 +54,7 @@ if [[ ! -f $corpus/.complete ]]; then
       0) printf '\nGITLAB_TOKEN = "glpat-%s"\n' "$(rnd 'A-Za-z0-9' 20)" >> "$f" ;;
       1) printf '\naws_access_key_id = AKIA%s\n' "$(rnd 'A-Z2-7' 16)" >> "$f" ;;
       2) printf '\nslack = "xoxb-%s-%s-%s"\n' "$(rnd '0-9' 11)" "$(rnd '0-9' 12)" "$(rnd 'A-Za-z0-9' 24)" >> "$f" ;;
-      3) printf '\nGITHUB_TOKEN=ghp_%s\n' "$(rnd 'A-Za-z0-9' 36)" >> "$f" ;;
+      3) printf '\nGITHUB_TOKEN=ghp_%s\n' "$(ghp_body "$(rnd 'A-Za-z0-9' 30)")" >> "$f" ;;
     esac
   done < <(find "$corpus" -type f -name '*.py' -print0 | head -z -n 400)
   touch "$corpus/.complete"

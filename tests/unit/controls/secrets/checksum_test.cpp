@@ -22,6 +22,8 @@ TEST_CASE("checksum: crc32-base62 tokens (GitHub, npm)") {
     bad.back() = bad.back() == 'a' ? 'b' : 'a';
     CHECK_FALSE(checksum_valid("crc32-base62", bad));
   }
+  // The published illustration of the format (coolaj86's base62-token notes): random part + "0mLq17".
+  CHECK(base62(crc32("zQWBuTSOoRi4A9spHcVY5ncnsDkxkJ"), 6) == "0mLq17");
   CHECK_FALSE(checksum_valid("crc32-base62", "ghp_abc"));
   CHECK_FALSE(checksum_valid("unknown", "ghp_" + random + check));
   CHECK(known_checksum("crc32-base62"));
