@@ -7,6 +7,7 @@
 #include <cctype>
 #include <map>
 #include <set>
+#include <sstream>
 
 #include "agent/controls/secrets/engine.h"
 #include "agent/controls/secrets/regex_example.h"
@@ -289,6 +290,16 @@ std::optional<Translated> translate(const GlRule& r, const std::vector<Allowlist
       return std::nullopt;
     }
     out.pattern = *named;
+  } else if (!name_secret_group(r.regex, 1)) {
+    // No group: gitleaks' secret is the whole match (and our entropy check needs a group).
+    std::string_view re = r.regex;
+    std::string flags;
+    if (re.size() > 4 && re.substr(0, 2) == "(?" && re.find(')') != std::string_view::npos &&
+        re.substr(0, re.find(')')).find(':') == std::string_view::npos) {
+      flags = std::string(re.substr(0, re.find(')') + 1));
+      re.remove_prefix(flags.size());
+    }
+    out.pattern = flags + "(?P<secret>" + std::string(re) + ")";
   }
   if (!r.path.empty()) {
     auto globs = path_globs(r.path);
@@ -349,7 +360,11 @@ void emit_rule(YAML::Emitter& y, const Translated& t) {
   y << YAML::Key << "severity" << YAML::Value << std::string(findings::to_string(r.severity));
   y << YAML::Key << "pattern" << YAML::Value << YAML::SingleQuoted << r.pattern;
   if (!r.keywords.empty()) y << YAML::Key << "keywords" << YAML::Value << YAML::Flow << r.keywords;
-  if (r.entropy > 0) y << YAML::Key << "entropy" << YAML::Value << r.entropy;
+  if (r.entropy > 0) {
+    std::ostringstream e;  // "3.8", not the double's 17 digits
+    e << r.entropy;
+    y << YAML::Key << "entropy" << YAML::Value << e.str();
+  }
   if (!r.paths.empty()) y << YAML::Key << "paths" << YAML::Value << YAML::Flow << r.paths;
   if (!r.allow.empty()) {
     y << YAML::Key << "allow" << YAML::Value << YAML::BeginSeq;
@@ -503,6 +518,7 @@ GitleaksImport import_gitleaks(const fs::path& config, const GitleaksImportOptio
   result.total = c.rules.size();
   std::vector<Translated> translated;
   std::set<std::string> ids;
+  std::set<std::string> global_lost;
   for (const auto& r : c.rules) {
     std::string why;
     std::vector<std::string> lost;
@@ -518,9 +534,13 @@ GitleaksImport import_gitleaks(const fs::path& config, const GitleaksImportOptio
     }
     std::sort(lost.begin(), lost.end());
     lost.erase(std::unique(lost.begin(), lost.end()), lost.end());
-    for (const auto& l : lost) result.notes.push_back("rule " + r.id + ": " + l);
+    for (const auto& l : lost) {
+      if (l.rfind("global ", 0) == 0) global_lost.insert(l);  // said once, not per rule
+      else result.notes.push_back("rule " + r.id + ": " + l);
+    }
     translated.push_back(std::move(*t));
   }
+  for (const auto& l : global_lost) result.notes.push_back(l);
   const std::string header =
       " Imported from the gitleaks config " + config.filename().string() +
       " by `jit-agent rules import-gitleaks`.\n"
