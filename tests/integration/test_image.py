@@ -35,6 +35,7 @@ import jit_test_util as util  # noqa: E402
 CACHE = os.environ.get("JIT_IMAGE_CACHE_DIR", "/var/tmp/jit-agent-image-cache")
 PODMAN_ENV = os.path.join(util.SOURCE_DIR, "scripts", "podman-env.sh")
 PROBE_TIMEOUT = 60
+BUILD_TIMEOUT = 2100  # below ctest's TIMEOUT (2400 s, tests/CMakeLists.txt): the cleanup still runs
 RUN_SKIP = None  # why containers cannot run here (the run cases skip), None when they can
 WHERE = "run the image tests on a VM or in a privileged container (podman run --privileged)"
 BASE = "docker.io/library/debian:bookworm-slim"
@@ -296,8 +297,12 @@ def build_image(pm):
                               text=True).stdout.strip() or "unknown"
     t0 = time.monotonic()
     # --layers=false: vfs copies the whole tree for every layer; one commit per image is faster.
-    p = pm.run("build", "--layers=false", "--build-arg", f"REVISION={revision}", "-t", TAG,
-               "-f", os.path.join(util.SOURCE_DIR, "Dockerfile"), util.SOURCE_DIR, timeout=3000)
+    try:
+        p = pm.run("build", "--layers=false", "--build-arg", f"REVISION={revision}", "-t", TAG,
+                   "-f", os.path.join(util.SOURCE_DIR, "Dockerfile"), util.SOURCE_DIR, timeout=BUILD_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        raise AssertionError(f"podman build did not finish in {BUILD_TIMEOUT} s (a cold build takes about "
+                             "10 min on 2 idle cores; is the machine overloaded?)") from None
     TIMINGS["build_s"] = round(time.monotonic() - t0, 1)
     log = p.stdout + p.stderr
     if p.returncode != 0:
