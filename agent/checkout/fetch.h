@@ -5,10 +5,8 @@
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <string_view>
 #include <vector>
-
-#include "agent/event/environment.h"
-#include "agent/event/event.h"
 
 namespace agent::checkout {
 
@@ -79,14 +77,6 @@ FetchResult fetch(const FetchRequest& request);
 /// (e.g. once the repository's .jit/jit-config.yml named them). No-op for a complete mirror.
 /// Throws util::RuntimeError like fetch().
 void materialize(const FetchRequest& request, const FetchResult& result, const std::vector<std::string>& folders);
-
-/// The request for `event`: clone URL, JIT_CHECKOUT_TOKEN (registered with the redactor),
-/// CI_SERVER_TLS_CA_FILE, HTTPS_PROXY/NO_PROXY, JIT_CACHE_DIR, MR head + target branch or the
-/// pushed ref + sha. Throws util::UsageError when the event names no commit or no clone URL.
-FetchRequest fetch_request_for(const event::Event& event, const event::Environment& env);
-
-/// The remote settings from the environment for `url` (token, CA file, proxy).
-RemoteSpec remote_from_env(std::string url, const event::Environment& env);
 
 /// "group/sub/project" or "42" -> a safe file name ("group_sub_project", "42").
 std::string sanitize_cache_key(std::string_view key);

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <memory>
+#include <optional>
 
 #include "agent/util/error.h"
 #include "agent/util/glob.h"
@@ -34,7 +35,7 @@ bool excluded(const std::vector<std::string>& excludes, const std::string& rel, 
 
 class Collector {
  public:
-  Collector(const fs::path& root, const ListOptions& options, findings::ScanStats& stats)
+  Collector(const fs::path& root, const ListOptions& options, util::ScanStats& stats)
       : root_(root), options_(options), stats_(stats) {}
 
   /// Adds `rel` (relative to the root) after lstat: regular files only.
@@ -87,7 +88,7 @@ class Collector {
     }
   }
 
-  std::vector<controls::FileEntry> take() {
+  std::vector<util::FileEntry> take() {
     std::sort(files_.begin(), files_.end(),
               [](const auto& a, const auto& b) { return a.path < b.path; });
     files_.erase(std::unique(files_.begin(), files_.end(),
@@ -100,8 +101,8 @@ class Collector {
  private:
   fs::path root_;
   const ListOptions& options_;
-  findings::ScanStats& stats_;
-  std::vector<controls::FileEntry> files_;
+  util::ScanStats& stats_;
+  std::vector<util::FileEntry> files_;
   std::vector<std::string> warnings_;
 };
 
@@ -170,7 +171,7 @@ bool list_with_git(const fs::path& root, Collector& collector, Listing& out) {
 
 }  // namespace
 
-Listing list_files(const fs::path& root, const ListOptions& options, findings::ScanStats& stats,
+Listing list_files(const fs::path& root, const ListOptions& options, util::ScanStats& stats,
                    std::vector<std::string>& warnings) {
   std::error_code ec;
   if (!fs::exists(root, ec)) throw util::UsageError(root.string() + ": no such file or folder");

@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
-#include "agent/controls/control.h"
-#include "agent/findings/finding.h"
+#include "agent/util/file_entry.h"
+#include "agent/util/scan_stats.h"
 
 namespace agent::checkout {
 
@@ -17,7 +17,7 @@ struct ListOptions {
 };
 
 struct Listing {
-  std::vector<controls::FileEntry> files;  ///< sorted by path
+  std::vector<util::FileEntry> files;      ///< sorted by path
   std::string head_sha;                    ///< HEAD of the enclosing checkout, if any
   bool from_git = false;                   ///< the list came from git's index and status
 };
@@ -25,6 +25,6 @@ struct Listing {
 /// Lists the regular files under `root`; counts symlinks, excluded and vanished files in `stats`.
 /// Throws util::UsageError when `root` does not exist or is not a folder.
 Listing list_files(const std::filesystem::path& root, const ListOptions& options,
-                   findings::ScanStats& stats, std::vector<std::string>& warnings);
+                   util::ScanStats& stats, std::vector<std::string>& warnings);
 
 }  // namespace agent::checkout

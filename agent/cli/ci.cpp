@@ -16,6 +16,7 @@
 #include "agent/cli/ci_scan.h"
 #include "agent/cli/scan_runner.h"
 #include "agent/cli/commands.h"
+#include "agent/cli/settings.h"
 #include "agent/config/config.h"
 #include "agent/config/folders.h"
 #include "agent/event/load.h"
@@ -43,7 +44,7 @@ struct CiOptions {
 /// Everything the job knows once the code is fetched.
 struct Job {
   const event::Event& ev;
-  const event::Environment& env;
+  const util::Environment& env;
   config::Config cfg;
   config::FoldersConfig folders;
   std::string project;     ///< API id of the project ("42" or "group/app")
@@ -203,7 +204,7 @@ void complete_partial_mirror(checkout::FetchRequest& request, checkout::FetchRes
 }
 
 /// The GitLab API client, or null when CI gives no API URL (then nothing is posted).
-std::unique_ptr<gitlab::Client> make_client(const event::Environment& env) {
+std::unique_ptr<gitlab::Client> make_client(const util::Environment& env) {
   auto options = gitlab::ClientOptions::from_env(env);
   if (options.api_url.empty()) {
     spdlog::warn("no GitLab API URL (CI_API_V4_URL or CI_SERVER_URL): nothing will be posted");
@@ -213,7 +214,7 @@ std::unique_ptr<gitlab::Client> make_client(const event::Environment& env) {
 }
 
 int run_ci(const CiOptions& opts, const GlobalOptions& global) {
-  const event::Environment& env = global.env;
+  const util::Environment& env = global.env;
   event::Event ev = event::load_event(env);
   spdlog::info("event: {}", ev.describe());
 
@@ -253,7 +254,7 @@ int run_ci(const CiOptions& opts, const GlobalOptions& global) {
   // of the MR: they fetch completely.
   checkout::FetchResult fetched;
   try {
-    request = checkout::fetch_request_for(ev, env);
+    request = fetch_request_for(ev, env);
     if (full_tree_before_fetch(ev, job.cfg, request)) request.folders = sparse_fetch_folders(central_folders, request);
     fetched = checkout::fetch(request);
   } catch (const util::Error&) {

@@ -1,5 +1,6 @@
 #include "agent/cli/ci_scan.h"
 #include "agent/cli/scan_runner.h"
+#include "agent/cli/settings.h"
 
 #include <spdlog/spdlog.h>
 
@@ -37,7 +38,7 @@ constexpr std::uint64_t kMaxFileSize = 10ull << 20;
 /// A private scratch folder, removed with everything in it.
 class TempDir {
  public:
-  explicit TempDir(const event::Environment& env) {
+  explicit TempDir(const util::Environment& env) {
     std::string pattern = (fs::path(env.get_or("TMPDIR", "/tmp")) / "jit-agent-ci-XXXXXX").string();
     if (!mkdtemp(pattern.data())) throw util::RuntimeError("cannot create a temporary folder like " + pattern);
     path_ = pattern;
@@ -85,7 +86,7 @@ void scan_text(const secrets::Engine& engine, secrets::Scratch& scratch, std::st
 }
 
 secrets::Engine make_engine(const CiScanInput& in) {
-  secrets::Engine engine(secrets::load_rules({secrets::default_rules_dir(in.env)}), secrets::default_cache_dir(in.env));
+  secrets::Engine engine(secrets::load_rules({rules_dir(in.env)}), secrets_cache_dir(in.env));
   engine.set_decode_depth(in.decode_depth);
   return engine;
 }
@@ -253,7 +254,7 @@ std::string missing_change(git_repository* repo, git_odb* odb, const std::string
 /// The OSV database folder when dependency scanning is on and a database exists.
 std::optional<fs::path> dependency_db(const CiScanInput& in) {
   if (!in.cfg.dependencies) return std::nullopt;
-  fs::path dir = deps::default_db_dir(in.env);
+  fs::path dir = osv_db_dir(in.env);
   if (!fs::exists(deps::db_file(dir))) {
     // Without advisories the control cannot say anything is fixed: it does not count as run.
     spdlog::warn("dependencies: no OSV database in {} (jit-agent db update); dependency scanning skipped", dir.string());

@@ -8,11 +8,11 @@
 #include "agent/checkout/fetch.h"
 #include "agent/config/config.h"
 #include "agent/config/folders.h"
-#include "agent/event/environment.h"
 #include "agent/event/event.h"
 #include "agent/findings/finding.h"
 #include "agent/publish/merge_request.h"
 #include "agent/report/dependency_reports.h"
+#include "agent/util/environment.h"
 
 namespace agent::cli {
 
@@ -38,7 +38,7 @@ std::string missing_scan_blobs(git_repository* repo, const checkout::FetchResult
 
 /// Everything the scan needs.
 struct CiScanInput {
-  const event::Environment& env;
+  const util::Environment& env;
   const config::Config& cfg;
   const config::FoldersConfig& folders;
   const checkout::FetchResult& fetched;

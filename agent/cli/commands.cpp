@@ -5,6 +5,7 @@
 #include <array>
 #include <iostream>
 
+#include "agent/event/environment.h"
 #include "agent/util/error.h"
 #include "agent/util/log.h"
 
@@ -36,7 +37,7 @@ int run(int argc, char** argv) {
   app.require_subcommand(1);
   app.fallthrough();
   GlobalOptions global;
-  global.env = event::Environment::from_process();
+  global.env = event::process_environment();
   app.add_flag("-v,--verbose", global.verbosity, "More log output (repeat for debug)");
   app.add_flag("-q,--quiet", global.quiet, "Only errors on stderr");
   app.add_option("--color", global.color, "Colour in terminal output")

@@ -5,7 +5,7 @@
 #include <functional>
 #include <string>
 
-#include "agent/event/environment.h"
+#include "agent/util/environment.h"
 
 namespace agent::cli {
 
@@ -17,7 +17,7 @@ struct GlobalOptions {
   int verbosity = 0;       ///< -v, -vv
   bool quiet = false;      ///< -q: errors only
   std::string color = "auto";  ///< auto | always | never
-  event::Environment env;      ///< the process environment, read once
+  util::Environment env;       ///< the process environment, read once
 };
 
 /// Adds a subcommand to `root`; when it is chosen, sets `action` (lives as long as `root`).

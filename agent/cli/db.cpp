@@ -13,6 +13,7 @@
 #include <map>
 
 #include "agent/cli/commands.h"
+#include "agent/cli/settings.h"
 #include "agent/controls/dependencies/osv_db.h"
 #include "agent/controls/dependencies/osv_download.h"
 #include "agent/controls/dependencies/osv_import.h"
@@ -37,7 +38,7 @@ struct DbOptions {
 };
 
 fs::path db_dir(const DbOptions& o, const GlobalOptions& g) {
-  return o.db_dir.empty() ? deps::default_db_dir(g.env) : fs::path(o.db_dir);
+  return o.db_dir.empty() ? osv_db_dir(g.env) : fs::path(o.db_dir);
 }
 
 std::int64_t now_seconds() {

@@ -11,6 +11,7 @@
 #include "agent/checkout/git.h"
 #include "agent/checkout/sparse.h"
 #include "agent/cli/commands.h"
+#include "agent/cli/settings.h"
 #include "agent/event/load.h"
 #include "agent/util/error.h"
 
@@ -56,10 +57,10 @@ nlohmann::json diff_json(const checkout::FetchResult& r, const checkout::FolderF
 int run_fetch(const FetchOptions& o, const GlobalOptions& g) {
   checkout::FetchRequest req;
   if (o.from_event) {
-    req = checkout::fetch_request_for(event::load_event(g.env), g.env);
+    req = fetch_request_for(event::load_event(g.env), g.env);
   } else {
     if (o.url.empty()) throw util::UsageError("fetch: --url is required (or --from-event)");
-    req.remote = checkout::remote_from_env(o.url, g.env);
+    req.remote = remote_from_env(o.url, g.env);
     req.head_ref = o.ref;
     req.head_sha = o.sha;
     req.base_ref = o.base_ref;

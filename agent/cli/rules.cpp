@@ -7,6 +7,7 @@
 #include <set>
 
 #include "agent/cli/commands.h"
+#include "agent/cli/settings.h"
 #include "agent/cli/rules_import.h"
 #include "agent/controls/secrets/engine.h"
 #include "agent/controls/secrets/rule.h"
@@ -21,7 +22,7 @@ struct RulesOptions {
 };
 
 std::vector<std::filesystem::path> rule_paths(const RulesOptions& opts, const GlobalOptions& global) {
-  if (opts.paths.empty()) return {secrets::default_rules_dir(global.env)};
+  if (opts.paths.empty()) return {rules_dir(global.env)};
   return {opts.paths.begin(), opts.paths.end()};
 }
 
@@ -64,7 +65,7 @@ std::string others(const std::set<std::string>& ids, const std::string& self) {
 
 int check(const RulesOptions& opts, const GlobalOptions& global) {
   secrets::RuleSet rules = secrets::load_rules(rule_paths(opts, global));
-  secrets::Engine engine(std::move(rules), opts.no_cache ? std::filesystem::path{} : secrets::default_cache_dir(global.env));
+  secrets::Engine engine(std::move(rules), opts.no_cache ? std::filesystem::path{} : secrets_cache_dir(global.env));
   auto scratch = engine.make_scratch();
   std::size_t examples = 0, failures = 0;
   for (const auto& rule : engine.rules().rules) {

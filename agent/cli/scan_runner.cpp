@@ -1,4 +1,5 @@
 #include "agent/cli/scan_runner.h"
+#include "agent/cli/settings.h"
 
 #include <spdlog/spdlog.h>
 
@@ -34,14 +35,14 @@ std::vector<std::string> selected_controls(const ScanRequest& request) {
 /// Builds every selected control up front so bad rules or configuration fail before scanning.
 std::vector<std::unique_ptr<controls::Control>> make_controls(const ScanRequest& request,
                                                               const std::vector<std::string>& names,
-                                                              const event::Environment& env) {
+                                                              const util::Environment& env) {
   std::vector<std::unique_ptr<controls::Control>> out;
   for (const auto& name : names) {
     if (name == "secrets") {
       auto paths = request.rule_paths;
-      if (paths.empty()) paths.push_back(controls::secrets::default_rules_dir(env));
+      if (paths.empty()) paths.push_back(rules_dir(env));
       auto rules = controls::secrets::load_rules(paths);
-      fs::path cache = request.use_cache ? controls::secrets::default_cache_dir(env) : fs::path{};
+      fs::path cache = request.use_cache ? secrets_cache_dir(env) : fs::path{};
       controls::secrets::Engine engine(std::move(rules), cache);
       engine.set_decode_depth(request.decode_depth);
       spdlog::debug("secrets: {} rules ({})", engine.rules().rules.size(),
@@ -55,7 +56,7 @@ std::vector<std::unique_ptr<controls::Control>> make_controls(const ScanRequest&
         org_file = request.config_file;
       }
       auto folders = config::load_folders(org_file, request.root);
-      fs::path db = request.db_dir.empty() ? controls::dependencies::default_db_dir(env) : fs::path(request.db_dir);
+      fs::path db = request.db_dir.empty() ? osv_db_dir(env) : fs::path(request.db_dir);
       out.push_back(std::make_unique<controls::dependencies::DependenciesControl>(db, std::move(folders)));
     }
   }
@@ -116,7 +117,7 @@ int exit_code_for(const findings::ScanResult& result, std::optional<findings::Se
   return hit ? static_cast<int>(util::ExitCode::findings) : 0;
 }
 
-ScanOutcome run_controls(const ScanRequest& request, const event::Environment& env) {
+ScanOutcome run_controls(const ScanRequest& request, const util::Environment& env) {
   ScanOutcome outcome;
   auto& result = outcome.result;
   result.start_time = std::chrono::system_clock::now();

@@ -7,9 +7,9 @@
 
 #include "agent/checkout/worktree.h"
 #include "agent/controls/dependencies/dependencies_control.h"
-#include "agent/event/environment.h"
 #include "agent/findings/finding.h"
 #include "agent/report/dependency_reports.h"
+#include "agent/util/environment.h"
 
 namespace agent::cli {
 
@@ -38,7 +38,7 @@ struct ScanOutcome {
 /// Lists files, runs the controls, sorts findings. Bad input (rules, config, control names)
 /// throws util::UsageError before any file is read; a control failing at runtime is recorded in
 /// `failed_controls` so the other controls' findings are still reported.
-ScanOutcome run_controls(const ScanRequest& request, const event::Environment& env);
+ScanOutcome run_controls(const ScanRequest& request, const util::Environment& env);
 
 /// The SBOM view of a lockfile the dependency control parsed.
 report::SbomLockfile to_sbom(const controls::dependencies::ScannedLockfile& scanned);

@@ -7,15 +7,12 @@
 #include <vector>
 
 #include "agent/findings/finding.h"
+#include "agent/util/file_entry.h"
 
 namespace agent::controls {
 
-/// One regular file selected for scanning (symlinks and excluded paths never get here).
-struct FileEntry {
-  std::string path;               ///< relative to the scan root, '/'-separated
-  std::filesystem::path abs;      ///< absolute path on disk
-  std::uint64_t size = 0;
-};
+/// One regular file selected for scanning (a util type: checkout lists them).
+using FileEntry = util::FileEntry;
 
 /// What every control is given.
 struct ScanInput {

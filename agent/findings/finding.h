@@ -7,6 +7,8 @@
 #include <string_view>
 #include <vector>
 
+#include "agent/util/scan_stats.h"
+
 namespace agent::findings {
 
 /// Ordered from least to most severe; `unknown` sorts lowest.
@@ -75,17 +77,8 @@ struct Finding {
   std::optional<DependencyDetail> dependency;
 };
 
-/// Counters every scan reports in its summary.
-struct ScanStats {
-  std::uint64_t files_scanned = 0;
-  std::uint64_t bytes_scanned = 0;
-  std::uint64_t skipped_binary = 0;
-  std::uint64_t skipped_too_large = 0;
-  std::uint64_t skipped_excluded = 0;
-  std::uint64_t skipped_symlinks = 0;
-  std::uint64_t unreadable = 0;
-  std::uint64_t suppressed = 0;     ///< matches silenced by jit:allow / gitleaks:allow
-};
+/// Counters every scan reports in its summary (a util type: checkout fills some of them).
+using ScanStats = util::ScanStats;
 
 /// Everything a scan produced; what every report writer takes.
 struct ScanResult {

@@ -13,7 +13,7 @@ namespace agent::gitlab {
 namespace {
 using nlohmann::json;
 
-long long env_number(const event::Environment& env, const char* name, long long fallback, long long min,
+long long env_number(const util::Environment& env, const char* name, long long fallback, long long min,
                      long long max) {
   std::string value = env.get_or(name, "");
   if (value.empty()) return fallback;
@@ -25,7 +25,7 @@ long long env_number(const event::Environment& env, const char* name, long long 
   return n;
 }
 
-std::string first_set(const event::Environment& env, std::initializer_list<const char*> names) {
+std::string first_set(const util::Environment& env, std::initializer_list<const char*> names) {
   for (const char* n : names)
     if (auto v = env.get_or(n, ""); !v.empty()) return v;
   return {};
@@ -65,7 +65,7 @@ std::string error_detail(const std::string& body) {
 
 }  // namespace
 
-TransportOptions transport_from_env(const event::Environment& env) {
+TransportOptions transport_from_env(const util::Environment& env) {
   TransportOptions t;
   t.extra_ca_file = env.get_or("CI_SERVER_TLS_CA_FILE", "");
   // Same precedence as libcurl and git: lower-case first for http_proxy (CGI safety), both for https.
@@ -76,7 +76,7 @@ TransportOptions transport_from_env(const event::Environment& env) {
   return t;
 }
 
-RetryPolicy retry_from_env(const event::Environment& env) {
+RetryPolicy retry_from_env(const util::Environment& env) {
   RetryPolicy r;
   r.max_attempts = static_cast<int>(env_number(env, "JIT_API_MAX_ATTEMPTS", r.max_attempts, 1, 20));
   r.initial_backoff = std::chrono::milliseconds(
@@ -85,7 +85,7 @@ RetryPolicy retry_from_env(const event::Environment& env) {
   return r;
 }
 
-ClientOptions ClientOptions::from_env(const event::Environment& env) {
+ClientOptions ClientOptions::from_env(const util::Environment& env) {
   ClientOptions o;
   o.api_url = env.get_or("CI_API_V4_URL", "");
   if (o.api_url.empty()) {

@@ -7,10 +7,10 @@
 #include <string>
 #include <vector>
 
-#include "agent/event/environment.h"
 #include "agent/gitlab/api.h"
 #include "agent/gitlab/http.h"
 #include "agent/gitlab/retry.h"
+#include "agent/util/environment.h"
 
 namespace agent::gitlab {
 
@@ -26,13 +26,13 @@ struct ClientOptions {
   /// HTTPS_PROXY/HTTP_PROXY/NO_PROXY, and the retry knobs JIT_API_MAX_ATTEMPTS,
   /// JIT_API_RETRY_INITIAL_MS, JIT_API_RETRY_MAX_SECONDS, JIT_API_TIMEOUT_SECONDS.
   /// Throws util::UsageError for a malformed knob.
-  static ClientOptions from_env(const event::Environment& env);
+  static ClientOptions from_env(const util::Environment& env);
 };
 
 /// TransportOptions' proxy and time fields from the environment (shared with the results endpoint).
-TransportOptions transport_from_env(const event::Environment& env);
+TransportOptions transport_from_env(const util::Environment& env);
 /// RetryPolicy from the JIT_API_* knobs (defaults when unset); throws util::UsageError when malformed.
-RetryPolicy retry_from_env(const event::Environment& env);
+RetryPolicy retry_from_env(const util::Environment& env);
 
 class Client : public Api {
  public:

@@ -35,6 +35,8 @@ struct MergeRequestOptions {
   std::optional<findings::Severity> fail_on = findings::Severity::high;
   std::string pipeline_url;        ///< linked from the summary
   std::size_t max_new_threads = 30;  ///< per run; the rest are listed in the summary (note rate limits)
+  /// Findings on added lines below this confidence get no thread; the summary lists them.
+  findings::Confidence thread_min_confidence = findings::Confidence::medium;
 };
 
 /// What happened, for the log and the exit code.
@@ -46,6 +48,7 @@ struct MergeRequestOutcome {
   std::string summary = "disabled";  ///< created | updated | unchanged | disabled | failed
   std::vector<const findings::Finding*> outside_diff;
   std::vector<const findings::Finding*> not_inline;
+  std::vector<const findings::Finding*> low_confidence;  ///< on added lines, below thread_min_confidence
   std::vector<std::string> errors; ///< one line per request that finally failed
   /// POST/PUT requests sent (0 on a re-run with nothing new).
   int writes = 0;

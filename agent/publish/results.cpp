@@ -8,7 +8,7 @@
 
 namespace agent::publish {
 
-std::optional<ResultsEndpoint> results_endpoint_from_env(const event::Environment& env) {
+std::optional<ResultsEndpoint> results_endpoint_from_env(const util::Environment& env) {
   std::string url = env.get_or("JIT_RESULTS_URL", "");
   if (url.empty()) return std::nullopt;
   if (url.rfind("https://", 0) != 0 && url.rfind("http://", 0) != 0)

@@ -3,9 +3,9 @@
 #include <optional>
 #include <string>
 
-#include "agent/event/environment.h"
 #include "agent/gitlab/http.h"
 #include "agent/gitlab/retry.h"
+#include "agent/util/environment.h"
 
 namespace agent::publish {
 
@@ -16,7 +16,7 @@ struct ResultsEndpoint {
 
 /// JIT_RESULTS_URL (+ JIT_RESULTS_TOKEN, registered with the redactor); nullopt when unset.
 /// Throws util::UsageError when the URL is not http(s).
-std::optional<ResultsEndpoint> results_endpoint_from_env(const event::Environment& env);
+std::optional<ResultsEndpoint> results_endpoint_from_env(const util::Environment& env);
 
 /// POSTs `json_body` (application/json) with the retry policy; throws gitlab::ApiError (no token
 /// in the message) when the endpoint finally refuses or cannot be reached.

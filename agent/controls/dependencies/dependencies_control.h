@@ -19,7 +19,7 @@ struct ScannedLockfile {
 
 class DependenciesControl : public Control {
  public:
-  /// `db_dir`: the OSV database folder (see default_db_dir); `folders`: the merged monorepo
+  /// `db_dir`: the OSV database folder (see cli::osv_db_dir); `folders`: the merged monorepo
   /// configuration (empty: every lockfile outside node_modules/, vendor/ and .git/ is scanned, each
   /// grouped under its own folder).
   DependenciesControl(std::filesystem::path db_dir, config::FoldersConfig folders);

@@ -102,17 +102,6 @@ void fsync_path(const fs::path& p, bool directory) {
 
 }  // namespace
 
-fs::path default_db_dir(const event::Environment& env) {
-  if (auto dir = env.get_or("JIT_DB_DIR", ""); !dir.empty()) return dir;
-  if (auto cache = env.get_or("XDG_CACHE_HOME", ""); !cache.empty()) {
-    return fs::path(cache) / "jit-agent" / "osv";
-  }
-  if (auto home = env.get_or("HOME", ""); !home.empty()) {
-    return fs::path(home) / ".cache" / "jit-agent" / "osv";
-  }
-  return fs::path(".cache") / "jit-agent" / "osv";
-}
-
 fs::path db_file(const fs::path& dir) { return dir / "osv.db"; }
 
 // ---- reading ----

@@ -12,14 +12,10 @@
 #include <vector>
 
 #include "agent/controls/dependencies/osv_record.h"
-#include "agent/event/environment.h"
 
 struct sqlite3;
 
 namespace agent::controls::dependencies {
-
-/// JIT_DB_DIR, else $XDG_CACHE_HOME/jit-agent/osv, else $HOME/.cache/jit-agent/osv.
-std::filesystem::path default_db_dir(const event::Environment& env);
 
 /// The index file inside a database folder.
 std::filesystem::path db_file(const std::filesystem::path& dir);

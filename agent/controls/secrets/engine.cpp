@@ -224,13 +224,4 @@ void Engine::scan_level(std::string_view data, std::string_view path, Scratch& s
   }, out, stats);
 }
 
-std::filesystem::path default_cache_dir(const event::Environment& env) {
-  if (auto dir = env.get_or("JIT_CACHE_DIR", ""); !dir.empty()) return std::filesystem::path(dir) / "hsdb";
-  if (auto dir = env.get_or("XDG_CACHE_HOME", ""); !dir.empty())
-    return std::filesystem::path(dir) / "jit-agent" / "hsdb";
-  if (auto home = env.get_or("HOME", ""); !home.empty())
-    return std::filesystem::path(home) / ".cache" / "jit-agent" / "hsdb";
-  return {};
-}
-
 }  // namespace agent::controls::secrets

@@ -13,7 +13,6 @@
 #include <vector>
 
 #include "agent/controls/secrets/rule.h"
-#include "agent/event/environment.h"
 #include "agent/findings/finding.h"
 
 namespace agent::controls::secrets {
@@ -72,9 +71,5 @@ class Engine {
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
-
-/// The default cache folder for compiled databases: $JIT_CACHE_DIR/hsdb, else
-/// $XDG_CACHE_HOME/jit-agent/hsdb, else ~/.cache/jit-agent/hsdb (empty when none is set).
-std::filesystem::path default_cache_dir(const event::Environment& env);
 
 }  // namespace agent::controls::secrets

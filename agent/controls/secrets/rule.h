@@ -22,7 +22,6 @@
 #include <string_view>
 #include <vector>
 
-#include "agent/event/environment.h"
 #include "agent/findings/finding.h"
 
 namespace re2 {
@@ -106,8 +105,8 @@ RuleSet load_rules_from_string(const std::string& yaml, const std::string& file)
 /// `*.pgpass` -> `x.pgpass`). The loader checks that the glob matches the result.
 std::string concrete_path(std::string_view glob);
 
-/// The built-in rule folder: $JIT_RULES_DIR, else <exe>/../share/jit-agent/rules/secrets, else
-/// the source tree's rules/secrets.
-std::filesystem::path default_rules_dir(const event::Environment& env);
+/// The built-in rule folder: <exe>/../share/jit-agent/rules/secrets, else the source tree's
+/// rules/secrets ($JIT_RULES_DIR is the command layer's business: cli::rules_dir).
+std::filesystem::path default_rules_dir();
 
 }  // namespace agent::controls::secrets

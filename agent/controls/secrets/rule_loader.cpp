@@ -397,8 +397,7 @@ RuleSet load_rules_from_string(const std::string& yaml, const std::string& file)
   return out;
 }
 
-std::filesystem::path default_rules_dir(const event::Environment& env) {
-  if (auto dir = env.get_or("JIT_RULES_DIR", ""); !dir.empty()) return dir;
+std::filesystem::path default_rules_dir() {
   std::error_code ec;
   fs::path exe = fs::read_symlink("/proc/self/exe", ec);
   if (!ec) {

@@ -30,8 +30,8 @@ struct Fixture {
   }
 };
 
-agent::event::Environment env(std::map<std::string, std::string, std::less<>> vars) {
-  return agent::event::Environment::from_map(std::move(vars));
+agent::util::Environment env(std::map<std::string, std::string, std::less<>> vars) {
+  return agent::util::Environment::from_map(std::move(vars));
 }
 }  // namespace
 

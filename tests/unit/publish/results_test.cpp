@@ -10,8 +10,8 @@ using namespace agent::publish;
 using Catch::Matchers::ContainsSubstring;
 
 namespace {
-agent::event::Environment env(std::map<std::string, std::string, std::less<>> vars) {
-  return agent::event::Environment::from_map(std::move(vars));
+agent::util::Environment env(std::map<std::string, std::string, std::less<>> vars) {
+  return agent::util::Environment::from_map(std::move(vars));
 }
 void no_sleep(std::chrono::milliseconds) {}
 }  // namespace

@@ -141,13 +141,3 @@ TEST_CASE("an unwritable cache folder is not an error", "[cache]") {
   CHECK_FALSE(engine.loaded_from_cache());
   CHECK(findings_in(engine, kText) == 1);
 }
-
-TEST_CASE("default cache folder", "[cache]") {
-  using agent::event::Environment;
-  CHECK(default_cache_dir(Environment::from_map({{"JIT_CACHE_DIR", "/c"}, {"XDG_CACHE_HOME", "/x"}, {"HOME", "/h"}})) ==
-        fs::path("/c/hsdb"));
-  CHECK(default_cache_dir(Environment::from_map({{"XDG_CACHE_HOME", "/x"}, {"HOME", "/h"}})) ==
-        fs::path("/x/jit-agent/hsdb"));
-  CHECK(default_cache_dir(Environment::from_map({{"HOME", "/h"}})) == fs::path("/h/.cache/jit-agent/hsdb"));
-  CHECK(default_cache_dir(Environment::from_map({})).empty());
-}

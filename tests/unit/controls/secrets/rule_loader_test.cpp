@@ -149,9 +149,6 @@ TEST_CASE("patterns Vectorscan rejects are reported with file:line:col when comp
   }
 }
 
-TEST_CASE("default rules folder honours JIT_RULES_DIR", "[rules]") {
-  auto env = agent::event::Environment::from_map({{"JIT_RULES_DIR", "/some/rules"}});
-  CHECK(default_rules_dir(env) == std::filesystem::path("/some/rules"));
-  auto fallback = default_rules_dir(agent::event::Environment::from_map({}));
-  CHECK(fallback.filename() == "secrets");
+TEST_CASE("default rules folder", "[rules]") {
+  CHECK(default_rules_dir().filename() == "secrets");
 }

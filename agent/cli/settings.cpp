@@ -1,16 +1,40 @@
-// The fetch request for an event, from the environment snapshot (the only place checkout/
-// learns about CI variables).
-#include <filesystem>
+#include "agent/cli/settings.h"
 
-#include "agent/checkout/fetch.h"
+#include "agent/controls/secrets/rule.h"
 #include "agent/util/error.h"
 #include "agent/util/redact.h"
 
-namespace agent::checkout {
+namespace agent::cli {
 namespace fs = std::filesystem;
 
-RemoteSpec remote_from_env(std::string url, const event::Environment& env) {
-  RemoteSpec r;
+fs::path rules_dir(const util::Environment& env) {
+  if (auto dir = env.get_or("JIT_RULES_DIR", ""); !dir.empty()) return dir;
+  return controls::secrets::default_rules_dir();
+}
+
+fs::path secrets_cache_dir(const util::Environment& env) {
+  if (auto dir = env.get_or("JIT_CACHE_DIR", ""); !dir.empty()) return fs::path(dir) / "hsdb";
+  if (auto dir = env.get_or("XDG_CACHE_HOME", ""); !dir.empty()) return fs::path(dir) / "jit-agent" / "hsdb";
+  if (auto home = env.get_or("HOME", ""); !home.empty()) return fs::path(home) / ".cache" / "jit-agent" / "hsdb";
+  return {};
+}
+
+fs::path osv_db_dir(const util::Environment& env) {
+  if (auto dir = env.get_or("JIT_DB_DIR", ""); !dir.empty()) return dir;
+  if (auto cache = env.get_or("XDG_CACHE_HOME", ""); !cache.empty()) return fs::path(cache) / "jit-agent" / "osv";
+  if (auto home = env.get_or("HOME", ""); !home.empty()) return fs::path(home) / ".cache" / "jit-agent" / "osv";
+  return fs::path(".cache") / "jit-agent" / "osv";
+}
+
+fs::path git_cache_dir(const util::Environment& env) {
+  if (auto dir = env.get_or("JIT_CACHE_DIR", ""); !dir.empty()) return dir;
+  if (auto xdg = env.get_or("XDG_CACHE_HOME", ""); !xdg.empty()) return fs::path(xdg) / "jit-agent" / "git";
+  if (auto home = env.get_or("HOME", ""); !home.empty()) return fs::path(home) / ".cache" / "jit-agent" / "git";
+  return {};
+}
+
+checkout::RemoteSpec remote_from_env(std::string url, const util::Environment& env) {
+  checkout::RemoteSpec r;
   r.url = std::move(url);
   r.token = env.get_or("JIT_CHECKOUT_TOKEN", "");
   if (r.token.empty() && !env.get_or("CI_JOB_TOKEN", "").empty()) {
@@ -27,20 +51,13 @@ RemoteSpec remote_from_env(std::string url, const event::Environment& env) {
   return r;
 }
 
-FetchRequest fetch_request_for(const event::Event& event, const event::Environment& env) {
+checkout::FetchRequest fetch_request_for(const event::Event& event, const util::Environment& env) {
   if (event.clone_url().empty())
     throw util::UsageError(event.source() + ": the event names no project URL to clone (set CI_SERVER_URL)");
-  FetchRequest req;
+  checkout::FetchRequest req;
   req.remote = remote_from_env(event.clone_url(), env);
   req.cache_key = event.project().id > 0 ? std::to_string(event.project().id) : event.project().path;
-  std::string cache = env.get_or("JIT_CACHE_DIR", "");
-  if (!cache.empty()) {
-    req.cache_dir = cache;
-  } else if (std::string xdg = env.get_or("XDG_CACHE_HOME", ""); !xdg.empty()) {
-    req.cache_dir = fs::path(xdg) / "jit-agent" / "git";
-  } else if (std::string home = env.get_or("HOME", ""); !home.empty()) {
-    req.cache_dir = fs::path(home) / ".cache" / "jit-agent" / "git";
-  }
+  req.cache_dir = git_cache_dir(env);
   const auto& mr = event.merge_request();
   if (mr && mr->iid > 0 && (event.kind() == event::Kind::merge_request || event.kind() == event::Kind::note)) {
     // The MR head lives in the target project for every source, forks included.
@@ -63,4 +80,4 @@ FetchRequest fetch_request_for(const event::Event& event, const event::Environme
   return req;
 }
 
-}  // namespace agent::checkout
+}  // namespace agent::cli
