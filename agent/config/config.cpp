@@ -59,6 +59,12 @@ struct Reader {
     return n.Scalar();
   }
 
+  findings::Confidence confidence(const YAML::Node& n, const std::string& key) const {
+    auto c = n.IsScalar() ? findings::parse_confidence(n.Scalar()) : std::nullopt;
+    if (!c) fail(n, key + ": expected high, medium or low");
+    return *c;
+  }
+
   std::vector<std::string> strings(const YAML::Node& n, const std::string& key) const {
     if (n.IsNull()) return {};
     if (!n.IsSequence()) fail(n, key + ": expected a list of strings");
@@ -85,7 +91,8 @@ void read_control(const Reader& r, const YAML::Node& node, const std::string& na
 
 void apply_root(Config& c, const Reader& r, const YAML::Node& root) {
   r.each_key(root, "the configuration",
-             {"controls", "scope", "fail_on", "status", "merge_request", "exclude_projects", "exclude", "folders"},
+             {"controls", "scope", "fail_on", "min_confidence", "status", "merge_request", "exclude_projects", "exclude",
+              "folders"},
              [&](const std::string& key, const YAML::Node& key_node, const YAML::Node& v) {
                if (key == "controls") {
                  r.central_only(key_node, key);
@@ -108,6 +115,9 @@ void apply_root(Config& c, const Reader& r, const YAML::Node& root) {
                      r.fail(v, "fail_on: expected info, low, medium, high, critical or none");
                    c.fail_on = sev;
                  }
+               } else if (key == "min_confidence") {
+                 r.central_only(key_node, key);
+                 c.min_confidence = r.confidence(v, key);
                } else if (key == "status") {
                  r.central_only(key_node, key);
                  r.each_key(v, "status", {"enabled", "name"},
@@ -120,9 +130,12 @@ void apply_root(Config& c, const Reader& r, const YAML::Node& root) {
                               }
                             });
                } else if (key == "merge_request") {
-                 r.each_key(v, "merge_request", {"summary_note", "threads"},
+                 r.each_key(v, "merge_request", {"summary_note", "threads", "thread_min_confidence"},
                             [&](const std::string& k, const YAML::Node&, const YAML::Node& mv) {
-                              (k == "summary_note" ? c.summary_note : c.threads) = r.boolean(mv, "merge_request." + k);
+                              if (k == "thread_min_confidence")
+                                c.thread_min_confidence = r.confidence(mv, "merge_request." + k);
+                              else
+                                (k == "summary_note" ? c.summary_note : c.threads) = r.boolean(mv, "merge_request." + k);
                             });
                } else if (key == "exclude_projects") {
                  r.central_only(key_node, key);

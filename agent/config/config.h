@@ -36,10 +36,13 @@ struct Config {
   bool dependencies = true;                               ///< controls.dependencies.enabled
   Scope mr_scope = Scope::diff;                           ///< scope (merge requests only)
   std::optional<findings::Severity> fail_on = findings::Severity::high;  ///< nullopt: "none"
+  findings::Confidence min_confidence = findings::Confidence::low;       ///< min_confidence (central only)
   bool status_enabled = true;                             ///< status.enabled
   std::string status_name = "jit-security";               ///< status.name
   bool summary_note = true;                               ///< merge_request.summary_note
   bool threads = true;                                    ///< merge_request.threads
+  /// merge_request.thread_min_confidence: less sure findings are listed in the summary instead.
+  findings::Confidence thread_min_confidence = findings::Confidence::medium;
   std::vector<std::string> exclude_projects;              ///< project path globs (central only)
   std::vector<std::string> exclude;                       ///< path globs never scanned (layers add up)
   std::vector<FoldersSource> folders;                     ///< central first, then repository

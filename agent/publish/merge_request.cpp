@@ -63,6 +63,8 @@ class Session {
                const std::set<std::string>& current, const MergeRequestOptions& options) {
     std::set<std::string> inline_now;
     for (const Finding* f : in_diff) inline_now.insert(fingerprint_of(*f));
+    // A thread opened before its finding fell below the threshold stays as it is.
+    for (const Finding* f : out_.low_confidence) inline_now.insert(fingerprint_of(*f));
     std::optional<gitlab::MrVersion> version;
     std::vector<Discussion> discussions;
     attempt("reading the merge request versions", [&] {
@@ -101,6 +103,7 @@ class Session {
     in.controls = result.controls;
     in.outside_diff = out_.outside_diff;
     in.not_inline = out_.not_inline;
+    in.low_confidence = out_.low_confidence;
     in.head_sha = t_.head_sha;
     in.fail_on = options.fail_on;
     in.pipeline_url = options.pipeline_url;
@@ -249,8 +252,12 @@ MergeRequestOutcome publish_merge_request(gitlab::Api& api, const MergeRequestTa
     // in an earlier commit's additions refer to that commit, not to the diff GitLab shows.
     const bool at_head = f->commit.empty() || f->commit == target.head_sha;
     auto it = diff.find(f->path);
-    if (at_head && it != diff.end() && f->line > 0 && it->second.added.count(f->line)) in_diff.push_back(f);
-    else out.outside_diff.push_back(f);
+    if (!(at_head && it != diff.end() && f->line > 0 && it->second.added.count(f->line)))
+      out.outside_diff.push_back(f);
+    else if (f->confidence < options.thread_min_confidence)
+      out.low_confidence.push_back(f);
+    else
+      in_diff.push_back(f);
   }
 
   Session session(api, target, diff, out);

@@ -47,6 +47,8 @@ std::string list_line(const Finding& f) {
     out += title(f) + " in " + location(f);
     if (f.secret && !f.secret->redacted.empty()) out += " · " + markdown::code(f.secret->redacted, 40);
   }
+  if (f.confidence != findings::Confidence::high)
+    out += " · " + std::string(findings::to_string(f.confidence)) + " confidence";
   return out + "\n";
 }
 
@@ -79,6 +81,8 @@ std::string thread_body(const Finding& f) {
   const std::string heading = f.dependency ? std::string("Vulnerable dependency") : title(f);
   out += "**" + std::string(findings::to_gitlab(f.severity)) + "** · **" + heading + "**";
   if (!f.rule_id.empty()) out += " · " + markdown::code(f.rule_id, 100);
+  if (f.confidence != findings::Confidence::high)
+    out += " · " + std::string(findings::to_string(f.confidence)) + " confidence";
   out += "\n\n";
   if (f.dependency) {
     const auto& d = *f.dependency;
@@ -160,6 +164,10 @@ std::string summary_body(const SummaryInput& in) {
   out += list_section("Outside the diff", "Not on lines this merge request adds, so not commented inline:",
                       in.outside_diff, in.max_listed);
   out += list_section("On added lines, without an inline thread", "", in.not_inline, in.max_listed);
+  out += list_section("Low confidence",
+                      "On lines this merge request adds, not commented inline: weak passwords or matches that "
+                      "may not be secrets. Check each; a real one is as leaked as any other:",
+                      in.low_confidence, in.max_listed);
   if (markdown::is_safe_url(in.pipeline_url)) out += "\n[Pipeline](" + in.pipeline_url + ") · ";
   else out += "\n";
   std::string reports = "`gl-secret-detection-report.json`, ";

@@ -31,6 +31,7 @@ struct SummaryInput {
   std::vector<std::string> controls;                   ///< controls that ran (one table row each)
   std::vector<const findings::Finding*> outside_diff;  ///< not on a line the MR adds
   std::vector<const findings::Finding*> not_inline;    ///< on an added line but without a thread
+  std::vector<const findings::Finding*> low_confidence;  ///< on an added line, too unsure for a thread
   std::string head_sha;
   std::optional<findings::Severity> fail_on;           ///< nullopt: policy never fails
   std::string pipeline_url;                            ///< linked when it is a safe http(s) URL
