@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Generates N files of 10 MiB of mixed text with encoded runs (bench/decode.sh): gen-encoded-corpus.py DIR N."""
+"""Generates N files of 10 MiB of mixed text with encoded runs (bench/decode.sh): gen-encoded-corpus.py DIR N [PLANTED]
+(PLANTED: fraction of lines that are a base64-encoded fake GitHub token, default 0.0001)."""
 import base64, os, random, sys, zlib
 rng = random.Random(5)
 D='0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz'
@@ -15,10 +16,13 @@ def text_line():
 out = []
 size = 0
 target = 10 * 1024 * 1024
+planted_fraction = float(sys.argv[3]) if len(sys.argv) > 3 else 0.0001
 planted = 0
 while size < target:
     k = rng.random()
-    if k < 0.55:
+    if k < planted_fraction:
+        line = 'secret: ' + base64.b64encode(('token=' + pat()).encode()).decode(); planted += 1
+    elif k < 0.55:
         line = text_line()
     elif k < 0.75:  # base64 of printable text (decodes, scanned again)
         line = 'data: ' + base64.b64encode(' '.join(text_line() for _ in range(rng.randint(1, 30))).encode()).decode()
@@ -29,7 +33,7 @@ while size < target:
     elif k < 0.99:
         line = 'url = https://x.example.com/p?q=' + '%20'.join(rng.choice(words) for _ in range(8)) + '&r=%2Fa%2Fb'
     else:
-        line = 'secret: ' + base64.b64encode(('token=' + pat()).encode()).decode(); planted += 1
+        line = text_line()
     out.append(line)
     size += len(line) + 1
 block = '\n'.join(out) + '\n'

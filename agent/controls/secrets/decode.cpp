@@ -180,46 +180,76 @@ std::string_view encoding_name(Encoding e) {
   return "base64";
 }
 
-void find_encoded_runs(std::string_view data, std::vector<EncodedRun>& out) {
+namespace {
+
+// Percent-encoded tokens: the printable, unquoted text around each %XX escape (memchr is fast).
+void percent_runs(std::string_view data, std::vector<EncodedRun>& out) {
   const char* d = data.data();
   const std::size_t n = data.size();
-  std::size_t i = 0;
-  while (i < n) {
-    const unsigned char c = cls(d[i]);
-    if (!(c & kB64)) {
-      if (d[i] == '%' && is_escape(data, i)) {
-        // A percent-encoded token: the printable, unquoted text around the escape.
-        std::size_t s = i;
-        const std::size_t floor = i > kTokenBack ? i - kTokenBack : 0;
-        while (s > floor && (cls(d[s - 1]) & kToken)) --s;
-        std::size_t e = i;
-        while (e < n && (cls(d[e]) & kToken)) ++e;
-        while (!out.empty() && out.back().end > s) out.pop_back();  // a base64 run inside the token
-        if (e - s >= kMinPercentRun) out.push_back({s, e, Encoding::percent});
-        i = e;
-        continue;
-      }
+  for (std::size_t i = 0; i < n;) {
+    const void* p = std::memchr(d + i, '%', n - i);
+    if (!p) break;
+    i = static_cast<std::size_t>(static_cast<const char*>(p) - d);
+    if (!is_escape(data, i)) {
       ++i;
       continue;
     }
-    const std::size_t start = i;
-    bool all_hex = true;
-    while (i < n && (cls(d[i]) & kB64)) {
-      all_hex = all_hex && (cls(d[i]) & kHex);
-      ++i;
+    std::size_t s = i;
+    const std::size_t floor = i > kTokenBack ? i - kTokenBack : 0;
+    while (s > floor && (out.empty() || s > out.back().end) && (cls(d[s - 1]) & kToken)) --s;
+    std::size_t e = i;
+    while (e < n && (cls(d[e]) & kToken)) ++e;
+    if (e - s >= kMinPercentRun) out.push_back({s, e, Encoding::percent});
+    i = e;
+  }
+}
+
+}  // namespace
+
+void find_encoded_runs(std::string_view data, std::vector<EncodedRun>& out) {
+  const char* d = data.data();
+  const std::size_t n = data.size();
+  std::vector<EncodedRun> percent;
+  if (std::memchr(d, '%', n)) percent_runs(data, percent);
+  std::size_t next_percent = 0;
+  auto push = [&](const EncodedRun& run) {
+    // Percent tokens take precedence over the base64/hex runs inside them.
+    while (next_percent < percent.size() && percent[next_percent].end <= run.start) out.push_back(percent[next_percent++]);
+    if (next_percent < percent.size() && percent[next_percent].start < run.end) return;
+    out.push_back(run);
+  };
+  // No run of kMinBase64Run (the shortest kind) starts in [i, i + k) unless byte i + k - 1 is in
+  // the alphabet: test that byte first and skip k bytes at once when it is not.
+  constexpr std::size_t k = kMinBase64Run;
+  std::size_t i = 0;
+  while (i + k <= n) {
+    if (!(cls(d[i + k - 1]) & kB64)) {
+      i += k;
+      continue;
     }
-    const std::size_t end = i;
-    while (i < n && i - end < 2 && d[i] == '=') ++i;  // padding
+    std::size_t start = i + k - 1;
+    while (start > i && (cls(d[start - 1]) & kB64)) --start;
+    std::size_t end = i + k;
+    while (end < n && (cls(d[end]) & kB64)) ++end;
+    std::size_t after = end;
+    while (after < n && after - end < 2 && d[after] == '=') ++after;  // padding
+    i = after;
     const std::size_t len = end - start;
+    if (len < k) continue;
+    const bool all_hex = std::all_of(d + start, d + end, [](char ch) { return (cls(ch) & kHex) != 0; });
     if (all_hex && len >= kMinHexRun) {
-      out.push_back({start, end, Encoding::hex});
+      push({start, end, Encoding::hex});
     } else if (len >= kMinHexRun + 2 && d[start] == '0' && (d[start + 1] == 'x' || d[start + 1] == 'X') &&
                std::all_of(d + start + 2, d + end, [](char ch) { return (cls(ch) & kHex) != 0; })) {
-      out.push_back({start + 2, end, Encoding::hex});
-    } else if (len >= kMinBase64Run) {
-      out.push_back({start, i, Encoding::base64});
+      push({start + 2, end, Encoding::hex});
+    } else if (std::any_of(d + start, d + end, [](char ch) { return ch >= 'A' && ch <= 'Z'; }) &&
+               std::any_of(d + start, d + end, [](char ch) { return ch >= 'a' && ch <= 'z'; })) {
+      // Base64 of text always mixes cases (a quad's first character is I-Z or a-f for ASCII), so
+      // snake_case or UPPER_CASE identifiers are not decoded at all.
+      push({start, after, Encoding::base64});
     }
   }
+  while (next_percent < percent.size()) out.push_back(percent[next_percent++]);
 }
 
 bool decode_run(std::string_view text, Encoding encoding, std::string& out) {
