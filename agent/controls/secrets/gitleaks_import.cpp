@@ -181,9 +181,24 @@ GlConfig read_config(const fs::path& path, int depth, std::vector<std::string>& 
       }
     }
     if (!own.extend_path.empty()) {
+      // gitleaks resolves the path from its working directory: try the config's folder and the
+      // folders above it, then ours.
       fs::path base = own.extend_path;
-      if (base.is_relative() && fs::exists(path.parent_path() / base)) base = path.parent_path() / base;
-      merge_into(out, read_config(base, depth + 1, notes, options));
+      if (base.is_relative()) {
+        std::error_code ec;
+        for (fs::path dir = fs::absolute(path, ec).parent_path(); !dir.empty(); dir = dir.parent_path()) {
+          if (fs::is_regular_file(dir / base, ec)) {
+            base = dir / base;
+            break;
+          }
+          if (dir == dir.parent_path()) break;
+        }
+      }
+      std::error_code ec;
+      if (fs::is_regular_file(base, ec))
+        merge_into(out, read_config(base, depth + 1, notes, options));
+      else
+        notes.push_back(path.string() + ": [extend] path " + own.extend_path + " not found: not imported");
     }
   } else if (own.use_default || !own.extend_path.empty()) {
     notes.push_back(path.string() + ": [extend] nested deeper than " + std::to_string(kMaxExtendDepth) + " levels: ignored");
