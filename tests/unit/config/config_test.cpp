@@ -100,7 +100,7 @@ TEST_CASE("the repository layer overrides and adds up") {
 
 TEST_CASE("errors name file:line:col") {
   CHECK(error_of("scope: diff\nscop: full\n") ==
-        "jit.yml:2:1: unknown key \"scop\" in the configuration (allowed: controls, scope, fail_on, status, "
+        "jit.yml:2:1: unknown key \"scop\" in the configuration (allowed: controls, scope, fail_on, min_confidence, status, "
         "merge_request, exclude_projects, exclude, folders)");
   CHECK(error_of("scope: everything\n") == "jit.yml:1:8: scope: expected diff, files or full");
   CHECK_THAT(error_of("controls:\n  secrets: maybe\n"), StartsWith("jit.yml:2:12: controls.secrets: expected true or false"));
