@@ -38,7 +38,8 @@ struct CiOptions {
   std::string output_dir;
   std::string config;
   bool dry_run = false;
-  int decode_depth = 1;  ///< levels of base64/hex/percent decoding for secrets
+  std::string min_confidence;  ///< empty: min_confidence of jit.yml (default low)
+  int decode_depth = 1;        ///< levels of base64/hex/percent decoding for secrets
 };
 
 /// Everything the job knows once the code is fetched.
@@ -107,6 +108,7 @@ void publish_merge_request(Job& job, const CiScanInput& scan, const findings::Sc
   options.summary_note = job.cfg.summary_note;
   options.threads = job.cfg.threads;
   options.fail_on = job.cfg.fail_on;
+  options.thread_min_confidence = job.cfg.thread_min_confidence;
   options.pipeline_url = job.env.get_or("CI_PIPELINE_URL", "");
   auto out = publish::publish_merge_request(*job.api, {job.project, mr.iid, job.head_sha}, result,
                                             ci_diff_index(scan), options);
@@ -223,6 +225,7 @@ int run_ci(const CiOptions& opts, const GlobalOptions& global) {
   else if (auto dir = env.get_or("CI_PROJECT_DIR", ""); !dir.empty() && fs::exists(fs::path(dir) / "jit.yml"))
     central = fs::path(dir) / "jit.yml";
   config::Config cfg = config::load_config(central, std::nullopt);
+  if (!opts.min_confidence.empty()) cfg.min_confidence = parse_min_confidence(opts.min_confidence);
   // A bad central `folders:` fails now, before anything else.
   const config::FoldersConfig central_folders = config::merge_folders(cfg.folders);
 
@@ -293,6 +296,9 @@ int run_ci(const CiOptions& opts, const GlobalOptions& global) {
     throw;
   }
   result.root = ev.project().path;
+  if (auto dropped = findings::drop_below_confidence(result.findings, job.cfg.min_confidence))
+    spdlog::info("{} finding{} below confidence {} not reported (min_confidence)", dropped, dropped == 1 ? "" : "s",
+                 findings::to_string(job.cfg.min_confidence));
   for (const auto& w : result.warnings) spdlog::warn("{}", w);
   spdlog::info("scan ({}, {}): {} finding{} in {} file{}", to_string(scan.mode), job.head_sha.substr(0, 12),
                result.findings.size(), result.findings.size() == 1 ? "" : "s", result.stats.files_scanned,
@@ -332,6 +338,8 @@ void add_ci(CLI::App& root, const GlobalOptions& global, Action& action) {
   sub->add_option("--decode-depth", opts->decode_depth,
                   "Levels of base64/hex/percent-encoded text searched for secrets (0: none)")
       ->check(CLI::NonNegativeNumber)->capture_default_str();
+  sub->add_option("--min-confidence", opts->min_confidence,
+                  "Report only findings at or above: high, medium, low (default: min_confidence of jit.yml, else low)");
   sub->callback([opts, &global, &action] { action = [opts, &global] { return run_ci(*opts, global); }; });
 }
 

@@ -23,6 +23,7 @@ struct ScanOptions {
   std::string output;
   std::vector<std::string> reports;
   std::string fail_on = "low";
+  std::string min_confidence = "low";
   std::vector<std::string> excludes;
   std::string max_file_size = "10MiB";
   unsigned jobs = std::max(1u, std::thread::hardware_concurrency());
@@ -79,9 +80,13 @@ int run_scan(const ScanOptions& o, const GlobalOptions& global) {
   if (o.decode_depth < 0) throw util::UsageError("--decode-depth must be 0 or more");
   request.decode_depth = o.decode_depth;
   auto fail_on = parse_fail_on(o.fail_on);
+  const auto min_confidence = parse_min_confidence(o.min_confidence);
   auto dests = destinations(o);  // validated before any work
 
   ScanOutcome outcome = run_controls(request, global.env);
+  if (auto dropped = findings::drop_below_confidence(outcome.result.findings, min_confidence))
+    spdlog::info("{} finding{} below --min-confidence {} not reported", dropped, dropped == 1 ? "" : "s",
+                 findings::to_string(min_confidence));
 
   report::Options ropts;
   ropts.show_secrets = o.show_secrets;
@@ -123,6 +128,9 @@ void add_scan(CLI::App& root, const GlobalOptions& global, Action& action) {
   sub->add_option("-o,--output", o->output, "Write the main output to FILE instead of stdout");
   sub->add_option("-r,--report", o->reports, "Also write FORMAT=FILE (repeatable)");
   sub->add_option("--fail-on", o->fail_on, "Exit 1 when a finding is at or above: info, low, medium, high, critical, none")->capture_default_str();
+  sub->add_option("--min-confidence", o->min_confidence,
+                  "Report only findings at or above: high, medium, low (low: all; low ones still count for --fail-on)")
+      ->capture_default_str();
   sub->add_option("-e,--exclude", o->excludes, "Skip paths matching GLOB before reading (repeatable; ** spans folders)");
   sub->add_option("--max-file-size", o->max_file_size, "Skip files larger than SIZE (e.g. 10MiB, 500k)")->capture_default_str();
   sub->add_option("-j,--jobs", o->jobs, "Worker threads (default: number of cores)")->capture_default_str();

@@ -106,6 +106,12 @@ std::optional<findings::Severity> parse_fail_on(const std::string& text) {
   return s;
 }
 
+findings::Confidence parse_min_confidence(const std::string& text) {
+  auto c = findings::parse_confidence(text);
+  if (!c) throw util::UsageError("--min-confidence " + text + ": expected high, medium or low");
+  return *c;
+}
+
 int exit_code_for(const findings::ScanResult& result, std::optional<findings::Severity> fail_on) {
   if (!fail_on) return 0;
   // An advisory without any score must not slip through a "low" gate: unknown counts as medium.

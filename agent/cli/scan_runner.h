@@ -51,6 +51,9 @@ void write_sboms(const std::filesystem::path& dir, const std::vector<report::Sbo
 /// "none" -> nullopt (never fail); a severity name -> that severity. Throws UsageError otherwise.
 std::optional<findings::Severity> parse_fail_on(const std::string& text);
 
+/// --min-confidence: "high", "medium" or "low". Throws UsageError otherwise.
+findings::Confidence parse_min_confidence(const std::string& text);
+
 /// 1 when a finding is at or above `fail_on` (unknown severity counts as medium), else 0.
 int exit_code_for(const findings::ScanResult& result, std::optional<findings::Severity> fail_on);
 
