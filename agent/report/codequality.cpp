@@ -33,6 +33,8 @@ std::string description_of(const Finding& f) {
     text = f.rule_name.empty() ? f.rule_id : f.rule_name;
     // Redacted only: this file is an artifact anyone with read access can download.
     if (f.secret && !f.secret->redacted.empty()) text += ": " + f.secret->redacted;
+    if (f.confidence != findings::Confidence::high)
+      text += " (" + std::string(findings::to_string(f.confidence)) + " confidence)";
   }
   return truncate_utf8(sanitize_terminal(text), 1000);
 }

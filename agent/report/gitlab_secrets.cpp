@@ -76,6 +76,9 @@ Json vulnerability_of(const Finding& f, const findings::ScanResult& result) {
     if (ref.rfind("https://", 0) == 0 || ref.rfind("http://", 0) == 0) links.push_back({{"url", ref}});
   if (!links.empty()) v["links"] = std::move(links);
   v["location"] = location_of(f, result);
+  // The schema has no confidence field; `details` (a named list) is where extra facts go.
+  v["details"] = {{"confidence",
+                   {{"name", "Confidence"}, {"type", "text"}, {"value", std::string(findings::to_string(f.confidence))}}}};
   return v;
 }
 

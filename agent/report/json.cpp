@@ -49,6 +49,7 @@ Json finding_json(const findings::Finding& f, const Options& options) {
   j["rule_name"] = f.rule_name;
   j["description"] = f.description;
   j["severity"] = std::string(findings::to_string(f.severity));
+  j["confidence"] = std::string(findings::to_string(f.confidence));
   j["path"] = f.path;
   j["line"] = position_or_null(f.line);
   j["column"] = position_or_null(f.column);
@@ -84,7 +85,13 @@ void write_json(std::ostream& out, const findings::ScanResult& result, const Opt
   for (int s = static_cast<int>(findings::Severity::critical); s >= 0; --s)
     by_severity[std::string(findings::to_string(static_cast<findings::Severity>(s)))] =
         counts[static_cast<std::size_t>(s)];
-  doc["summary"] = {{"total", list.size()}, {"by_severity", by_severity}};
+  std::array<std::size_t, 3> by_conf{};
+  for (const auto* f : list) ++by_conf[static_cast<std::size_t>(f->confidence)];
+  Json by_confidence;
+  for (int c = static_cast<int>(findings::Confidence::high); c >= 0; --c)
+    by_confidence[std::string(findings::to_string(static_cast<findings::Confidence>(c)))] =
+        by_conf[static_cast<std::size_t>(c)];
+  doc["summary"] = {{"total", list.size()}, {"by_severity", by_severity}, {"by_confidence", by_confidence}};
   doc["warnings"] = result.warnings;
   doc["controls"] = result.controls;
   Json items = Json::array();

@@ -154,6 +154,7 @@ void write_sarif(std::ostream& out, const findings::ScanResult& result, const Op
     Json props;
     props["control"] = f->control;
     props["severity"] = std::string(findings::to_string(f->severity));
+    props["confidence"] = std::string(findings::to_string(f->confidence));
     if (!f->commit.empty()) props["commit"] = f->commit;
     if (f->secret && !f->secret->encoding.empty()) props["encoding"] = f->secret->encoding;
     r["properties"] = std::move(props);

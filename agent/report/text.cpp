@@ -85,12 +85,20 @@ std::string position(const Finding& f) {
 
 Cell severity_cell(Severity s) { return {upper(findings::to_string(s)), severity_color(s)}; }
 
+// Low confidence is shouted (a weak password, or a match that may not be a secret): worth a look,
+// not the same as a confirmed key.
+Cell confidence_cell(findings::Confidence c) {
+  if (c == findings::Confidence::low) return {"conf LOW", "\x1b[35m"};
+  return {"conf " + std::string(findings::to_string(c)), "\x1b[2m"};
+}
+
 void write_matches(std::ostream& out, const std::vector<const Finding*>& list, const Options& options) {
   std::vector<Row> rows;
   rows.reserve(list.size());
   for (const auto* f : list)
     rows.push_back({{position(*f), {}},
                     severity_cell(f->severity),
+                    confidence_cell(f->confidence),
                     {sanitize_terminal(f->rule_id), {}},
                     {sanitize_terminal(f->rule_name), {}},
                     {sanitize_terminal(shown_secret(*f, options)), {}}});
@@ -190,6 +198,11 @@ void write_summary(std::ostream& out, const findings::ScanResult& result,
   out << "  Findings:   " << list.size();
   if (!by_severity.empty()) out << " (" << by_severity << ')';
   out << '\n';
+  if (!list.empty()) {
+    std::array<std::size_t, 3> by{};
+    for (const auto* f : list) ++by[static_cast<std::size_t>(f->confidence)];
+    out << "  Confidence: " << by[2] << " high, " << by[1] << " medium, " << by[0] << " low\n";
+  }
   out << "  Scanned:    " << st.files_scanned << (st.files_scanned == 1 ? " file, " : " files, ")
       << human_bytes(st.bytes_scanned) << " (" << st.bytes_scanned << " bytes)\n";
   out << "  Skipped:    " << st.skipped_binary << " binary, " << st.skipped_too_large << " too large, "

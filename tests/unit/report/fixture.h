@@ -88,9 +88,11 @@ inline findings::ScanResult fixture() {
   r.findings.push_back(secret("docs/evil.md", 2, 1, "generic-password", "Generic password", Severity::medium,
                               kRawHostile, "\x1b]8;;https://evil.example\x1b\\**pw\xE2\x80\xA6"));
   r.findings.back().commit = "fedcba9876543210fedcba9876543210fedcba98";
+  r.findings.back().confidence = findings::Confidence::medium;
   r.findings.push_back(secret("config/app settings.yml", 10, 0, "jwt", "JSON Web Token", Severity::low,
                               "eyJhbGciOiJIUzI1NiJ9.e30.ZmFrZQ", "eyJh\xE2\x80\xA6"));
   r.findings.back().cwes.clear();
+  r.findings.back().confidence = findings::Confidence::low;
   r.findings.push_back(dependency("/services/web", "services/web/package-lock.json", 840, "minimist", "1.2.0",
                                   "npm", "GHSA-xvch-5gv4-984h", {"CVE-2021-44906"}, Severity::critical, 9.8,
                                   "1.2.6", false, true));
