@@ -171,6 +171,59 @@ class ScanTest(unittest.TestCase):
         finally:
             shutil.rmtree(out)
 
+    # A credential-file rule: only `.netrc`, weak passwords kept as low confidence (issue 7).
+    NETRC_RULES = r"""rules:
+  - id: test-netrc-password
+    name: Password in a .netrc file
+    severity: high
+    pattern: '\bpassword[ \t]+(?P<secret>\S+)'
+    paths: [.netrc, _netrc]
+    filter_placeholders: structural
+    low_confidence_entropy: 3.0
+    examples:
+      - 'machine example.com login me password Xk9pQ2rT7vB4nM8s'
+      - {path: home/_netrc, text: 'machine h login me password hunter22'}
+    negative_examples:
+      - 'machine h login me password ${NETRC_PASSWORD}'
+      - {path: README.md, text: 'machine h login me password Xk9pQ2rT7vB4nM8s'}
+"""
+
+    def test_confidence_paths_and_min_confidence(self):
+        rules = f"{self.dir}-rules.yaml"
+        write(rules, self.NETRC_RULES)
+        try:
+            check = run_agent("rules", "check", "--no-cache", rules)
+            self.assertEqual(check.returncode, 0, check.stdout + check.stderr)
+            self.assertIn("1 rules, 4 examples, 0 failures", check.stdout)
+            write(f"{self.dir}/.netrc", "machine a.example.com login me password Xk9pQ2rT7vB4nM8s\n"
+                                        "machine b.example.com login me password hunter22\n"
+                                        "machine c.example.com login me password <password>\n")
+            write(f"{self.dir}/docs/netrc.md", "machine a.example.com login me password Xk9pQ2rT7vB4nM8s\n")
+            report, _ = self.scan_json("--rules", rules)
+            got = [(f["path"], f["line"], f["confidence"]) for f in report["findings"]]
+            self.assertEqual(got, [(".netrc", 1, "high"), (".netrc", 2, "low")])
+            self.assertEqual(report["summary"]["by_confidence"], {"high": 1, "medium": 0, "low": 1})
+
+            strict, _ = self.scan_json("--rules", rules, "--min-confidence", "medium")
+            self.assertEqual([f["line"] for f in strict["findings"]], [1])
+
+            sarif = run_agent("scan", self.dir, "--rules", rules, "--format", "sarif", "--fail-on", "none")
+            props = [r["properties"]["confidence"] for r in json.loads(sarif.stdout)["runs"][0]["results"]]
+            self.assertEqual(props, ["high", "low"])
+            text = run_agent("scan", self.dir, "--rules", rules, "--color", "never")
+            self.assertIn("conf LOW", text.stdout)
+            self.assertIn("Confidence: 1 high, 0 medium, 1 low", text.stdout)
+
+            # Low-confidence findings count for --fail-on unless --min-confidence drops them.
+            write(f"{self.dir}/.netrc", "machine b.example.com login me password hunter22\n")
+            self.assertEqual(run_agent("scan", self.dir, "--rules", rules).returncode, 1)
+            self.assertEqual(run_agent("scan", self.dir, "--rules", rules, "--min-confidence", "medium").returncode, 0)
+            bad = run_agent("scan", self.dir, "--rules", rules, "--min-confidence", "sure")
+            self.assertEqual(bad.returncode, 2)
+            self.assertIn("--min-confidence sure: expected high, medium or low", bad.stderr)
+        finally:
+            os.unlink(rules)
+
 
 if __name__ == "__main__":
     main()
