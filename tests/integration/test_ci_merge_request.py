@@ -239,6 +239,58 @@ class MergeRequestTest(unittest.TestCase):
         self.assertIn(".jit/jit-config.yml:2:1: \"fail_on\" can only be set in the central configuration", proc.stderr)
         self.assertEqual(["running", "failed"], [s["status"] for s in self.world.api.statuses(fx.PROJECT_ID, head)])
 
+    def test_low_confidence_findings_are_summarised_not_threaded(self):
+        # A credential-file rule that keeps weak passwords as low confidence (issue 7).
+        rules = os.path.join(self.world.root, "netrc-rules")
+        os.makedirs(rules)
+        with open(os.path.join(rules, "netrc.yaml"), "w") as f:
+            f.write("rules:\n  - id: test-netrc-password\n    name: Password in a .netrc file\n    severity: high\n"
+                    "    pattern: '\\bpassword[ \\t]+(?P<secret>\\S+)'\n    paths: [.netrc]\n"
+                    "    filter_placeholders: structural\n    low_confidence_entropy: 3.0\n"
+                    "    examples: ['machine h login u password Xk9pQ2rT7vB4nM8s']\n")
+        strong = util.fake_github_pat(24)[4:20]
+        r = self.world.repo
+        r.switch("feature")
+        r.write(".netrc", f"machine a.example.com login me password {strong}\n"
+                          "machine b.example.com login me password hunter22\n")
+        head = r.commit("credentials")
+        r.push("feature")
+        r.merge_request(IID, "feature")
+        self.world.register_mr(IID, self.main, head)
+        env = self.world.env(self.world.mr_payload(IID, head), JIT_RULES_DIR=rules)
+        proc = self.world.run(env)
+        self.assertEqual(1, proc.returncode, proc.stderr)  # the low finding still counts for fail_on
+        threads = self.threads()
+        self.assertEqual(1, len(threads), threads)
+        self.assertEqual(1, threads[0]["notes"][0]["position"]["new_line"])
+        summary = self.summary_notes()[0]["body"]
+        self.assertIn("#### Low confidence (1)", summary)
+        self.assertIn(".netrc ` line 2", summary)
+        report = json.loads(self.world.reports()["jit-agent.json"])
+        self.assertEqual([("high", 1), ("low", 2)], [(f["confidence"], f["line"]) for f in report["findings"]])
+        vulns = json.loads(self.world.reports()["gl-secret-detection-report.json"])["vulnerabilities"]
+        self.assertEqual(["high", "low"], sorted(v["details"]["confidence"]["value"] for v in vulns))
+        sarif = json.loads(self.world.reports()["jit-agent.sarif"])
+        self.assertEqual(["high", "low"], [x["properties"]["confidence"] for x in sarif["runs"][0]["results"]])
+
+        # min_confidence in jit.yml drops it everywhere; --min-confidence overrides jit.yml.
+        cfg = os.path.join(self.world.root, "jit.yml")
+        with open(cfg, "w") as f:
+            f.write("min_confidence: medium\n")
+        proc = self.world.run(env, "--config", cfg)
+        self.assertEqual(1, proc.returncode, proc.stderr)
+        self.assertNotIn("Low confidence", self.summary_notes()[0]["body"])
+        report = json.loads(self.world.reports()["jit-agent.json"])
+        self.assertEqual([1], [f["line"] for f in report["findings"]])
+        self.assertIn("1 finding below confidence medium not reported", proc.stderr)
+        proc = self.world.run(env, "--config", cfg, "--min-confidence", "low")
+        self.assertEqual(2, len(json.loads(self.world.reports()["jit-agent.json"])["findings"]))
+        with open(cfg, "w") as f:
+            f.write("min_confidence: certain\n")
+        proc = self.world.run(env, "--config", cfg)
+        self.assertEqual(2, proc.returncode)
+        self.assertIn("jit.yml:1:17: min_confidence: expected high, medium or low", proc.stderr)
+
 
 if __name__ == "__main__":
     fx.require_everything()
