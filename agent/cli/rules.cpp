@@ -7,8 +7,8 @@
 #include <set>
 
 #include "agent/cli/commands.h"
-#include "agent/cli/settings.h"
 #include "agent/cli/rules_import.h"
+#include "agent/cli/settings.h"
 #include "agent/controls/secrets/engine.h"
 #include "agent/controls/secrets/rule.h"
 
@@ -69,6 +69,13 @@ int check(const RulesOptions& opts, const GlobalOptions& global) {
   auto scratch = engine.make_scratch();
   std::size_t examples = 0, failures = 0;
   for (const auto& rule : engine.rules().rules) {
+    // A rule is only as trustworthy as its examples: one that is never shown a real token and a
+    // near miss is untested, so a pack without them fails the check.
+    if (rule.examples.empty() || rule.negative_examples.empty()) {
+      ++failures;
+      std::cout << rule.file << ':' << rule.line << ": rule " << rule.id << ": has no "
+                << (rule.examples.empty() ? "example" : "negative example") << '\n';
+    }
     for (const auto& ex : rule.examples) {
       ++examples;
       auto ids = rules_found(engine, *scratch, ex);

@@ -44,7 +44,7 @@ class RulesCheck(unittest.TestCase):
     def test_valid_fixtures_pass(self):
         r = util.run_agent("rules", "check", os.path.join(DATA, "valid"), env=self.env)
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
-        self.assertIn("3 rules, 6 examples, 0 failures", r.stdout)
+        self.assertIn("3 rules, 7 examples, 0 failures", r.stdout)
 
     def test_failures_are_listed_with_file_line_and_rule(self):
         path = self.write("pack.yaml", PACK)
@@ -56,7 +56,9 @@ class RulesCheck(unittest.TestCase):
         # The generic rule's example is taken by the specific rule: said so on a note line.
         self.assertIn(f"{path}:16: rule generic-test-token: example did not match: TOKEN=tt_a1b2c3d4e5f6", lines)
         self.assertIn("  note: reported instead by: test-token", lines)
-        self.assertEqual(lines[-1], "2 rules, 5 examples, 3 failures")
+        # A rule without negative examples is untested against near misses: a failure too.
+        self.assertIn(f"{path}:12: rule generic-test-token: has no negative example", lines)
+        self.assertEqual(lines[-1], "2 rules, 5 examples, 4 failures")
 
     def test_invalid_pack_exits_2_with_position(self):
         r = util.run_agent("rules", "check", os.path.join(DATA, "invalid", "unknown_key.yaml"), env=self.env)
