@@ -154,8 +154,12 @@ class Decoding(Base):
         self.assertNotIn("encoding", by_path["url.txt"]["secret"])
         self.assertEqual(by_path["pct.txt"]["secret"].get("encoding"), "percent")
         self.assertEqual(len({f["fingerprint"] for f in found}), len(found))
+        # Without decoding, only the plain token and the generic high-entropy `creds:` value; with
+        # decoding, the vendor's finding inside that value replaced the generic one (one finding).
+        self.assertEqual(len([f for f in found if f["path"] == "k8s.yaml"]), 1)
         none = self.scan_json(root, "--decode-depth", "0")["findings"]
-        self.assertEqual([f["path"] for f in none], ["url.txt"])
+        self.assertEqual([(f["path"], f["rule_id"].startswith("generic-")) for f in none],
+                         [("k8s.yaml", True), ("url.txt", False)])
         # GitLab's report stays valid: the encoding is said in the description.
         gl = os.path.join(self.tmp, "gl.json")
         r = util.run_agent("scan", root, "--no-git", "--controls", "secrets", "--fail-on", "none",

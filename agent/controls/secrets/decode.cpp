@@ -275,6 +275,31 @@ void scan_encoded(std::string_view data, std::string_view path, std::size_t plai
   std::unordered_map<std::string, unsigned> occurrences;                // rule + hash -> count
   for (std::size_t i = plain_first; i < out.size(); ++i)
     if (out[i].secret) plain.insert(out[i].secret->secret_sha256);
+  // One secret, one finding: a decoded finding whose encoded run a plain finding already covers
+  // (a base64 private-key rule, a generic high-entropy value) is dropped, unless every plain
+  // finding there is generic and the decoded one names the vendor: then the vendor's wins, as it
+  // does between plain findings.
+  const std::size_t plain_end = out.size();
+  std::vector<bool> superseded(plain_end - plain_first, false);
+  auto is_generic = [](const std::string& id) { return id.rfind("generic-", 0) == 0; };
+  auto covered = [&](const RunPosition& p, const std::string& rule_id) {
+    std::vector<std::size_t> overlapping;
+    bool all_generic = true;
+    for (std::size_t i = plain_first; i < plain_end; ++i) {
+      const findings::Finding& g = out[i];
+      if (g.line == 0) continue;
+      const std::pair<int, int> gs{g.line, g.column};
+      const std::pair<int, int> ge{g.end_line ? g.end_line : g.line, g.end_line ? g.end_column : g.column};
+      if (ge < std::pair<int, int>{p.line, p.column} || std::pair<int, int>{p.end_line, p.end_column} < gs)
+        continue;
+      overlapping.push_back(i);
+      all_generic = all_generic && is_generic(g.rule_id);
+    }
+    if (overlapping.empty()) return false;
+    if (!all_generic || is_generic(rule_id)) return true;
+    for (std::size_t i : overlapping) superseded[i - plain_first] = true;
+    return false;
+  };
 
   auto flush = [&] {
     if (b.batch.empty()) return;
@@ -295,6 +320,7 @@ void scan_encoded(std::string_view data, std::string_view path, std::size_t plai
         continue;
       }
       const RunPosition& p = positions[entry];
+      if (covered(p, f.rule_id)) continue;
       f.line = p.line;
       f.column = p.column;
       f.end_line = p.end_line;
@@ -345,6 +371,14 @@ void scan_encoded(std::string_view data, std::string_view path, std::size_t plai
     }
   }
   flush();
+  // Drop the generic plain findings a vendor's decoded finding replaced (order kept).
+  std::size_t keep = plain_first;
+  for (std::size_t i = plain_first; i < out.size(); ++i) {
+    if (i < plain_end && superseded[i - plain_first]) continue;
+    if (keep != i) out[keep] = std::move(out[i]);
+    ++keep;
+  }
+  out.resize(keep);
 }
 
 }  // namespace agent::controls::secrets
