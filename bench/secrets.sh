@@ -2,7 +2,7 @@
 # Secrets-scan benchmark: builds a >= 500 MB corpus of real source text with planted fake secrets,
 # then prints, in one run, our throughput and peak memory against the `cat` read floor and against
 # secretlint (@secretlint/quick-start, recommended preset) on the same files.
-# Usage: bash bench/secrets.sh [--mb N] [--skip-peer]
+# Usage: bash bench/secrets.sh [--mb N] [--skip-peer] [--agent PATH]   (--agent: a built binary; else Release build)
 # Corpus and tools live in $JIT_BENCH_DIR (default /var/tmp/jit-agent-bench), outside the repository
 # so no tool skips them through our .gitignore; reruns reuse them.
 # The *_s / *_kb timing variables are set by measure() through printf -v:
@@ -11,18 +11,22 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 target_mb=500
 skip_peer=0
+agent=
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --mb) target_mb=$2; shift 2 ;;
     --skip-peer) skip_peer=1; shift ;;
-    *) echo "usage: bench/secrets.sh [--mb N] [--skip-peer]" >&2; exit 2 ;;
+    --agent) agent=$(realpath "$2"); shift 2 ;;
+    *) echo "usage: bench/secrets.sh [--mb N] [--skip-peer] [--agent PATH]" >&2; exit 2 ;;
   esac
 done
 
-bash scripts/install-deps.sh >/dev/null
-cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release -DJIT_BUILD_TESTS=OFF >/dev/null
-cmake --build build-bench -j "$(nproc)" --target jit-agent >/dev/null
-agent=$PWD/build-bench/jit-agent
+if [[ -z $agent ]]; then
+  bash scripts/install-deps.sh >/dev/null
+  cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release -DJIT_BUILD_TESTS=OFF >/dev/null
+  cmake --build build-bench -j "$(nproc)" --target jit-agent >/dev/null
+  agent=$PWD/build-bench/jit-agent
+fi
 bench_dir=${JIT_BENCH_DIR:-/var/tmp/jit-agent-bench}
 corpus=$bench_dir/secrets-$target_mb
 tools=$bench_dir/tools
