@@ -1,4 +1,5 @@
 #include "agent/controls/secrets/decode.h"
+#include "agent/controls/secrets/matches.h"
 
 #include <algorithm>
 #include <array>
@@ -134,29 +135,6 @@ struct RunPosition {
   int line = 0, column = 0, end_line = 0, end_column = 0;
 };
 
-// Line/column of increasing offsets, as the plain findings count them (1-based, bytes).
-class Cursor {
- public:
-  explicit Cursor(std::string_view data) : data_(data) {}
-  std::pair<int, int> at(std::size_t pos) {
-    const char* d = data_.data();
-    while (pos_ < pos) {
-      const void* nl = std::memchr(d + pos_, '\n', pos - pos_);
-      if (!nl) break;
-      pos_ = static_cast<std::size_t>(static_cast<const char*>(nl) - d) + 1;
-      line_start_ = pos_;
-      ++line_;
-    }
-    pos_ = std::max(pos_, pos);
-    return {line_, static_cast<int>(pos - line_start_) + 1};
-  }
-
- private:
-  std::string_view data_;
-  std::size_t pos_ = 0, line_start_ = 0;
-  int line_ = 1;
-};
-
 bool line_suppressed(std::string_view data, const EncodedRun& run) {
   const char* d = data.data();
   const std::size_t lo = run.start > kLineCap ? run.start - kLineCap : 0;
@@ -268,7 +246,11 @@ void scan_encoded(std::string_view data, std::string_view path, std::size_t plai
   find_encoded_runs(data, b.runs);
   if (b.runs.empty()) return;
 
-  Cursor cursor(data);
+  LineCursor lines(data);
+  auto at = [&lines](std::size_t pos) {  // line and 1-based byte column, as plain findings count them
+    lines.advance(pos);
+    return std::pair<int, int>{lines.line(), static_cast<int>(pos - lines.line_start()) + 1};
+  };
   std::vector<RunPosition> positions;  // per batch entry
   std::unordered_set<std::string> plain;           // secret hashes the plain text gave
   std::set<std::tuple<std::size_t, std::string, std::string>> in_run;  // (run, rule, hash) reported
@@ -353,8 +335,8 @@ void scan_encoded(std::string_view data, std::string_view path, std::size_t plai
       if (b.batch.empty()) batch_line = 1;
       if (decode_run(data.substr(ws, we - ws), run.encoding, b.decoded)) {
         if (!located) {
-          std::tie(pos.line, pos.column) = cursor.at(run.start);
-          std::tie(pos.end_line, pos.end_column) = cursor.at(run.end - 1);
+          std::tie(pos.line, pos.column) = at(run.start);
+          std::tie(pos.end_line, pos.end_column) = at(run.end - 1);
           located = true;
         }
         b.batch_runs.push_back(r);

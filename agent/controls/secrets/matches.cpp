@@ -150,30 +150,6 @@ void drop_generic_overlaps(const std::vector<CompiledRule>& rules, std::vector<R
   });
 }
 
-// Line numbers for increasing offsets without rescanning from the start each time.
-class LineCursor {
- public:
-  explicit LineCursor(std::string_view data) : data_(data) {}
-  void advance(std::size_t to) {
-    const char* d = data_.data();
-    while (pos_ < to) {
-      const void* nl = std::memchr(d + pos_, '\n', to - pos_);
-      if (!nl) break;
-      pos_ = static_cast<std::size_t>(static_cast<const char*>(nl) - d) + 1;
-      line_start_ = pos_;
-      ++line_;
-    }
-    pos_ = std::max(pos_, to);
-  }
-  int line() const { return line_; }
-  std::size_t line_start() const { return line_start_; }
-
- private:
-  std::string_view data_;
-  std::size_t pos_ = 0;
-  std::size_t line_start_ = 0;
-  int line_ = 1;
-};
 
 }  // namespace
 

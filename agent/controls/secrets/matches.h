@@ -1,4 +1,6 @@
 #pragma once
+#include <algorithm>
+#include <cstring>
 // From confirmed regex matches to findings: filters, overlap resolution, suppression, positions.
 #include <re2/re2.h>
 
@@ -60,5 +62,30 @@ inline constexpr std::string_view kSuppressionMarkers[] = {"jit:allow", "gitleak
 void emit_findings(const std::vector<CompiledRule>& rules, std::string_view data, std::string_view path,
                    std::vector<RawMatch>& matches, const std::vector<std::size_t>& markers, MatchBuffers& buffers,
                    std::vector<findings::Finding>& out, findings::ScanStats& stats);
+
+// Line numbers for increasing offsets without rescanning from the start each time.
+class LineCursor {
+ public:
+  explicit LineCursor(std::string_view data) : data_(data) {}
+  void advance(std::size_t to) {
+    const char* d = data_.data();
+    while (pos_ < to) {
+      const void* nl = std::memchr(d + pos_, '\n', to - pos_);
+      if (!nl) break;
+      pos_ = static_cast<std::size_t>(static_cast<const char*>(nl) - d) + 1;
+      line_start_ = pos_;
+      ++line_;
+    }
+    pos_ = std::max(pos_, to);
+  }
+  int line() const { return line_; }
+  std::size_t line_start() const { return line_start_; }
+
+ private:
+  std::string_view data_;
+  std::size_t pos_ = 0;
+  std::size_t line_start_ = 0;
+  int line_ = 1;
+};
 
 }  // namespace agent::controls::secrets
