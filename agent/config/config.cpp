@@ -167,7 +167,11 @@ std::optional<Scope> parse_scope(std::string_view text) {
   return std::nullopt;
 }
 
-Config default_config() { return Config{}; }
+Config default_config() {
+  Config c;
+  c.tools = tool_presets();
+  return c;
+}
 
 void apply_layer(Config& config, std::string_view yaml_text, const std::string& file, Layer layer) {
   YAML::Node root;

@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "agent/config/tools.h"
 #include "agent/findings/finding.h"
 
 namespace agent::config {
@@ -34,6 +35,9 @@ struct FoldersSource {
 struct Config {
   bool secrets = true;                                    ///< controls.secrets.enabled
   bool dependencies = true;                               ///< controls.dependencies.enabled
+  /// External controls (controls.NAME other than secrets/dependencies; central only): the
+  /// presets as the default plan has them, changed or joined by what jit.yml says, in order.
+  std::vector<ToolSpec> tools;
   Scope mr_scope = Scope::diff;                           ///< scope (merge requests only)
   std::optional<findings::Severity> fail_on = findings::Severity::high;  ///< nullopt: "none"
   findings::Confidence min_confidence = findings::Confidence::low;       ///< min_confidence (central only)

@@ -21,6 +21,12 @@ struct ScanInput {
   unsigned jobs = 1;              ///< worker threads the control may use
   std::uint64_t max_file_size = 10ull << 20;
   std::string commit_sha;         ///< HEAD of the checkout, when it is one
+  /// Monorepo folders to scan, relative to `root` ('/'-separated, no leading '/'); empty: the
+  /// root as one folder. External controls run once per folder; built-in ones ignore it.
+  std::vector<std::string> folders;
+  /// A file listing the merge request's changed files (one path per line, relative to `root`),
+  /// for tools given ${CHANGED_FILES}; empty when the scan is not of a merge request.
+  std::filesystem::path changed_files;
 };
 
 class Control {

@@ -57,6 +57,19 @@ struct DependencyDetail {
   std::string folder;                    ///< monorepo folder the lockfile belongs to ("/" for root)
 };
 
+/// What an external tool (a control configured in jit.yml, or a built-in preset) said about a
+/// finding, kept so SARIF and the GitLab SAST report can carry the tool's own metadata.
+struct ToolDetail {
+  std::string tool_name;          ///< the tool's own name as its report gives it ("Bandit", "ShellCheck")
+  std::string tool_version;       ///< as reported, or as `command --version` said; may be empty
+  std::string format;             ///< what its report was read as: "sarif", "gitlab-sast", "bandit-json", ...
+  std::string original_severity;  ///< the tool's own level before mapping ("HIGH", "warning", "error", "style")
+  std::string help_uri;           ///< the rule's documentation, when the tool gives one
+  std::string snippet;            ///< the flagged line as it is in the checkout (terminal-safe, secrets not redacted)
+  std::vector<std::string> owasp; ///< OWASP ids the tool gave ("A03:2021")
+  std::string rule_json;          ///< the tool's own rule description (SARIF reportingDescriptor) as JSON; may be empty
+};
+
 struct Finding {
   std::string control;       ///< "secrets", "dependencies", or an external tool's name
   std::string rule_id;       ///< secret rule id, or the advisory id for dependencies
@@ -75,17 +88,27 @@ struct Finding {
   std::vector<std::string> cwes;   ///< e.g. "CWE-798"
   std::optional<SecretDetail> secret;
   std::optional<DependencyDetail> dependency;
+  std::optional<ToolDetail> tool;  ///< set by external controls only
 };
 
 /// Counters every scan reports in its summary (a util type: checkout fills some of them).
 using ScanStats = util::ScanStats;
+
+/// A control that was enabled but did not run (skipped) or whose tool misbehaved (errored).
+struct ControlIssue {
+  std::string control;   ///< its name ("bandit", "secrets", ...)
+  std::string reason;    ///< one line, redacted, terminal-safe ("timed out after 5m0s", "no Python files")
+  std::string folder;    ///< the monorepo folder it concerned ("" for the whole scan)
+};
 
 /// Everything a scan produced; what every report writer takes.
 struct ScanResult {
   std::vector<Finding> findings;
   ScanStats stats;
   std::vector<std::string> warnings;   ///< non-fatal problems (unreadable files, bad lockfiles, ...)
-  std::vector<std::string> controls;   ///< controls that ran
+  std::vector<std::string> controls;   ///< controls that ran (an errored control is listed here too)
+  std::vector<ControlIssue> errored_controls;  ///< missing tool, crash, timeout, unreadable output: results incomplete
+  std::vector<ControlIssue> skipped_controls;  ///< enabled but not applicable (no file of its languages, preset tool absent)
   std::string root;                    ///< what was scanned, as given by the user
   std::string commit_sha;              ///< HEAD of the scanned checkout, when it is one
   std::chrono::system_clock::time_point start_time;

@@ -12,6 +12,7 @@ enum class ExitCode : int {
   usage = 2,         ///< bad command line, configuration, rule file or event payload
   runtime = 3,       ///< I/O, network, git or tool failure
   publish = 4,       ///< reports written, but posting results back to GitLab failed
+  control = 5,       ///< reports written, but a control errored (tool missing, crashed, timed out, bad output)
 };
 
 /// Base of every error the agent reports to the user; what() is the one-line message.
