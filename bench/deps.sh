@@ -67,7 +67,7 @@ for i in range(7):  # npm: package-lock.json v3, 500 packages each
     os.makedirs(d, exist_ok=True)
     pkgs = {"": {"name": f"web-{i}", "version": "1.0.0"}}
     for j in range(500):
-        pkgs[f"node_modules/pkg-{i}-{j}"] = {"version": version(), "resolved": f"https://registry.npmjs.org/pkg-{i}-{j}/-/x.tgz"}
+        pkgs[f"node_modules/pkg-{i}-{j}"] = {"version": version(), "resolved": f"https://npm.example.com/pkg-{i}-{j}/-/x.tgz"}
     with open(os.path.join(d, "package-lock.json"), "w") as f:
         json.dump({"name": f"web-{i}", "version": "1.0.0", "lockfileVersion": 3, "requires": True, "packages": pkgs}, f, indent=2)
     total += 500

@@ -65,12 +65,12 @@ const std::pair<LockfileKind, const char*> kSamples[] = {
                            "[metadata]\nlock-version = \"2.0\"\n"},
     {LockfileKind::pipfile, "{\"default\": {\"a\": {\"version\": \"==1.0.0\"}}, \"develop\": {}}\n"},
     {LockfileKind::uv, "version = 1\n[[package]]\nname = \"a\"\nversion = \"1.0.0\"\n"
-                       "source = { registry = \"https://pypi.org/simple\" }\nwheels = [\n  { url = \"u\" },\n]\n"},
+                       "source = { registry = \"https://pypi.example.com/simple\" }\nwheels = [\n  { url = \"u\" },\n]\n"},
     {LockfileKind::gomod, "module m\n\ngo 1.22.1\n\nrequire (\n\tgithub.com/a/b v1.0.0 // indirect\n)\n"
                           "replace github.com/a/b => github.com/c/d v1.1.0\n"},
     {LockfileKind::cargo, "version = 3\n\n[[package]]\nname = \"a\"\nversion = \"1.0.0\"\n"
                           "source = \"registry+https://github.com/rust-lang/crates.io-index\"\n"},
-    {LockfileKind::gemfile, "GEM\n  remote: https://rubygems.org/\n  specs:\n    a (1.0.0)\n\nDEPENDENCIES\n  a\n"},
+    {LockfileKind::gemfile, "GEM\n  remote: https://rubygems.example.com/\n  specs:\n    a (1.0.0)\n\nDEPENDENCIES\n  a\n"},
     {LockfileKind::composer, "{\"packages\": [{\"name\": \"a/b\", \"version\": \"1.0.0\"}], \"packages-dev\": []}\n"},
     {LockfileKind::maven, "<?xml version=\"1.0\"?>\n<project><properties><v>1.0</v></properties>\n"
                           "<dependencies><dependency><groupId>g</groupId><artifactId>a</artifactId>"
@@ -186,7 +186,7 @@ TEST_CASE("a 100 MB package-lock.json parses in one pass", "[lockfiles][malforme
   while (content.size() < 100u << 20) {
     content += ",\n    \"node_modules/p" + std::to_string(count) + "\": {\n      \"version\": \"1.0." +
                std::to_string(count) +
-               "\",\n      \"resolved\": \"https://registry.npmjs.org/p/-/p-1.0.0.tgz\",\n"
+               "\",\n      \"resolved\": \"https://npm.example.com/p/-/p-1.0.0.tgz\",\n"
                "      \"integrity\": \"sha512-" + std::string(88, 'A') + "\",\n"
                "      \"engines\": {\"node\": \">=12\"}, \"funding\": {\"url\": \"https://example.com\"}\n    }";
     ++count;
