@@ -83,6 +83,12 @@ std::string write_reports(const fs::path& dir, const findings::ScanResult& resul
   bool dependencies_ran =
       std::find(result.controls.begin(), result.controls.end(), "dependencies") != result.controls.end();
   if (dependencies_ran) reports.emplace_back("gitlab-dependency-scanning", "gl-dependency-scanning-report.json");
+  // The SAST report whenever an external control ran or was attempted (an errored one included: the
+  // report then says the scan failed instead of silently reporting nothing).
+  bool tools_ran = std::any_of(result.controls.begin(), result.controls.end(), [](const std::string& c) {
+    return c != "secrets" && c != "dependencies";
+  }) || !result.errored_controls.empty();
+  if (tools_ran) reports.emplace_back("gitlab-sast", "gl-sast-report.json");
   std::string json;
   std::string written;
   for (const auto& [format, name] : reports) {
@@ -318,12 +324,25 @@ int run_ci(const CiOptions& opts, const GlobalOptions& global) {
   if (!opts.dry_run) publish_results(job, json_report);
 
   const std::size_t failing = publish::count_failing(result.findings, job.cfg.fail_on);
-  post_status(job, failing ? "failed" : "success", publish::status_description(result.findings, job.cfg.fail_on), true);
+  for (const auto& e : result.errored_controls)
+    spdlog::error("control {} did not complete{}: {}; its findings are missing from this scan", e.control,
+                  e.folder.empty() ? "" : " in " + e.folder, e.reason);
+  if (!result.errored_controls.empty()) {
+    // An incomplete scan is never "success": the pipeline must not look clean when a tool failed.
+    std::string names;
+    for (const auto& e : result.errored_controls)
+      if (names.find(e.control) == std::string::npos) names += (names.empty() ? "" : ", ") + e.control;
+    post_status(job, "failed", "jit-agent: " + names + " did not complete (see the job log)", true);
+  } else {
+    post_status(job, failing ? "failed" : "success", publish::status_description(result.findings, job.cfg.fail_on),
+                true);
+  }
   if (!job.publish_errors.empty()) {
     spdlog::error("posting results failed ({} problem{}); the reports in {} are complete", job.publish_errors.size(),
                   job.publish_errors.size() == 1 ? "" : "s", out_dir.string());
     return static_cast<int>(util::ExitCode::publish);
   }
+  if (!result.errored_controls.empty()) return static_cast<int>(util::ExitCode::control);
   return static_cast<int>(failing ? util::ExitCode::findings : util::ExitCode::ok);
 }
 

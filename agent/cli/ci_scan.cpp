@@ -4,7 +4,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cstdlib>
+#include <map>
 #include <filesystem>
 #include <memory>
 #include <optional>
@@ -17,6 +19,7 @@
 #include "agent/checkout/worktree.h"
 #include "agent/controls/dependencies/dependencies_control.h"
 #include "agent/controls/dependencies/osv_db.h"
+#include "agent/controls/external/external_control.h"
 #include "agent/controls/secrets/engine.h"
 #include "agent/controls/secrets/rule.h"
 #include "agent/controls/secrets/secrets_control.h"
@@ -184,6 +187,101 @@ void dependencies_in_changes(const CiScanInput& in, const fs::path& db, ScanResu
   for (auto& w : head.warnings) out.warnings.push_back(std::move(w));
 }
 
+/// The monorepo folders as ScanInput::folders ("services/api"; "" for the root); empty when none.
+std::vector<std::string> scan_folders(const config::FoldersConfig& folders) {
+  std::vector<std::string> out;
+  for (const auto& f : folders.folders) {
+    std::string p = f.path;
+    while (!p.empty() && p.front() == '/') p.erase(0, 1);
+    while (!p.empty() && p.back() == '/') p.pop_back();
+    out.push_back(p);
+  }
+  return out;
+}
+
+/// Runs every enabled external control over `input` (a checkout on disk) into `out`.
+void run_external(const CiScanInput& in, const controls::ScanInput& input, ScanResult& out) {
+  controls::external::ExternalOptions options;
+  options.env = &in.env;
+  options.tools_dir = tools_dir(in.env);
+  for (const auto& spec : in.cfg.tools) {
+    if (!spec.enabled) continue;
+    controls::external::ExternalControl control(spec, options);
+    control.run(input, out);
+  }
+}
+
+bool any_external(const CiScanInput& in) {
+  return std::any_of(in.cfg.tools.begin(), in.cfg.tools.end(), [](const config::ToolSpec& t) { return t.enabled; });
+}
+
+/// External controls for a merge request or branch push: the tools run on a checkout of the head's
+/// configured folders (they need the surrounding code), told the changed files (${FILES} and the
+/// language check see only those, ${CHANGED_FILES} lists them); only what they report on the
+/// added lines (or, for `scope: files`, in the changed files) is kept.
+void external_on_changes(const CiScanInput& in, ScanResult& out) {
+  if (!any_external(in)) return;
+  std::vector<checkout::FileDiff> changes;
+  for (auto& d : changed_files(in))
+    if (!d.binary && !excluded(in, d.new_path)) changes.push_back(std::move(d));
+  if (changes.empty()) return;
+  TempDir work(in.env);
+  const fs::path tree = work.path() / "tree";
+  fs::create_directories(tree);
+  std::vector<std::string> folders;
+  for (const auto& f : in.folders.folders) folders.push_back(f.path);
+  checkout::checkout_folders(in.fetched.git_dir, in.fetched.head_sha, tree, folders);
+
+  controls::ScanInput input;
+  input.root = tree;
+  input.commit_sha = in.fetched.head_sha;
+  input.max_file_size = kMaxFileSize;
+  input.jobs = std::max(1u, std::thread::hardware_concurrency());
+  std::string list;
+  std::set<std::string> changed_folders;
+  for (const auto& d : changes) {
+    std::error_code ec;
+    const fs::path abs = tree / d.new_path;
+    if (!fs::is_regular_file(fs::symlink_status(abs, ec))) continue;
+    input.files.push_back(controls::FileEntry{d.new_path, abs, static_cast<std::uint64_t>(fs::file_size(abs, ec))});
+    list += d.new_path + "\n";
+    if (const config::Folder* f = config::folder_for(in.folders, d.new_path)) {
+      std::string p = f->path;
+      while (!p.empty() && p.front() == '/') p.erase(0, 1);
+      changed_folders.insert(p);
+    }
+  }
+  if (input.files.empty()) return;
+  std::sort(input.files.begin(), input.files.end(), [](const auto& a, const auto& b) { return a.path < b.path; });
+  input.folders.assign(changed_folders.begin(), changed_folders.end());
+  input.changed_files = work.path() / "changed-files.txt";
+  util::write_file_atomic(input.changed_files, list);
+
+  ScanResult tools;
+  run_external(in, input, tools);
+  std::map<std::string, std::set<int>> added;
+  if (in.mode == CiMode::added_lines)
+    for (const auto& [path, file] : ci_diff_index(in)) added[path].insert(file.added.begin(), file.added.end());
+  std::set<std::string> changed_paths;
+  for (const auto& e : input.files) changed_paths.insert(e.path);
+  std::size_t outside = 0;
+  for (auto& f : tools.findings) {
+    bool keep = in.mode == CiMode::added_lines
+                    ? (added.count(f.path) && f.line > 0 && added[f.path].count(f.line))
+                    : changed_paths.count(f.path) > 0;
+    if (!keep) { ++outside; continue; }
+    f.commit = in.fetched.head_sha;
+    out.findings.push_back(std::move(f));
+  }
+  if (outside)
+    spdlog::info("external controls: {} finding{} on lines this change does not add left out", outside,
+                 outside == 1 ? "" : "s");
+  for (auto& c : tools.controls) out.controls.push_back(std::move(c));
+  for (auto& e : tools.errored_controls) out.errored_controls.push_back(std::move(e));
+  for (auto& e : tools.skipped_controls) out.skipped_controls.push_back(std::move(e));
+  for (auto& w : tools.warnings) out.warnings.push_back(std::move(w));
+}
+
 /// Every enabled control on a sparse checkout of the head (only the configured folders written).
 void full_tree(const CiScanInput& in, const std::optional<fs::path>& db, ScanResult& out) {
   TempDir work(in.env);
@@ -215,6 +313,10 @@ void full_tree(const CiScanInput& in, const std::optional<fs::path>& db, ScanRes
       for (const auto& scanned : control.lockfiles()) in.sboms->push_back(to_sbom(scanned));
     out.controls.emplace_back("dependencies");
   }
+  input.folders = scan_folders(in.folders);
+  run_external(in, input, out);
+  for (auto& f : out.findings)
+    if (f.tool && f.commit.empty()) f.commit = in.fetched.head_sha;
 }
 
 /// "" when both sides of every blob change from `from` ("" = empty tree) to `to` that touches
@@ -339,6 +441,7 @@ ScanResult run_ci_scan(const CiScanInput& in) {
       dependencies_in_changes(in, *db, out);
       out.controls.emplace_back("dependencies");
     }
+    external_on_changes(in, out);
   }
   findings::sort_findings(out.findings);
   out.end_time = std::chrono::system_clock::now();

@@ -30,6 +30,7 @@ struct ScanOptions {
   bool show_secrets = false;
   std::vector<std::string> rules;
   std::vector<std::string> controls;
+  std::vector<std::string> control_settings;
   std::string db;
   std::string config;
   std::string sbom_dir;
@@ -74,6 +75,7 @@ int run_scan(const ScanOptions& o, const GlobalOptions& global) {
   request.max_file_size = *max;
   request.rule_paths = {o.rules.begin(), o.rules.end()};
   request.controls = o.controls;
+  request.control_settings = o.control_settings;
   request.db_dir = o.db;
   request.config_file = o.config;
   request.use_cache = !o.no_cache;
@@ -106,9 +108,9 @@ int run_scan(const ScanOptions& o, const GlobalOptions& global) {
   }
   if (!o.sbom_dir.empty()) write_sboms(o.sbom_dir, outcome.sboms, outcome.result, "");
   for (const auto& w : outcome.result.warnings) spdlog::warn("{}", w);
-  if (!outcome.failed_controls.empty())
-    throw util::RuntimeError("control failed: " + outcome.failed_controls.front() +
-                             " (the reports above hold what the other controls found)");
+  for (const auto& e : outcome.result.errored_controls)
+    spdlog::error("control {} errored{}: {} (the reports hold what the other controls found)", e.control,
+                  e.folder.empty() ? "" : " in " + e.folder, e.reason);
   return exit_code_for(outcome.result, fail_on);
 }
 
@@ -116,13 +118,17 @@ int run_scan(const ScanOptions& o, const GlobalOptions& global) {
 
 void add_scan(CLI::App& root, const GlobalOptions& global, Action& action) {
   auto o = std::make_shared<ScanOptions>();
-  auto* sub = root.add_subcommand("scan", "Scan a local working tree (secrets, dependencies)");
+  auto* sub = root.add_subcommand("scan", "Scan a local working tree (secrets, dependencies, external tools)");
   sub->footer(
       "Examples:\n"
       "  jit-agent scan                                 # the current folder, findings on the terminal\n"
       "  jit-agent scan repo --format sarif --output jit.sarif\n"
       "  jit-agent scan . --report gitlab=gl-secret-detection-report.json --report json=jit.json\n"
-      "  jit-agent scan . --exclude 'node_modules/**' --exclude '*.min.js' --fail-on high\n");
+      "  jit-agent scan . --exclude 'node_modules/**' --exclude '*.min.js' --fail-on high\n"
+      "  jit-agent scan . --control bandit --report gitlab-sast=gl-sast-report.json\n"
+      "Exit codes: 0 nothing at or above --fail-on; 1 findings at or above it; 2 bad usage or configuration;\n"
+      "3 I/O or git failure; 5 a control errored (tool missing, crashed, timed out, bad output): the reports\n"
+      "hold what the other controls found.\n");
   sub->add_option("path", o->path, "Working tree to scan (a git checkout or any folder)")->capture_default_str();
   sub->add_option("-f,--format", o->format, "Main output format: text, json, sarif, gitlab, codequality, ...")->capture_default_str();
   sub->add_option("-o,--output", o->output, "Write the main output to FILE instead of stdout");
@@ -136,9 +142,16 @@ void add_scan(CLI::App& root, const GlobalOptions& global, Action& action) {
   sub->add_option("-j,--jobs", o->jobs, "Worker threads (default: number of cores)")->capture_default_str();
   sub->add_flag("--show-secrets", o->show_secrets, "Print secret values in text/json output (never in other reports)");
   sub->add_option("--rules", o->rules, "Secret rule files or folders instead of the built-in packs (repeatable)");
-  sub->add_option("--controls", o->controls, "Controls to run (default: all built-in: secrets,dependencies)")->delimiter(',');
+  sub->add_option("--controls,--control", o->controls,
+                  "Controls to run, comma-separated or repeated: secrets, dependencies, a preset (bandit, flawfinder, "
+                  "shellcheck, eslint) or a control of --config (default: the configured plan)")
+      ->delimiter(',');
+  sub->add_option("--control-set", o->control_settings,
+                  "NAME.KEY=VALUE: a jit.yml key of an external control (repeatable; VALUE is YAML), e.g. "
+                  "--control-set semgrep.command=semgrep --control-set 'semgrep.args=[\"--sarif\", \"-o\", "
+                  "\"${REPORT_FILE}\", \"${FOLDER}\"]' --control-set semgrep.format=sarif --control semgrep");
   sub->add_option("--db", o->db, "OSV database folder for dependency scanning (default: $JIT_DB_DIR, else the user cache)");
-  sub->add_option("--config", o->config, "Organisation-level jit config (folders) merged under PATH/.jit/jit-config.yml");
+  sub->add_option("--config", o->config, "Central jit config (jit.yml: controls, folders) merged under PATH/.jit/jit-config.yml");
   sub->add_option("--sbom-dir", o->sbom_dir, "Write a CycloneDX 1.5 SBOM per lockfile into DIR");
   sub->add_flag("--no-git", o->no_git, "Walk the folder even inside a git checkout (scan ignored files too)");
   sub->add_flag("--no-cache", o->no_cache, "Do not read or write the compiled rule database cache");

@@ -10,34 +10,86 @@
 #include "agent/config/folders.h"
 #include "agent/controls/dependencies/dependencies_control.h"
 #include "agent/controls/dependencies/osv_db.h"
+#include "agent/controls/external/external_control.h"
 #include "agent/controls/secrets/engine.h"
 #include "agent/controls/secrets/gitleaks_ignore.h"
 #include "agent/controls/secrets/secrets_control.h"
 #include "agent/util/error.h"
 #include "agent/util/fs.h"
+#include "agent/util/redact.h"
 
 namespace agent::cli {
 namespace fs = std::filesystem;
 
 namespace {
 
-std::vector<std::string> selected_controls(const ScanRequest& request) {
-  if (request.controls.empty()) return kBuiltinControls;
-  std::vector<std::string> out;
-  for (const auto& c : request.controls) {
-    if (std::find(kBuiltinControls.begin(), kBuiltinControls.end(), c) == kBuiltinControls.end())
-      throw util::UsageError("--controls: unknown control '" + c + "' (known: secrets, dependencies)");
-    if (std::find(out.begin(), out.end(), c) == out.end()) out.push_back(c);
+bool is_builtin(std::string_view name) {
+  return std::find(kBuiltinControls.begin(), kBuiltinControls.end(), name) != kBuiltinControls.end();
+}
+
+/// The configuration a local scan runs: defaults < --config FILE (central) < ROOT/.jit/jit-config.yml,
+/// then --control-set.
+config::Config scan_config(const ScanRequest& request) {
+  std::optional<fs::path> central;
+  if (!request.config_file.empty()) {
+    if (!fs::is_regular_file(request.config_file))
+      throw util::UsageError(request.config_file + ": no such configuration file");
+    central = request.config_file;
   }
+  std::optional<fs::path> repository;
+  std::error_code ec;
+  if (fs::is_regular_file(request.root / ".jit" / "jit-config.yml", ec)) repository = request.root / ".jit" / "jit-config.yml";
+  config::Config cfg = config::load_config(central, repository);
+  apply_control_settings(cfg, request.control_settings);
+  return cfg;
+}
+
+/// The controls to run, in order: built-in ones first, then external ones in the configuration's
+/// order. Named controls are required; unnamed presets stay automatic.
+struct Selection {
+  std::vector<std::string> builtin;
+  std::vector<config::ToolSpec> tools;
+};
+
+Selection selected_controls(const ScanRequest& request, const config::Config& cfg) {
+  Selection out;
+  if (request.controls.empty()) {
+    if (cfg.secrets) out.builtin.push_back("secrets");
+    if (cfg.dependencies) out.builtin.push_back("dependencies");
+    for (const auto& t : cfg.tools)
+      if (t.enabled) out.tools.push_back(t);
+    return out;
+  }
+  std::vector<std::string> seen;
+  for (const auto& c : request.controls) {
+    if (std::find(seen.begin(), seen.end(), c) != seen.end()) continue;
+    seen.push_back(c);
+    if (is_builtin(c)) {
+      out.builtin.push_back(c);
+      continue;
+    }
+    auto it = std::find_if(cfg.tools.begin(), cfg.tools.end(), [&](const config::ToolSpec& t) { return t.name == c; });
+    if (it == cfg.tools.end()) {
+      std::string known = "secrets, dependencies";
+      for (const auto& t : cfg.tools) known += ", " + t.name;
+      throw util::UsageError("--controls: unknown control '" + c + "' (known: " + known +
+                             "; define others in jit.yml or with --control-set " + c + ".command=...)");
+    }
+    config::ToolSpec spec = *it;
+    spec.enabled = true;
+    spec.automatic = false;  // asked for by name: a missing tool is an error, not a skip
+    out.tools.push_back(std::move(spec));
+  }
+  std::stable_partition(out.builtin.begin(), out.builtin.end(), [](const std::string& n) { return n == "secrets"; });
   return out;
 }
 
 /// Builds every selected control up front so bad rules or configuration fail before scanning.
-std::vector<std::unique_ptr<controls::Control>> make_controls(const ScanRequest& request,
-                                                              const std::vector<std::string>& names,
+std::vector<std::unique_ptr<controls::Control>> make_controls(const ScanRequest& request, const Selection& selection,
+                                                              const config::FoldersConfig& folders,
                                                               const util::Environment& env) {
   std::vector<std::unique_ptr<controls::Control>> out;
-  for (const auto& name : names) {
+  for (const auto& name : selection.builtin) {
     if (name == "secrets") {
       auto paths = request.rule_paths;
       if (paths.empty()) paths.push_back(rules_dir(env));
@@ -49,17 +101,15 @@ std::vector<std::unique_ptr<controls::Control>> make_controls(const ScanRequest&
                     engine.loaded_from_cache() ? "database from cache" : "database compiled");
       out.push_back(std::make_unique<controls::secrets::SecretsControl>(std::move(engine)));
     } else if (name == "dependencies") {
-      std::optional<fs::path> org_file;
-      if (!request.config_file.empty()) {
-        if (!fs::is_regular_file(request.config_file))
-          throw util::UsageError(request.config_file + ": no such configuration file");
-        org_file = request.config_file;
-      }
-      auto folders = config::load_folders(org_file, request.root);
       fs::path db = request.db_dir.empty() ? osv_db_dir(env) : fs::path(request.db_dir);
-      out.push_back(std::make_unique<controls::dependencies::DependenciesControl>(db, std::move(folders)));
+      out.push_back(std::make_unique<controls::dependencies::DependenciesControl>(db, folders));
     }
   }
+  controls::external::ExternalOptions options;
+  options.env = &env;
+  options.tools_dir = tools_dir(env);
+  for (const auto& spec : selection.tools)
+    out.push_back(std::make_unique<controls::external::ExternalControl>(spec, options));
   return out;
 }
 
@@ -112,7 +162,39 @@ findings::Confidence parse_min_confidence(const std::string& text) {
   return *c;
 }
 
+void apply_control_settings(config::Config& cfg, const std::vector<std::string>& settings) {
+  if (settings.empty()) return;
+  // One YAML document, `controls: {NAME: {KEY: VALUE}}`, validated by the same loader as jit.yml.
+  YAML::Node controls(YAML::NodeType::Map);
+  for (const auto& s : settings) {
+    const auto eq = s.find('=');
+    const auto dot = s.find('.');
+    if (eq == std::string::npos || dot == std::string::npos || dot == 0 || dot + 1 >= eq)
+      throw util::UsageError("--control-set " + s + ": expected NAME.KEY=VALUE (e.g. mytool.format=sarif)");
+    const std::string name = s.substr(0, dot);
+    const std::string key = s.substr(dot + 1, eq - dot - 1);
+    const std::string text = s.substr(eq + 1);
+    YAML::Node value;
+    try {
+      value = YAML::Load(text);
+    } catch (const YAML::Exception&) {
+      value = YAML::Node(text);  // not YAML: the plain string
+    }
+    if (value.IsNull() && !text.empty() && text != "null" && text != "~") value = YAML::Node(text);
+    if (!controls[name].IsMap()) controls[name] = YAML::Node(YAML::NodeType::Map);
+    if (controls[name][key].IsDefined() && !controls[name][key].IsNull())
+      throw util::UsageError("--control-set " + s + ": " + name + "." + key + " is set twice");
+    controls[name][key] = value;
+  }
+  YAML::Node root(YAML::NodeType::Map);
+  root["controls"] = controls;
+  YAML::Emitter emitter;
+  emitter << root;
+  config::apply_layer(cfg, emitter.c_str(), "--control-set", config::Layer::central);
+}
+
 int exit_code_for(const findings::ScanResult& result, std::optional<findings::Severity> fail_on) {
+  if (!result.errored_controls.empty()) return static_cast<int>(util::ExitCode::control);
   if (!fail_on) return 0;
   // An advisory without any score must not slip through a "low" gate: unknown counts as medium.
   auto effective = [](findings::Severity s) {
@@ -128,8 +210,11 @@ ScanOutcome run_controls(const ScanRequest& request, const util::Environment& en
   auto& result = outcome.result;
   result.start_time = std::chrono::system_clock::now();
   result.root = request.root.string();
-  auto names = selected_controls(request);
-  auto controls = make_controls(request, names, env);
+  const config::Config cfg = scan_config(request);
+  std::optional<fs::path> org_file;
+  if (!request.config_file.empty()) org_file = request.config_file;
+  const auto folders = config::load_folders(org_file, request.root);
+  auto controls = make_controls(request, selected_controls(request, cfg), folders, env);
 
   auto listing = checkout::list_files(request.root, request.list, result.stats, result.warnings);
   result.commit_sha = listing.head_sha;
@@ -139,6 +224,12 @@ ScanOutcome run_controls(const ScanRequest& request, const util::Environment& en
   input.jobs = std::max(1u, request.jobs);
   input.max_file_size = request.max_file_size;
   input.commit_sha = listing.head_sha;
+  for (const auto& f : folders.folders) {
+    std::string path = f.path;
+    while (!path.empty() && path.front() == '/') path.erase(0, 1);
+    while (!path.empty() && path.back() == '/') path.pop_back();
+    input.folders.push_back(path.empty() ? "" : path);
+  }
   spdlog::debug("{} files to scan ({})", input.files.size(), listing.from_git ? "git" : "folder walk");
 
   for (auto& control : controls) {
@@ -148,8 +239,9 @@ ScanOutcome run_controls(const ScanRequest& request, const util::Environment& en
     } catch (const util::UsageError&) {
       throw;
     } catch (const std::exception& e) {
-      outcome.failed_controls.push_back(std::string(control->name()) + ": " + e.what());
-      result.warnings.push_back(std::string(control->name()) + " failed: " + e.what());
+      // A built-in control failing at runtime is reported like an external tool failing.
+      result.errored_controls.push_back({std::string(control->name()), util::global_redactor().apply(e.what()), ""});
+      spdlog::error("{} did not complete: {}", control->name(), util::global_redactor().apply(e.what()));
     }
   }
   for (auto& control : controls)

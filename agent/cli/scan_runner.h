@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "agent/checkout/worktree.h"
+#include "agent/config/config.h"
 #include "agent/controls/dependencies/dependencies_control.h"
 #include "agent/findings/finding.h"
 #include "agent/report/dependency_reports.h"
@@ -22,22 +23,29 @@ struct ScanRequest {
   unsigned jobs = 1;
   std::uint64_t max_file_size = 10ull << 20;
   std::vector<std::filesystem::path> rule_paths;  ///< empty: the built-in packs
-  std::vector<std::string> controls;              ///< empty: every built-in control
+  /// Controls to run, built-in or external (a preset or one named in the configuration); a preset
+  /// named here is required (its tool must be installed). Empty: the configuration's plan (the
+  /// enabled built-in controls, the presets whose tool and language are present, every control
+  /// jit.yml defines).
+  std::vector<std::string> controls;
+  /// `--control-set NAME.KEY=VALUE`: jit.yml keys for external controls given on the command line
+  /// (VALUE is YAML: `mytool.args=["-o", "${REPORT_FILE}"]`), applied over the configuration.
+  std::vector<std::string> control_settings;
   std::string db_dir;                             ///< empty: the default OSV database folder
-  std::string config_file;                        ///< organisation-level jit config merged under ROOT/.jit/jit-config.yml
+  std::string config_file;                        ///< central jit config (jit.yml) merged under ROOT/.jit/jit-config.yml
   bool use_cache = true;                          ///< compiled rule database cache
   int decode_depth = 1;                           ///< levels of base64/hex/percent decoding (0: none)
 };
 
 struct ScanOutcome {
   findings::ScanResult result;
-  std::vector<std::string> failed_controls;  ///< "name: message" of controls that threw
   std::vector<report::SbomLockfile> sboms;   ///< every lockfile the dependency control parsed
 };
 
 /// Lists files, runs the controls, sorts findings. Bad input (rules, config, control names)
-/// throws util::UsageError before any file is read; a control failing at runtime is recorded in
-/// `failed_controls` so the other controls' findings are still reported.
+/// throws util::UsageError before any file is read; a control failing at runtime (a built-in one
+/// throwing, an external tool missing, crashing, timing out or writing garbage) is recorded in
+/// `result.errored_controls` so the other controls' findings are still reported.
 ScanOutcome run_controls(const ScanRequest& request, const util::Environment& env);
 
 /// The SBOM view of a lockfile the dependency control parsed.
@@ -54,7 +62,12 @@ std::optional<findings::Severity> parse_fail_on(const std::string& text);
 /// --min-confidence: "high", "medium" or "low". Throws UsageError otherwise.
 findings::Confidence parse_min_confidence(const std::string& text);
 
-/// 1 when a finding is at or above `fail_on` (unknown severity counts as medium), else 0.
+/// Applies `--control-set NAME.KEY=VALUE` settings to `cfg` as a central layer named
+/// "--control-set". Throws util::UsageError on a malformed setting or an invalid value.
+void apply_control_settings(config::Config& cfg, const std::vector<std::string>& settings);
+
+/// 5 (ExitCode::control) when a control errored (its findings are missing); else 1 when a finding
+/// is at or above `fail_on` (unknown severity counts as medium); else 0.
 int exit_code_for(const findings::ScanResult& result, std::optional<findings::Severity> fail_on);
 
 }  // namespace agent::cli

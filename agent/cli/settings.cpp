@@ -26,6 +26,17 @@ fs::path osv_db_dir(const util::Environment& env) {
   return fs::path(".cache") / "jit-agent" / "osv";
 }
 
+fs::path tools_dir(const util::Environment& env) {
+  if (auto dir = env.get_or("JIT_TOOLS_DIR", ""); !dir.empty()) return dir;
+  std::error_code ec;
+  fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    fs::path installed = exe.parent_path().parent_path() / "lib" / "jit-agent" / "tools";
+    if (fs::is_directory(installed, ec)) return installed;
+  }
+  return fs::path(JIT_AGENT_SOURCE_DIR) / "build-tools";
+}
+
 fs::path git_cache_dir(const util::Environment& env) {
   if (auto dir = env.get_or("JIT_CACHE_DIR", ""); !dir.empty()) return dir;
   if (auto xdg = env.get_or("XDG_CACHE_HOME", ""); !xdg.empty()) return fs::path(xdg) / "jit-agent" / "git";

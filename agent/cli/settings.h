@@ -22,6 +22,11 @@ std::filesystem::path secrets_cache_dir(const util::Environment& env);
 /// ~/.cache/jit-agent/osv, else .cache/jit-agent/osv.
 std::filesystem::path osv_db_dir(const util::Environment& env);
 
+/// ${JIT_TOOLS_DIR} of external controls (where eslint and its configuration are installed):
+/// $JIT_TOOLS_DIR, else PREFIX/lib/jit-agent/tools beside the installed binary, else the
+/// source tree's build-tools/ (scripts/install-tools.sh puts them there for developers).
+std::filesystem::path tools_dir(const util::Environment& env);
+
 /// Git mirrors: $JIT_CACHE_DIR, else $XDG_CACHE_HOME/jit-agent/git, else ~/.cache/jit-agent/git;
 /// empty (a throw-away mirror) when none is set.
 std::filesystem::path git_cache_dir(const util::Environment& env);
