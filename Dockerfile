@@ -31,6 +31,20 @@ RUN --mount=type=cache,target=/root/.cache/ccache,id=jit-agent-ccache \
  && DESTDIR=/out cmake --install /tmp/build --strip \
  && rm -rf /tmp/build
 
+# ---- tools: eslint, eslint-plugin-security and the SARIF formatter (npm) ----------------------
+# Versions pinned in tools/eslint/package.json. Behind a TLS-intercepting proxy, give its CA:
+#   podman build --secret id=npm-ca,src=/path/to/ca.pem .   (docker build --secret likewise)
+FROM ${DEBIAN_IMAGE} AS tools
+RUN apt-get update -qq \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends npm ca-certificates \
+ && rm -rf /var/lib/apt/lists/*
+COPY tools/ /src/tools/
+COPY scripts/install-tools.sh /src/scripts/install-tools.sh
+RUN --mount=type=secret,id=npm-ca \
+    if [ -s /run/secrets/npm-ca ]; then export NODE_EXTRA_CA_CERTS=/run/secrets/npm-ca; fi \
+ && bash /src/scripts/install-tools.sh /out/tools \
+ && rm -rf /root/.npm
+
 # ---- runtime ---------------------------------------------------------------------------------
 FROM ${DEBIAN_IMAGE} AS runtime
 ARG VERSION=0.1.0
@@ -38,20 +52,28 @@ ARG REVISION=unknown
 # Where the source lives (set by the release pipeline: --build-arg SOURCE=<repository URL>).
 ARG SOURCE=
 
-# Only the shared libraries the binary links (readelf -d: NEEDED) and the CA bundle that libgit2
-# (mbedTLS) and libcurl read; no git, no shell tools beyond the base image.
-RUN echo 'deb http://deb.debian.org/debian bookworm-backports main' \
-      > /etc/apt/sources.list.d/bookworm-backports.list \
+# Only the shared libraries the binary links (readelf -d: NEEDED), the CA bundle that libgit2
+# (mbedTLS) and libcurl read, and the external controls' tools: bandit (Python), flawfinder
+# (C/C++), shellcheck (shell) from Debian, and Node.js for eslint (installed by the tools stage).
+# No git, no compiler. bookworm-backports comes from the mirror the base image's apt sources name.
+RUN apt-get update -qq \
+ && mirror=$(apt-get indextargets --format '$(REPO_URI) $(RELEASE)' | awk '$2 == "bookworm" { print $1; exit }') \
+ && test -n "$mirror" \
+ && echo "deb ${mirror%/} bookworm-backports main" > /etc/apt/sources.list.d/bookworm-backports.list \
  && apt-get update -qq \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
       ca-certificates libvectorscan5 libre2-9 libyaml-cpp0.7 libspdlog1.10 libcurl4 \
       libsqlite3-0 libzip4 libssl3 \
+      bandit flawfinder shellcheck nodejs \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
       -t bookworm-backports libgit2-1.8 \
  && apt-get clean \
+ && find /usr/lib/python3 -name __pycache__ -prune -exec rm -rf {} + \
  && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin /var/log/apt /var/log/dpkg.log
 
 COPY --from=builder /out/usr/local/ /usr/local/
+# ${JIT_TOOLS_DIR} of the eslint preset: PREFIX/lib/jit-agent/tools beside the binary.
+COPY --from=tools /out/tools/ /usr/local/lib/jit-agent/tools/
 
 # A fixed non-root user; the state folders are group 0 and group-writable so that platforms running
 # images under an arbitrary uid in group root (OpenShift) can use them too.
@@ -74,7 +96,7 @@ RUN jit-agent rules check \
  && ls /var/cache/jit-agent/hsdb/*.hsdb >/dev/null
 
 LABEL org.opencontainers.image.title="jit-agent" \
-      org.opencontainers.image.description="Secrets and dependency scanning agent for GitLab CI (Jit)" \
+      org.opencontainers.image.description="Secrets, dependency and SAST scanning agent for GitLab CI (Jit)" \
       org.opencontainers.image.version="${VERSION}" \
       org.opencontainers.image.revision="${REVISION}" \
       org.opencontainers.image.source="${SOURCE}" \

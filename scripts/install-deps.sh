@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs every build dependency of jit-agent on Debian 12 (bookworm), and with --tests the tools
-# the test suite drives. Idempotent: installs only what is missing, runs apt-get update only then.
+# the test suite drives (including the external controls' scanners from Debian: bandit, flawfinder,
+# shellcheck; eslint comes from npm: scripts/install-tools.sh). Idempotent: installs only what is missing, runs apt-get update only then.
 # Usage: scripts/install-deps.sh [--tests]
 set -euo pipefail
 
@@ -23,6 +24,7 @@ backports_pkgs=(libgit2-dev libcatch2-dev)
 test_pkgs=(
   python3 python3-jsonschema python3-yaml nginx fcgiwrap openssl apache2-utils rsync time util-linux
   buildah podman runc debootstrap
+  bandit flawfinder shellcheck
 )
 
 # Prints the packages of "$@" that are not installed.

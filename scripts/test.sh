@@ -7,6 +7,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh --tests
 bash scripts/install-test-tools.sh >/dev/null || echo "note: gitlab-ci-local could not be installed from npm: the template test will skip."
+# eslint + eslint-plugin-security + the SARIF formatter for the eslint preset's tests, beside them.
+export JIT_TEST_TOOLS_DIR=${JIT_TEST_TOOLS_DIR:-/var/tmp/jit-agent-test-tools}
+bash scripts/install-tools.sh "$JIT_TEST_TOOLS_DIR" >/dev/null ||
+  echo "note: eslint could not be installed from npm: the eslint preset's tests will skip."
 bash scripts/build.sh
 build_dir=${JIT_BUILD_DIR:-build}
 if [[ ! -d ../shared/data ]]; then

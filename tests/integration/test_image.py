@@ -41,7 +41,11 @@ WHERE = "run the image tests on a VM or in a privileged container (podman run --
 BASE = "docker.io/library/debian:bookworm-slim"
 TAG = f"localhost/jit-agent-test:{os.getpid()}-{secrets.token_hex(3)}"
 NETWORK_FAILURE = ("Could not resolve", "Failed to fetch", "Temporary failure resolving",
-                   "Unable to locate package", "Network is unreachable")
+                   "Unable to locate package", "Network is unreachable",
+                   # npm (the tools stage) without a reachable registry
+                   "npm error code ENOTFOUND", "npm error code EAI_AGAIN", "npm error code ECONNREFUSED",
+                   "npm error code ETIMEDOUT", "npm error network")
+MAX_IMAGE_MB = 400  # issue 8: the image with bandit, flawfinder, shellcheck and eslint stays below it
 TIMINGS = {}
 
 
@@ -290,6 +294,34 @@ class ImageTest(unittest.TestCase):
         self.assertEqual(env.get("JIT_CACHE_DIR"), "/var/cache/jit-agent")
         self.assertEqual(env.get("JIT_DB_DIR"), "/var/lib/jit-agent/osv")
         TIMINGS["image_size_mb"] = round(self.inspect["Size"] / 1e6, 1)
+        self.assertLess(self.inspect["Size"] / 1e6, MAX_IMAGE_MB, "image size")
+
+    @needs_run
+    def test_external_tools_are_installed_and_run(self):
+        p = self.run_image("version")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        for tool in ("bandit", "flawfinder", "shellcheck", "eslint"):
+            line = next((l for l in p.stdout.splitlines() if l.startswith(tool + " ")), "")
+            self.assertTrue(line and "not installed" not in line, f"{tool}: {line!r}\n{p.stdout}")
+        folder = tempfile.mkdtemp(prefix="jit-image-sast-")
+        try:
+            write(os.path.join(folder, "app.py"), "import subprocess\n\ndef run(cmd):\n"
+                  "    return subprocess.call(cmd, shell=True)\n")
+            write(os.path.join(folder, "deploy.sh"), "#!/bin/sh\nrm -rf $TARGET/*\n")
+            write(os.path.join(folder, "copy.c"), "#include <string.h>\nvoid f(char *d, const char *s) { strcpy(d, s); }\n")
+            write(os.path.join(folder, "web.js"), "const cp = require('child_process');\n"
+                  "module.exports = (req) => cp.exec('ls ' + req.query.dir);\n")
+            os.chmod(folder, 0o755)
+            for name in os.listdir(folder):
+                os.chmod(os.path.join(folder, name), 0o644)
+            p = self.run_image("scan", "/scan", "--format", "json", "--fail-on", "none",
+                               "--controls", "bandit,flawfinder,shellcheck,eslint", volumes=(f"{folder}:/scan:ro",))
+            self.assertEqual(p.returncode, 0, p.stdout[-3000:] + p.stderr[-3000:])
+            report = json.loads(p.stdout)
+            found = {f["control"] for f in report["findings"]}
+            self.assertEqual(found, {"bandit", "flawfinder", "shellcheck", "eslint"}, p.stderr[-3000:])
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def build_image(pm):
@@ -298,7 +330,11 @@ def build_image(pm):
     t0 = time.monotonic()
     # --layers=false: vfs copies the whole tree for every layer; one commit per image is faster.
     try:
-        p = pm.run("build", "--layers=false", "--build-arg", f"REVISION={revision}", "-t", TAG,
+        # The npm registry may sit behind a TLS-intercepting proxy whose CA only the host trusts:
+        # give the host's bundle to the tools stage (Dockerfile: the npm-ca build secret).
+        ca = os.environ.get("NODE_EXTRA_CA_CERTS") or "/etc/ssl/certs/ca-certificates.crt"
+        secret = ["--secret", f"id=npm-ca,src={ca}"] if os.path.isfile(ca) else []
+        p = pm.run("build", "--layers=false", "--build-arg", f"REVISION={revision}", *secret, "-t", TAG,
                    "-f", os.path.join(util.SOURCE_DIR, "Dockerfile"), util.SOURCE_DIR, timeout=BUILD_TIMEOUT)
     except subprocess.TimeoutExpired:
         raise AssertionError(f"podman build did not finish in {BUILD_TIMEOUT} s (a cold build takes about "
@@ -307,7 +343,7 @@ def build_image(pm):
     log = p.stdout + p.stderr
     if p.returncode != 0:
         if any(s in log for s in NETWORK_FAILURE):
-            skip(f"the image build could not reach the Debian mirror:\n{log[-1500:]}")
+            skip(f"the image build could not reach the Debian mirror or the npm registry:\n{log[-1500:]}")
         raise AssertionError(f"podman build failed ({p.returncode}):\n{log[-6000:]}")
 
 
