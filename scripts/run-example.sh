@@ -19,6 +19,7 @@ set +e
 "$agent" scan examples/monorepo --db "$db" \
   --report "gitlab=$out/gl-secret-detection-report.json" \
   --report "gitlab-dependency-scanning=$out/gl-dependency-scanning-report.json" \
+  --report "gitlab-sast=$out/gl-sast-report.json" \
   --report "sarif=$out/jit-agent.sarif" \
   --report "json=$out/jit-agent.json" \
   --sbom-dir "$out/sbom"

@@ -148,7 +148,7 @@ class World:
     def env(self, payload, **extra):
         """A clean CI environment: only what a GitLab job of the dedicated project would set."""
         env = {
-            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "PATH": util.NO_SCANNERS_PATH,  # no preset tool: tests of external controls pass PATH
             "HOME": self.root,
             "TMPDIR": self.root,
             "LANG": "C.UTF-8",

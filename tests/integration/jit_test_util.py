@@ -11,6 +11,12 @@ AGENT = os.environ.get("JIT_AGENT_BIN", "")
 SOURCE_DIR = os.environ.get("JIT_SOURCE_DIR", os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 SHARED_DATA = os.environ.get("JIT_SHARED_DATA", os.path.join(SOURCE_DIR, "..", "shared", "data"))
 SKIP = 77
+# The agent spawns nothing but external controls' tools, found in PATH. Tests run it with a PATH
+# holding none of them, so the default plan's presets (bandit, shellcheck, ... when installed)
+# skip and every other test sees the same findings on every machine; the external-control tests
+# give the real PATH (REAL_PATH) on purpose.
+REAL_PATH = os.environ.get("PATH", "/usr/bin:/bin")
+NO_SCANNERS_PATH = "/nonexistent/jit-agent-tests-without-scanners"
 
 
 def require_agent():
@@ -51,9 +57,12 @@ def run_agent(*args, env=None, cwd=None, user=None, timeout=600):
     cmd = [AGENT, *args]
     if user is not None:
         import pwd
+        import shutil
         pw = pwd.getpwnam(user)
-        cmd = ["setpriv", f"--reuid={pw.pw_uid}", f"--regid={pw.pw_gid}", "--clear-groups", "--", *cmd]
+        cmd = [shutil.which("setpriv") or "/usr/bin/setpriv", f"--reuid={pw.pw_uid}", f"--regid={pw.pw_gid}",
+               "--clear-groups", "--", *cmd]
     full_env = dict(os.environ)
+    full_env["PATH"] = NO_SCANNERS_PATH  # callers that want the tools pass PATH=REAL_PATH in env
     full_env.setdefault("JIT_CACHE_DIR", os.path.join(os.environ.get("TMPDIR", "/tmp"), "jit-agent-test-cache"))
     if env:
         full_env.update(env)
