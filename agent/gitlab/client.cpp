@@ -3,7 +3,9 @@
 #include <spdlog/spdlog.h>
 
 #include <charconv>
+#include <initializer_list>
 #include <random>
+#include <string_view>
 #include <thread>
 
 #include "agent/gitlab/pagination.h"
@@ -61,6 +63,22 @@ std::string error_detail(const std::string& body) {
   if (detail.empty()) detail = body.substr(0, body.find('\n'));
   if (detail.size() > 300) detail = detail.substr(0, 300) + "...";
   return detail;
+}
+
+// A 404 is "no such file" or "not a member" only when it does not name the project (the token
+// cannot see it) or the ref ("404 Commit Not Found"): those are configuration errors to report.
+bool names_resource(const HttpResponse& r, std::initializer_list<std::string_view> resources) {
+  std::string detail = error_detail(r.body);
+  for (std::string_view what : resources)
+    if (detail.find(what) != std::string::npos) return true;
+  return false;
+}
+
+json parse_object(const std::string& method, const std::string& url, const HttpResponse& r) {
+  json j = json::parse(r.body, nullptr, false);
+  if (j.is_discarded() || !j.is_object())
+    throw ApiError(r.status, "GitLab API " + method + " " + url_for_display(url) + ": expected a JSON object");
+  return j;
 }
 
 }  // namespace
@@ -125,6 +143,14 @@ Client::~Client() = default;
 
 HttpResponse Client::call(const std::string& method, const std::string& url, const std::string& body,
                           bool may_repeat) {
+  HttpResponse response = exchange(method, url, body, may_repeat);
+  if (response.status < 200 || response.status >= 300)
+    throw ApiError(response.status, describe_failure(method, url, response));
+  return response;
+}
+
+HttpResponse Client::exchange(const std::string& method, const std::string& url, const std::string& body,
+                              bool may_repeat) {
   HttpRequest request;
   request.method = method;
   request.url = url;
@@ -147,8 +173,6 @@ HttpResponse Client::call(const std::string& method, const std::string& url, con
   requests_ += attempts;
   spdlog::debug("{} {} -> {} ({} attempt{})", method, url_for_display(url), response.status, attempts,
                 attempts == 1 ? "" : "s");
-  if (response.status < 200 || response.status >= 300)
-    throw ApiError(response.status, describe_failure(method, url, response));
   return response;
 }
 
@@ -237,6 +261,48 @@ Note Client::update_note(const std::string& project, std::int64_t iid, std::int6
 void Client::set_commit_status(const std::string& project, const std::string& sha, const CommitStatus& status) {
   // Setting the same state twice is harmless (GitLab answers 400 "Cannot transition", see callers).
   send("POST", "/projects/" + url_encode(project) + "/statuses/" + url_encode(sha), to_json(status), true);
+}
+
+std::optional<RepositoryFile> Client::get_file(const std::string& project, const std::string& file_path,
+                                               const std::string& ref) {
+  const std::string url = options_.api_url + "/projects/" + url_encode(project) + "/repository/files/" +
+                          url_encode(file_path) + "?ref=" + url_encode(ref);
+  HttpResponse r = exchange("GET", url, "");
+  if (r.status == 404 && !names_resource(r, {"Project Not Found", "Commit Not Found"})) return std::nullopt;
+  if (r.status < 200 || r.status >= 300) throw ApiError(r.status, describe_failure("GET", url, r));
+  json j = parse_object("GET", url, r);
+  try {
+    return parse_repository_file(j);
+  } catch (const util::RuntimeError& e) {
+    throw ApiError(r.status, "GitLab API GET " + url_for_display(url) + ": " + e.what());
+  }
+}
+
+std::string Client::create_commit(const std::string& project, const CommitRequest& request) {
+  const std::string url = options_.api_url + "/projects/" + url_encode(project) + "/repository/commits";
+  // Not may_repeat: a commit sent twice is two commits (the retrier only repeats what surely was not applied).
+  HttpResponse r = exchange("POST", url, to_json(request).dump());
+  if (r.status == 400 && is_stale_file_message(error_detail(r.body)))
+    throw StaleFileError(r.status, describe_failure("POST", url, r));
+  if (r.status < 200 || r.status >= 300) throw ApiError(r.status, describe_failure("POST", url, r));
+  json j = parse_object("POST", url, r);
+  auto id = j.find("id");
+  if (id == j.end() || !id->is_string() || id->get<std::string>().empty())
+    throw ApiError(r.status, "GitLab API POST " + url_for_display(url) + ": the answer names no commit id");
+  return id->get<std::string>();
+}
+
+int Client::member_access_level(const std::string& project, std::int64_t user_id) {
+  const std::string url =
+      options_.api_url + "/projects/" + url_encode(project) + "/members/all/" + std::to_string(user_id);
+  HttpResponse r = exchange("GET", url, "");
+  if (r.status == 404 && !names_resource(r, {"Project Not Found"})) return access_level::none;
+  if (r.status < 200 || r.status >= 300) throw ApiError(r.status, describe_failure("GET", url, r));
+  json j = parse_object("GET", url, r);
+  auto level = j.find("access_level");
+  if (level == j.end() || !level->is_number_integer())
+    throw ApiError(r.status, "GitLab API GET " + url_for_display(url) + ": the answer has no access_level");
+  return level->get<int>();
 }
 
 }  // namespace agent::gitlab

@@ -9,6 +9,7 @@
 
 #include "agent/gitlab/api.h"
 #include "agent/gitlab/http.h"
+#include "agent/gitlab/repository_api.h"
 #include "agent/gitlab/retry.h"
 #include "agent/util/environment.h"
 
@@ -34,7 +35,7 @@ TransportOptions transport_from_env(const util::Environment& env);
 /// RetryPolicy from the JIT_API_* knobs (defaults when unset); throws util::UsageError when malformed.
 RetryPolicy retry_from_env(const util::Environment& env);
 
-class Client : public Api {
+class Client : public Api, public RepositoryApi {
  public:
   /// A client over libcurl that sleeps for real between retries.
   explicit Client(ClientOptions options);
@@ -66,12 +67,20 @@ class Client : public Api {
   void set_commit_status(const std::string& project, const std::string& sha,
                          const CommitStatus& status) override;
 
+  std::optional<RepositoryFile> get_file(const std::string& project, const std::string& file_path,
+                                         const std::string& ref) override;
+  std::string create_commit(const std::string& project, const CommitRequest& request) override;
+  int member_access_level(const std::string& project, std::int64_t user_id) override;
+
   /// HTTP requests sent so far, retries included.
   int requests_sent() const { return requests_; }
 
  private:
   HttpResponse call(const std::string& method, const std::string& url, const std::string& body,
                     bool may_repeat = false);
+  /// Like call, but any HTTP status comes back as a response (only a network failure throws).
+  HttpResponse exchange(const std::string& method, const std::string& url, const std::string& body,
+                        bool may_repeat = false);
   std::string mr_path(const std::string& project, std::int64_t iid) const;
 
   ClientOptions options_;
