@@ -115,4 +115,9 @@ TEST_CASE("preset eslint on the JavaScript sample") {
   CHECK(exec->tool->snippet == "child_process.exec('ls ' + req.query.dir);");
   CHECK(find(run.result, "security/detect-non-literal-regexp", "js/server.js"));
   CHECK(find(run.result, "security/detect-eval-with-expression", "js/server.js"));
+  // TypeScript goes through @typescript-eslint/parser (type annotations would not parse otherwise).
+  const Finding* ts = find(run.result, "security/detect-non-literal-regexp", "ts/handler.ts");
+  REQUIRE(ts);
+  CHECK(ts->line == 7);
+  CHECK(find(run.result, "security/detect-eval-with-expression", "ts/handler.ts"));
 }
