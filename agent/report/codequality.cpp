@@ -31,6 +31,7 @@ std::string description_of(const Finding& f) {
     text += d.fixed_version.empty() ? " (no fix yet)" : " (fixed in " + d.fixed_version + ')';
   } else {
     text = f.rule_name.empty() ? f.rule_id : f.rule_name;
+    if (f.tool && !f.description.empty() && f.description != text) text += ": " + f.description;
     // Redacted only: this file is an artifact anyone with read access can download.
     if (f.secret && !f.secret->redacted.empty()) text += ": " + f.secret->redacted;
     if (f.confidence != findings::Confidence::high)
@@ -49,7 +50,8 @@ void write_codequality(std::ostream& out, const findings::ScanResult& result, co
     Json issue;
     issue["type"] = "issue";
     issue["description"] = description_of(*f);
-    issue["check_name"] = f->rule_id;
+    // "bandit:B602": two tools may use the same rule id, and the widget shows the check's name.
+    issue["check_name"] = f->tool ? f->control + ':' + f->rule_id : f->rule_id;
     issue["categories"] = Json::array({"Security"});
     issue["fingerprint"] = f->fingerprint;
     issue["severity"] = codequality_severity(f->severity);

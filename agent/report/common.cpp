@@ -1,5 +1,6 @@
 #include "agent/report/common.h"
 #include "agent/report/time_format.h"
+#include "agent/util/redact.h"
 
 #include <algorithm>
 #include <cctype>
@@ -100,6 +101,35 @@ std::string cwe_number(std::string_view cwe) {
   return std::string(digits);
 }
 
+bool is_external(const findings::Finding& finding) { return finding.tool.has_value(); }
+
+bool is_builtin_control(std::string_view control) { return control == "secrets" || control == "dependencies"; }
+
+std::string tool_label(const findings::Finding& finding) {
+  if (!finding.tool || finding.tool->tool_name.empty()) return sanitize_terminal(finding.control);
+  std::string label = finding.tool->tool_name;
+  if (!finding.tool->tool_version.empty()) label += ' ' + finding.tool->tool_version;
+  return sanitize_terminal(label);
+}
+
+std::string safe_snippet(const findings::Finding& finding, std::size_t max_bytes) {
+  if (!finding.tool || finding.tool->snippet.empty()) return "";
+  std::string text = util::global_redactor().apply(util::redact_urls(finding.tool->snippet));
+  // One flagged line: surrounding whitespace says nothing and breaks table layouts.
+  text = sanitize_terminal(text);
+  auto first = text.find_first_not_of(" \t\r\n");
+  if (first == std::string::npos) return "";
+  auto last = text.find_last_not_of(" \t\r\n");
+  return truncate_utf8(std::string_view(text).substr(first, last - first + 1), max_bytes);
+}
+
+std::string describe_issue(const findings::ControlIssue& issue, std::string_view verb) {
+  std::string text = sanitize_terminal(issue.control) + ' ' + std::string(verb);
+  if (!issue.folder.empty() && issue.folder != "/") text += " in " + sanitize_terminal(issue.folder);
+  if (!issue.reason.empty()) text += ": " + sanitize_terminal(util::global_redactor().apply(issue.reason));
+  return text;
+}
+
 namespace {
 nlohmann::ordered_json scanner_json(std::string_view id, std::string_view name, const Options& options) {
   nlohmann::ordered_json j;
@@ -112,9 +142,8 @@ nlohmann::ordered_json scanner_json(std::string_view id, std::string_view name, 
 }
 }  // namespace
 
-void write_gitlab_report(std::ostream& out, const findings::ScanResult& result, const Options& options,
-                         std::string_view type, std::string_view scanner_id, std::string_view scanner_name,
-                         nlohmann::ordered_json vulnerabilities) {
+nlohmann::ordered_json gitlab_scan(const findings::ScanResult& result, const Options& options, std::string_view type,
+                                   std::string_view scanner_id, std::string_view scanner_name) {
   nlohmann::ordered_json scan;
   scan["analyzer"] = scanner_json("jit-agent", "jit-agent", options);
   scan["scanner"] = scanner_json(scanner_id, scanner_name, options);
@@ -126,9 +155,15 @@ void write_gitlab_report(std::ostream& out, const findings::ScanResult& result, 
   for (const auto& w : result.warnings)
     if (auto text = sanitize_terminal(w); !text.empty()) messages.push_back({{"level", "warn"}, {"value", text}});
   if (!messages.empty()) scan["messages"] = std::move(messages);
+  return scan;
+}
+
+void write_gitlab_report(std::ostream& out, const findings::ScanResult& result, const Options& options,
+                         std::string_view type, std::string_view scanner_id, std::string_view scanner_name,
+                         nlohmann::ordered_json vulnerabilities) {
   nlohmann::ordered_json doc;
   doc["version"] = "15.2.1";
-  doc["scan"] = std::move(scan);
+  doc["scan"] = gitlab_scan(result, options, type, scanner_id, scanner_name);
   doc["vulnerabilities"] = std::move(vulnerabilities);
   write_json_document(out, doc);
 }

@@ -54,4 +54,25 @@ void write_gitlab_report(std::ostream& out, const findings::ScanResult& result, 
 /// CWE number of "CWE-798" ("798"), or "" when `cwe` does not have that form.
 std::string cwe_number(std::string_view cwe);
 
+/// The scan envelope of a GitLab security report (analyzer, scanner, times, status "success",
+/// warnings as "warn" messages); write_gitlab_report wraps it, the SAST writer amends it.
+nlohmann::ordered_json gitlab_scan(const findings::ScanResult& result, const Options& options, std::string_view type,
+                                   std::string_view scanner_id, std::string_view scanner_name);
+
+/// True for a finding of an external control (it carries the tool's own metadata).
+bool is_external(const findings::Finding& finding);
+
+/// True for the controls built into jit-agent ("secrets", "dependencies"); every other is external.
+bool is_builtin_control(std::string_view control);
+
+/// "Bandit 1.7.5": the tool's own name and version, else the control's name.
+std::string tool_label(const findings::Finding& finding);
+
+/// The flagged line an external tool reported, made safe to put in a report: terminal-safe,
+/// our own tokens and URL credentials redacted, at most `max_bytes`.
+std::string safe_snippet(const findings::Finding& finding, std::size_t max_bytes = 1000);
+
+/// "bandit did not run: timed out after 5m0s" (with " in folder X" when the issue names one).
+std::string describe_issue(const findings::ControlIssue& issue, std::string_view verb);
+
 }  // namespace agent::report

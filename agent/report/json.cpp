@@ -1,7 +1,10 @@
-// Our own JSON format, schema_version "1": documented in docs/report-json.md and described by
+// Our own JSON format, schema_version "1" (minor revision 1: finding.tool, control_status): documented in docs/report-json.md and described by
 // schemas/jit-report.schema.json. Keys are written in a fixed order so output is diffable.
 #include "agent/report/common.h"
 #include "agent/report/time_format.h"
+#include "agent/util/redact.h"
+
+#include <algorithm>
 
 namespace agent::report {
 namespace {
@@ -41,6 +44,46 @@ Json dependency_json(const findings::DependencyDetail& d) {
   return j;
 }
 
+Json tool_json(const findings::Finding& f) {
+  const auto& t = *f.tool;
+  Json j;
+  j["name"] = t.tool_name.empty() ? f.control : t.tool_name;
+  j["version"] = string_or_null(t.tool_version);
+  j["format"] = t.format;
+  j["original_severity"] = string_or_null(t.original_severity);
+  j["help_uri"] = string_or_null(t.help_uri);
+  j["owasp"] = t.owasp;
+  j["snippet"] = string_or_null(safe_snippet(f));
+  // The tool's own rule description (a SARIF reportingDescriptor), as an object; null when the
+  // tool gave none or it is not JSON.
+  Json rule = t.rule_json.empty() ? Json(nullptr) : Json::parse(t.rule_json, nullptr, false);
+  j["rule"] = rule.is_object() ? rule : Json(nullptr);
+  return j;
+}
+
+/// Every control with what became of it: "ran", "errored" (with the reason) or "skipped", per
+/// monorepo folder when the issue concerned one folder only.
+Json control_status_json(const findings::ScanResult& result) {
+  Json list = Json::array();
+  auto issue_json = [](const findings::ControlIssue& issue, std::string_view status) {
+    Json j;
+    j["name"] = issue.control;
+    j["status"] = status;
+    j["reason"] = sanitize_terminal(util::global_redactor().apply(issue.reason));
+    j["folder"] = string_or_null(issue.folder);
+    return j;
+  };
+  for (const auto& c : result.controls) {
+    bool whole_scan_errored = std::any_of(result.errored_controls.begin(), result.errored_controls.end(),
+                                          [&](const auto& i) { return i.control == c && i.folder.empty(); });
+    if (!whole_scan_errored)
+      list.push_back({{"name", c}, {"status", "ran"}, {"reason", nullptr}, {"folder", nullptr}});
+  }
+  for (const auto& issue : result.errored_controls) list.push_back(issue_json(issue, "errored"));
+  for (const auto& issue : result.skipped_controls) list.push_back(issue_json(issue, "skipped"));
+  return list;
+}
+
 Json finding_json(const findings::Finding& f, const Options& options) {
   Json j;
   j["fingerprint"] = f.fingerprint;
@@ -60,6 +103,7 @@ Json finding_json(const findings::Finding& f, const Options& options) {
   j["cwes"] = f.cwes;
   j["secret"] = f.secret ? secret_json(*f.secret, options) : Json(nullptr);
   j["dependency"] = f.dependency ? dependency_json(*f.dependency) : Json(nullptr);
+  j["tool"] = f.tool ? tool_json(f) : Json(nullptr);
   return j;
 }
 
@@ -69,6 +113,7 @@ void write_json(std::ostream& out, const findings::ScanResult& result, const Opt
   auto list = sorted_findings(result);
   Json doc;
   doc["schema_version"] = "1";
+  doc["schema_minor"] = 1;
   doc["tool"] = {{"name", "jit-agent"}, {"version", options.tool_version}};
   doc["root"] = result.root;
   doc["commit"] = string_or_null(result.commit_sha);
@@ -94,6 +139,7 @@ void write_json(std::ostream& out, const findings::ScanResult& result, const Opt
   doc["summary"] = {{"total", list.size()}, {"by_severity", by_severity}, {"by_confidence", by_confidence}};
   doc["warnings"] = result.warnings;
   doc["controls"] = result.controls;
+  doc["control_status"] = control_status_json(result);
   Json items = Json::array();
   for (const auto* f : list) items.push_back(finding_json(*f, options));
   doc["findings"] = std::move(items);

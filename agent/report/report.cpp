@@ -18,6 +18,7 @@ constexpr std::array kFormats = {
     Format{"json", write_json},
     Format{"sarif", write_sarif},
     Format{"gitlab", write_gitlab_secrets},
+    Format{"gitlab-sast", write_gitlab_sast},
     Format{"codequality", write_codequality},
     Format{"gitlab-dependency-scanning", write_gitlab_dependency_scanning},
     Format{"cyclonedx", write_cyclonedx},

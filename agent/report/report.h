@@ -18,7 +18,7 @@ struct Options {
 using Writer = void (*)(std::ostream&, const findings::ScanResult&, const Options&);
 
 /// The writer for a format name, or nullptr. Names: text, json, sarif, gitlab (secret detection),
-/// codequality; other helpers add gitlab-dependency-scanning and cyclonedx later.
+/// gitlab-sast, codequality, gitlab-dependency-scanning, cyclonedx.
 Writer writer_for(std::string_view format);
 
 /// Every known format name, for --help and error messages.
@@ -28,10 +28,13 @@ std::vector<std::string> format_names();
 void write_text(std::ostream& out, const findings::ScanResult& result, const Options& options);
 /// Our own versioned JSON format (schemas/jit-report.schema.json, docs/report-json.md).
 void write_json(std::ostream& out, const findings::ScanResult& result, const Options& options);
-/// SARIF 2.1.0, one run; our fingerprint in partialFingerprints["jitFingerprint/v1"].
+/// SARIF 2.1.0: one run for the built-in controls, one per external tool (the tool as driver,
+/// its own rule metadata); our fingerprint in partialFingerprints["jitFingerprint/v1"].
 void write_sarif(std::ostream& out, const findings::ScanResult& result, const Options& options);
 /// GitLab secret-detection report (schema 15.2.1); only findings of the "secrets" control.
 void write_gitlab_secrets(std::ostream& out, const findings::ScanResult& result, const Options& options);
+/// GitLab SAST report (schema 15.2.1); only findings of external controls (those with a tool).
+void write_gitlab_sast(std::ostream& out, const findings::ScanResult& result, const Options& options);
 /// GitLab Code Quality (Code Climate subset) JSON array of every finding.
 void write_codequality(std::ostream& out, const findings::ScanResult& result, const Options& options);
 

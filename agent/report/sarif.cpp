@@ -4,6 +4,7 @@
 // columns: exact on ASCII lines (SARIF counts UTF-16 code units; the line text is not at hand).
 #include <cstdio>
 #include <map>
+#include <utility>
 
 #include "agent/report/common.h"
 #include "agent/report/time_format.h"
@@ -47,6 +48,8 @@ std::string security_severity(Severity s, std::optional<double> cvss) {
   return buf;
 }
 
+bool is_web_uri(std::string_view uri) { return uri.rfind("https://", 0) == 0 || uri.rfind("http://", 0) == 0; }
+
 /// What a rule is, taken from the most severe finding that uses it.
 struct RuleInfo {
   const Finding* finding = nullptr;
@@ -56,12 +59,12 @@ struct RuleInfo {
 
 Json rule_json(const std::string& id, const RuleInfo& info) {
   const Finding& f = *info.finding;
-  std::string name = f.rule_name.empty() ? id : f.rule_name;
+  std::string name = sanitize_terminal(f.rule_name.empty() ? id : f.rule_name);
   Json rule;
   rule["id"] = id;
   rule["name"] = name;
   rule["shortDescription"] = {{"text", name}};
-  rule["fullDescription"] = {{"text", f.description.empty() ? name : f.description}};
+  rule["fullDescription"] = {{"text", f.description.empty() ? name : sanitize_terminal(f.description)}};
   if (auto uri = first_web_reference(f); !uri.empty()) rule["helpUri"] = uri;
   rule["defaultConfiguration"] = {{"level", level_of(info.severity)}};
   Json tags = Json::array({"security"});
@@ -70,6 +73,8 @@ Json rule_json(const std::string& id, const RuleInfo& info) {
     tags.push_back("vulnerability");
   } else if (f.secret || f.control == "secrets") {
     tags.push_back("secret");
+  } else if (f.tool) {
+    tags.push_back("sast");
   }
   for (const auto& cwe : f.cwes)
     if (auto n = cwe_number(cwe); !n.empty()) tags.push_back("external/cwe/cwe-" + n);
@@ -121,71 +126,148 @@ Json location_json(const Finding& f) {
   return Json::array({{{"physicalLocation", std::move(physical)}}});
 }
 
-}  // namespace
-
-void write_sarif(std::ostream& out, const findings::ScanResult& result, const Options& options) {
-  auto list = sorted_findings(result);
-  std::map<std::string, RuleInfo> rules;  // sorted by id: ruleIndex is stable
+/// The rules `list` uses, sorted by id (ruleIndex is stable), each from its most severe finding.
+std::map<std::string, RuleInfo> rules_of(const std::vector<const Finding*>& list) {
+  std::map<std::string, RuleInfo> rules;
   for (const auto* f : list) {
     auto& info = rules[f->rule_id];
-    if (!info.finding || f->severity > info.severity) {
-      info.finding = f;
-      info.severity = f->severity;
-    }
+    // The rule is described by its most severe finding; one that carries the tool's own rule
+    // description wins over any that does not.
+    auto rank = [](const Finding* x) { return std::pair(x->tool && !x->tool->rule_json.empty(), x->severity); };
+    if (!info.finding || rank(f) > rank(info.finding)) info.finding = f;
+    if (f->severity > info.severity) info.severity = f->severity;
     if (f->dependency && f->dependency->cvss_score && (!info.cvss || *f->dependency->cvss_score > *info.cvss))
       info.cvss = f->dependency->cvss_score;
   }
+  return rules;
+}
+
+/// An external tool's rule: its own reportingDescriptor (ToolDetail::rule_json) with every field
+/// kept except `relationships` (they point into taxonomies this report does not carry); what
+/// uploaders need and the tool may not give (security-severity, helpUri) is added, never replaced.
+Json tool_rule_json(const std::string& id, const RuleInfo& info) {
+  const Finding& f = *info.finding;
+  Json rule = rule_json(id, info);
+  if (f.tool && is_web_uri(f.tool->help_uri) && !rule.contains("helpUri")) rule["helpUri"] = f.tool->help_uri;
+  if (!f.tool || f.tool->rule_json.empty()) return rule;
+  Json original = Json::parse(f.tool->rule_json, nullptr, false);
+  if (!original.is_object()) return rule;
+  original.erase("relationships");
+  original["id"] = id;  // results point at it by ruleId
+  if (!original.contains("helpUri") && rule.contains("helpUri")) original["helpUri"] = rule["helpUri"];
+  if (!original.contains("properties") || !original["properties"].is_object()) original["properties"] = Json::object();
+  for (const auto& [key, value] : rule["properties"].items())
+    if (!original["properties"].contains(key)) original["properties"][key] = value;
+  return original;
+}
+
+Json result_json(const Finding& f, std::size_t rule_index) {
+  Json r;
+  r["ruleId"] = f.rule_id;
+  r["ruleIndex"] = rule_index;
+  r["level"] = level_of(f.severity);
+  r["message"] = {{"text", message_of(f)}};
+  if (!f.path.empty()) r["locations"] = location_json(f);
+  r["partialFingerprints"] = {{"jitFingerprint/v1", f.fingerprint}};
+  Json props;
+  props["control"] = f.control;
+  props["severity"] = std::string(findings::to_string(f.severity));
+  props["confidence"] = std::string(findings::to_string(f.confidence));
+  if (f.tool && !f.tool->original_severity.empty()) props["toolSeverity"] = sanitize_terminal(f.tool->original_severity);
+  if (!f.commit.empty()) props["commit"] = f.commit;
+  if (f.secret && !f.secret->encoding.empty()) props["encoding"] = f.secret->encoding;
+  r["properties"] = std::move(props);
+  return r;
+}
+
+Json notification(std::string_view level, const std::string& text) {
+  return {{"level", level}, {"message", {{"text", text}}}};
+}
+
+/// One run: `driver` with the rules `list` uses, its results, and one invocation.
+Json run_json(Json driver, const std::vector<const Finding*>& list, bool external, bool successful,
+              Json notifications, const findings::ScanResult& result) {
+  auto rules = rules_of(list);
   Json rules_json = Json::array();
   std::map<std::string, std::size_t> index;
   for (const auto& [id, info] : rules) {
     index[id] = rules_json.size();
-    rules_json.push_back(rule_json(id, info));
+    rules_json.push_back(external ? tool_rule_json(id, info) : rule_json(id, info));
   }
-
   Json results = Json::array();
-  for (const auto* f : list) {
-    Json r;
-    r["ruleId"] = f->rule_id;
-    r["ruleIndex"] = index[f->rule_id];
-    r["level"] = level_of(f->severity);
-    r["message"] = {{"text", message_of(*f)}};
-    if (!f->path.empty()) r["locations"] = location_json(*f);
-    r["partialFingerprints"] = {{"jitFingerprint/v1", f->fingerprint}};
-    Json props;
-    props["control"] = f->control;
-    props["severity"] = std::string(findings::to_string(f->severity));
-    props["confidence"] = std::string(findings::to_string(f->confidence));
-    if (!f->commit.empty()) props["commit"] = f->commit;
-    if (f->secret && !f->secret->encoding.empty()) props["encoding"] = f->secret->encoding;
-    r["properties"] = std::move(props);
-    results.push_back(std::move(r));
-  }
+  for (const auto* f : list) results.push_back(result_json(*f, index[f->rule_id]));
 
-  Json notifications = Json::array();
-  for (const auto& w : result.warnings)
-    notifications.push_back({{"level", "warning"}, {"message", {{"text", sanitize_terminal(w)}}}});
   Json invocation;
-  invocation["executionSuccessful"] = true;
+  invocation["executionSuccessful"] = successful;
   invocation["startTimeUtc"] = rfc3339_utc(result.start_time);
   invocation["endTimeUtc"] = rfc3339_utc(result.end_time);
   if (!notifications.empty()) invocation["toolExecutionNotifications"] = std::move(notifications);
+
+  driver["rules"] = std::move(rules_json);
+  Json run;
+  run["tool"] = {{"driver", std::move(driver)}};
+  run["invocations"] = Json::array({std::move(invocation)});
+  run["results"] = std::move(results);
+  return run;
+}
+
+}  // namespace
+
+void write_sarif(std::ostream& out, const findings::ScanResult& result, const Options& options) {
+  std::vector<const Finding*> builtin;
+  std::map<std::string, std::vector<const Finding*>> by_tool;  // control -> its findings
+  for (const auto* f : sorted_findings(result)) {
+    if (is_external(*f)) by_tool[f->control].push_back(f);
+    else builtin.push_back(f);
+  }
+  // Every external control that ran or errored gets a run (zero results says "it found nothing").
+  for (const auto& c : result.controls)
+    if (!is_builtin_control(c)) by_tool[c];
+  for (const auto& issue : result.errored_controls)
+    if (!is_builtin_control(issue.control)) by_tool[issue.control];
+
+  Json notifications = Json::array();
+  for (const auto& w : result.warnings) notifications.push_back(notification("warning", sanitize_terminal(w)));
+  bool builtin_ok = true;
+  for (const auto& issue : result.errored_controls)
+    if (is_builtin_control(issue.control)) {
+      builtin_ok = false;
+      notifications.push_back(notification("error", describe_issue(issue, "did not run")));
+    }
+  for (const auto& issue : result.skipped_controls)
+    if (!by_tool.count(issue.control)) notifications.push_back(notification("note", describe_issue(issue, "skipped")));
 
   Json driver;
   driver["name"] = "jit-agent";
   driver["version"] = options.tool_version;
   driver["semanticVersion"] = options.tool_version;
   driver["informationUri"] = "https://www.jit.io/";
-  driver["rules"] = std::move(rules_json);
+  Json runs = Json::array({run_json(std::move(driver), builtin, false, builtin_ok, std::move(notifications), result)});
 
-  Json run;
-  run["tool"] = {{"driver", std::move(driver)}};
-  run["invocations"] = Json::array({std::move(invocation)});
-  run["results"] = std::move(results);
+  for (const auto& [control, list] : by_tool) {
+    Json tool_notes = Json::array();
+    bool ok = true;
+    for (const auto& issue : result.errored_controls)
+      if (issue.control == control) {
+        ok = false;
+        tool_notes.push_back(notification("error", describe_issue(issue, "did not run")));
+      }
+    for (const auto& issue : result.skipped_controls)
+      if (issue.control == control) tool_notes.push_back(notification("note", describe_issue(issue, "skipped")));
+    // The tool as its own report named it; the control's name when it reported nothing.
+    const findings::ToolDetail* tool = list.empty() ? nullptr : &*list.front()->tool;
+    Json tool_driver;
+    tool_driver["name"] = tool && !tool->tool_name.empty() ? tool->tool_name : control;
+    if (tool && !tool->tool_version.empty()) tool_driver["version"] = tool->tool_version;
+    Json run = run_json(std::move(tool_driver), list, true, ok, std::move(tool_notes), result);
+    run["properties"] = {{"control", control}};
+    runs.push_back(std::move(run));
+  }
 
   Json doc;
   doc["$schema"] = "https://json.schemastore.org/sarif-2.1.0.json";
   doc["version"] = "2.1.0";
-  doc["runs"] = Json::array({std::move(run)});
+  doc["runs"] = std::move(runs);
   write_json_document(out, doc);
 }
 

@@ -1,4 +1,5 @@
-// The human report: matches grouped by file, vulnerable packages as a table, then a summary.
+// The human report, grouped by control: secret matches grouped by file, vulnerable packages as a
+// table, each external control's findings, the controls that errored or were skipped, a summary.
 // Every string that came from scanned content goes through sanitize_terminal before printing.
 #include <algorithm>
 #include <cstdio>
@@ -161,6 +162,45 @@ void write_dependencies(std::ostream& out, const std::vector<const Finding*>& li
   }
 }
 
+/// One section per external control: "path:line  rule  SEVERITY  message".
+void write_external(std::ostream& out, const std::vector<const Finding*>& list, const Options& options) {
+  std::map<std::string, std::vector<const Finding*>> by_control;
+  for (const auto* f : list) by_control[f->control].push_back(f);
+  for (const auto& [control, items] : by_control) {
+    std::string heading = sanitize_terminal(control);
+    if (auto label = tool_label(*items.front()); label != heading) heading += " (" + label + ")";
+    write_heading(out, heading, options.color);
+    std::vector<Row> rows;
+    for (const auto* f : items) {
+      std::string where = f->path.empty() ? "(no file)" : sanitize_terminal(f->path);
+      if (f->line > 0) where += ':' + std::to_string(f->line);
+      std::string message = f->description.empty() ? f->rule_name : f->description;
+      rows.push_back({{where, {}},
+                      {sanitize_terminal(f->rule_id), {}},
+                      severity_cell(f->severity),
+                      {truncate_utf8(sanitize_terminal(message), 200), {}}});
+    }
+    auto widths = column_widths(rows);
+    for (const auto& row : rows) write_row(out, row, widths, options.color);
+    out << '\n';
+  }
+}
+
+/// The controls whose results are missing (errored, with the reason) or that did not apply.
+void write_control_issues(std::ostream& out, const findings::ScanResult& result, const Options& options) {
+  if (result.errored_controls.empty() && result.skipped_controls.empty()) return;
+  write_heading(out, "Controls", options.color);
+  for (const auto& issue : result.errored_controls) {
+    std::string_view tag = options.color ? "\x1b[1;31merrored\x1b[0m" : "errored";
+    out << "  " << tag << "  " << describe_issue(issue, "did not run") << "; its findings are missing\n";
+  }
+  for (const auto& issue : result.skipped_controls) {
+    std::string_view tag = options.color ? "\x1b[2mskipped\x1b[0m" : "skipped";
+    out << "  " << tag << "  " << describe_issue(issue, "skipped") << '\n';
+  }
+  out << '\n';
+}
+
 std::string human_bytes(std::uint64_t bytes) {
   if (bytes < 1024) return std::to_string(bytes) + " B";
   constexpr std::array<const char*, 4> kUnits = {"KiB", "MiB", "GiB", "TiB"};
@@ -179,6 +219,7 @@ void write_summary(std::ostream& out, const findings::ScanResult& result,
     for (const auto& w : result.warnings) out << "  " << sanitize_terminal(w) << '\n';
     out << '\n';
   }
+  write_control_issues(out, result, options);
   auto counts = count_by_severity(list);
   std::string by_severity;
   for (int s = static_cast<int>(Severity::critical); s >= 0; --s) {
@@ -216,11 +257,12 @@ void write_summary(std::ostream& out, const findings::ScanResult& result,
 
 void write_text(std::ostream& out, const findings::ScanResult& result, const Options& options) {
   auto list = sorted_findings(result);
-  std::vector<const Finding*> matches, dependencies;
-  for (const auto* f : list) (is_dependency(*f) ? dependencies : matches).push_back(f);
+  std::vector<const Finding*> matches, dependencies, external;
+  for (const auto* f : list) (is_dependency(*f) ? dependencies : is_external(*f) ? external : matches).push_back(f);
   if (list.empty()) out << "No findings.\n\n";
   write_matches(out, matches, options);
   if (!dependencies.empty()) write_dependencies(out, dependencies, options);
+  write_external(out, external, options);
   write_summary(out, result, list, options);
 }
 

@@ -1,7 +1,7 @@
 """Report files against their official schemas: the golden files of the unit tests, and the reports
 `jit-agent scan DIR --report FORMAT=FILE` writes for a tree with a planted (random, fake) secret.
 
-Schemas: GitLab secret detection 15.2.1 (draft-07) and SARIF 2.1.0 (draft-04) from JIT_SHARED_DATA,
+Schemas: GitLab secret detection and SAST 15.2.1 (draft-07) and SARIF 2.1.0 (draft-04) from JIT_SHARED_DATA,
 our own schemas/jit-report.schema.json (2020-12); each validated with the draft its $schema names.
 Exit 77 (skip) when JIT_SHARED_DATA is absent; the scan part is skipped while the binary has no
 `scan --report`.
@@ -62,6 +62,8 @@ def schema_for(fmt):
         return load(os.path.join(SHARED_DATA, "schemas", "sarif-schema-2.1.0.json"))
     if fmt == "gitlab":
         return load(os.path.join(SHARED_DATA, "schemas", "secret-detection-report-format.json"))
+    if fmt == "gitlab-sast":
+        return load(os.path.join(SHARED_DATA, "schemas", "sast-report-format.json"))
     if fmt == "codequality":
         return CODEQUALITY_SCHEMA
     raise ValueError(fmt)
@@ -123,6 +125,44 @@ class GoldenReportsTest(unittest.TestCase):
     def test_codequality_golden(self):
         validate("codequality", load(os.path.join(GOLDEN, "codequality.json")))
 
+    def test_gitlab_sast_golden(self):
+        """External controls' findings (bandit, flawfinder, shellcheck) against the official SAST schema."""
+        doc = load(os.path.join(GOLDEN, "gitlab-sast.json"))
+        validate("gitlab-sast", doc)
+        self.assertEqual("sast", doc["scan"]["type"])
+        self.assertEqual(5, len(doc["vulnerabilities"]))
+        ids = [v["id"] for v in doc["vulnerabilities"]]
+        self.assertEqual(len(ids), len(set(ids)))
+        levels = {m["level"] for m in doc["scan"]["messages"]}
+        self.assertIn("warn", levels)  # the errored controls
+        for v in doc["vulnerabilities"]:
+            self.assertNotEqual("cwe", v["identifiers"][0]["type"], "the tool's rule is the primary identifier")
+            self.assertNotIn("\x1b", json.dumps(v, ensure_ascii=False))
+
+    def test_gitlab_sast_failure_and_empty_reports(self):
+        """What the writer emits for an empty scan and for one where every tool errored is valid too."""
+        doc = load(os.path.join(GOLDEN, "gitlab-sast.json"))
+        doc["vulnerabilities"] = []
+        doc["scan"]["status"] = "failure"
+        doc["scan"]["messages"] = [{"level": "fatal", "value": "bandit did not run: timed out after 5m0s"}]
+        validate("gitlab-sast", doc)
+
+    def test_external_goldens(self):
+        """SARIF with one run per external tool, JSON with control_status and tool objects, codequality."""
+        sarif = load(os.path.join(GOLDEN, "sarif-external.sarif"))
+        validate("sarif", sarif)
+        check_sarif_upload_rules(self, sarif)
+        drivers = [run["tool"]["driver"]["name"] for run in sarif["runs"]]
+        self.assertEqual("jit-agent", drivers[0])
+        self.assertIn("Flawfinder", drivers)
+        failed = [run for run in sarif["runs"] if not run["invocations"][0]["executionSuccessful"]]
+        self.assertTrue(all(run["invocations"][0]["toolExecutionNotifications"] for run in failed))
+        self.assertTrue(failed)
+        own = load(os.path.join(GOLDEN, "json-external.json"))
+        validate("json", own)
+        self.assertEqual({"ran", "errored", "skipped"}, {c["status"] for c in own["control_status"]})
+        validate("codequality", load(os.path.join(GOLDEN, "codequality-external.json")))
+
     def test_schemas_reject_broken_reports(self):
         """The validation is real: a report missing what the schema requires fails."""
         doc = load(os.path.join(GOLDEN, "gitlab.json"))
@@ -133,6 +173,12 @@ class GoldenReportsTest(unittest.TestCase):
         self.assertRaises(AssertionError, validate, "sarif", doc)
         doc = load(os.path.join(GOLDEN, "json.json"))
         doc["schema_version"] = "2"
+        self.assertRaises(AssertionError, validate, "json", doc)
+        doc = load(os.path.join(GOLDEN, "gitlab-sast.json"))
+        doc["vulnerabilities"][0]["severity"] = "Severe"
+        self.assertRaises(AssertionError, validate, "gitlab-sast", doc)
+        doc = load(os.path.join(GOLDEN, "json-external.json"))
+        doc["control_status"][0]["status"] = "crashed"
         self.assertRaises(AssertionError, validate, "json", doc)
 
 

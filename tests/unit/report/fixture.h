@@ -124,6 +124,77 @@ inline findings::ScanResult fixture() {
   return r;
 }
 
+inline findings::Finding external(std::string control, std::string path, int line, int column, std::string rule_id,
+                                  std::string rule_name, std::string message, findings::Severity severity,
+                                  findings::ToolDetail tool) {
+  findings::Finding f;
+  f.control = std::move(control);
+  f.rule_id = std::move(rule_id);
+  f.rule_name = std::move(rule_name);
+  f.description = std::move(message);
+  f.severity = severity;
+  f.path = std::move(path);
+  f.line = line;
+  f.column = column;
+  f.end_line = line;
+  f.fingerprint = util::sha256_hex("fixture:" + f.control + ':' + f.rule_id + ':' + f.path + ':' + tool.snippet);
+  f.tool = std::move(tool);
+  return f;
+}
+
+/// A flawfinder rule as its SARIF output describes it (relationships point at a CWE taxonomy).
+inline constexpr std::string_view kFlawfinderRule =
+    R"({"id":"FF1001","name":"buffer/strcpy","shortDescription":{"text":"Does not check for buffer overflows )"
+    R"(when copying to destination [MS-banned] (CWE-120)."},"fullDescription":{"text":"Consider using )"
+    R"(snprintf, strcpy_s, or strlcpy (warning: strncpy easily misused)."},"defaultConfiguration":)"
+    R"({"level":"error"},"helpUri":"https://cwe.mitre.org/data/definitions/120.html","relationships":)"
+    R"([{"target":{"id":"120","toolComponent":{"name":"CWE"}},"kinds":["relevant"]}]})";
+
+/// fixture() plus findings of three external controls (one hostile), an errored and a skipped one.
+inline findings::ScanResult fixture_external() {
+  using findings::Severity;
+  auto r = fixture();
+  findings::ToolDetail bandit{"Bandit", "1.7.5", "bandit-json", "HIGH",
+                              "https://bandit.readthedocs.io/en/1.7.5/plugins/b602_subprocess_popen_with_shell_equals_true.html",
+                              "    subprocess.Popen(cmd, shell=True)", {"A03:2021"}, ""};
+  r.findings.push_back(external("bandit", "services/api/run.py", 12, 5, "B602",
+                                "subprocess_popen_with_shell_equals_true",
+                                "subprocess call with shell=True identified, security issue.", Severity::high, bandit));
+  r.findings.back().cwes = {"CWE-78"};
+  bandit.original_severity = "LOW";
+  bandit.help_uri = "https://bandit.readthedocs.io/en/1.7.5/plugins/b105_hardcoded_password_string.html";
+  bandit.snippet = "DEBUG_MODE = 'on'";
+  bandit.owasp = {};
+  r.findings.push_back(external("bandit", "services/api/settings.py", 3, 1, "B105", "hardcoded_password_string",
+                                "Possible hardcoded password: 'on'", Severity::low, bandit));
+  r.findings.back().cwes = {"CWE-259"};
+  findings::ToolDetail flawfinder{"Flawfinder", "2.0.19", "sarif", "error",
+                                  "https://cwe.mitre.org/data/definitions/120.html", "  strcpy(buf, argv[1]);", {},
+                                  std::string(kFlawfinderRule)};
+  r.findings.push_back(external("flawfinder", "native/copy.c", 9, 3, "FF1001", "buffer/strcpy",
+                                "buffer/strcpy: Does not check for buffer overflows when copying to destination "
+                                "[MS-banned] (CWE-120).",
+                                Severity::high, flawfinder));
+  r.findings.back().cwes = {"CWE-120"};
+  flawfinder.snippet = "  strcpy(out, name);";
+  r.findings.push_back(external("flawfinder", "native/copy.c", 21, 3, "FF1001", "buffer/strcpy",
+                                "buffer/strcpy: Does not check for buffer overflows when copying to destination "
+                                "[MS-banned] (CWE-120).",
+                                Severity::high, flawfinder));
+  r.findings.back().cwes = {"CWE-120"};
+  // Everything a tool reports is untrusted: escapes, mentions, HTML, fences in the snippet.
+  findings::ToolDetail shellcheck{"ShellCheck", "", "shellcheck-json1", "warning",
+                                  "javascript:alert(1)", "rm -rf $DIR ``` @all <b>x</b> \x1b[2J", {}, ""};
+  r.findings.push_back(external("shellcheck", "scripts/deploy.sh", 4, 8, "SC2086", "",
+                                "Double quote to prevent globbing \x1b]8;;https://evil.example\x1b\\@all <img src=x>",
+                                Severity::medium, shellcheck));
+  r.controls = {"secrets", "dependencies", "bandit", "flawfinder", "shellcheck", "eslint"};
+  r.errored_controls = {{"eslint", "timed out after 5m0s", ""},
+                        {"bandit", "exited with status 2 (\x1b[31merror\x1b[0m)", "services/worker"}};
+  r.skipped_controls = {{"flawfinder", "no C or C++ files", "services/web"}};
+  return r;
+}
+
 /// Options with a fixed version so golden files do not change with each release.
 inline Options options() {
   Options o;
