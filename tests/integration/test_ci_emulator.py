@@ -1,5 +1,7 @@
 """The GitLab API emulator itself: its responses have the documented shapes and it validates
 requests as GitLab does. (Does not need the agent binary.)"""
+import base64
+import hashlib
 import http.client
 import json
 import os
@@ -10,12 +12,14 @@ import time
 import unittest
 import urllib.error
 import urllib.request
+from urllib.parse import quote
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "support"))
 sys.path.insert(0, HERE)
 
-from gitlab_emulator import GitLabEmulator, make_self_signed  # noqa: E402
+from gitlab_emulator import (FILE_EXISTS, FILE_MISSING, NOT_ON_BRANCH, GitLabEmulator,  # noqa: E402
+                             _nest, make_self_signed, stale_file_message)
 from jit_test_util import SHARED_DATA, fake_gitlab_pat  # noqa: E402
 
 API_EXAMPLES = os.path.join(SHARED_DATA, "gitlab", "api")
@@ -248,6 +252,214 @@ class EmulatorTest(unittest.TestCase):
         with urllib.request.urlopen(req, timeout=5) as r:
             self.assertEqual(202, r.status)
         self.assertEqual([{"findings": []}], self.emu.results)
+
+
+def documented(name):
+    with open(os.path.join(API_EXAMPLES, name)) as f:
+        return json.load(f)
+
+
+class RepositoryTest(unittest.TestCase):
+    """Repository files, commits and members (ignores as code in the dedicated project)."""
+    CONFIG = 5
+    IGNORES = "security/ignores.yml"
+
+    def setUp(self):
+        self.emu = GitLabEmulator(token=TOKEN, users={"reporter-token-value": {
+            "id": 21, "username": "rita", "name": "Rita"}}).start()
+        self.emu.add_project(self.CONFIG, "group/jit-config")
+        self.first = self.emu.add_file(self.CONFIG, self.IGNORES, "ignores: []\n")
+        self.c = Client(self.emu)
+        self.files = f"/projects/{self.CONFIG}/repository/files/"
+        self.commits = f"/projects/{self.CONFIG}/repository/commits"
+
+    def tearDown(self):
+        self.emu.stop()
+
+    def commit(self, *actions, branch="main", **extra):
+        body = {"branch": branch, "commit_message": "jit: ignore", "actions": list(actions), **extra}
+        return self.c.call("POST", self.commits, body)
+
+    def head(self, path):
+        req = urllib.request.Request(self.emu.api_url + path, method="HEAD", headers={"PRIVATE-TOKEN": TOKEN})
+        try:
+            with urllib.request.urlopen(req, timeout=10) as r:
+                return r.status, r.read(), dict(r.headers)
+        except urllib.error.HTTPError as e:
+            return e.code, e.read(), dict(e.headers)
+
+    def test_shapes_match_documented_examples(self):
+        if not os.path.isdir(API_EXAMPLES):
+            self.skipTest(f"{API_EXAMPLES} absent")
+        status, got, headers = self.c.call("GET", self.files + "security%2Fignores.yml?ref=main")
+        self.assertEqual(200, status, got)
+        self.assertEqual([], shape_mismatches(documented("GET-projects-id-repository-files-file_path.response.json"), got))
+        self.assertEqual(("ignores.yml", "main", "base64"), (got["file_name"], got["ref"], got["encoding"]))
+        self.assertEqual(b"ignores: []\n", base64.b64decode(got["content"]))
+        self.assertEqual(hashlib.sha256(b"ignores: []\n").hexdigest(), got["content_sha256"])
+        self.assertEqual(hashlib.sha1(b"blob 12\0ignores: []\n").hexdigest(), got["blob_id"])  # git's blob id
+        self.assertEqual(self.first, got["last_commit_id"])
+        with open(os.path.join(API_EXAMPLES, "HEAD-projects-id-repository-files-file_path.response-headers.txt")) as f:
+            lines = f.read().splitlines()
+        self.assertEqual("HTTP/1.1 200 OK", lines[0])
+        doc_headers = dict(line.split(": ", 1) for line in lines[1:] if line)
+        status, body, head_headers = self.head(self.files + "security%2Fignores.yml?ref=main")
+        self.assertEqual((200, b""), (status, body))
+        for name, example in doc_headers.items():
+            self.assertIn(name, head_headers)
+            self.assertIn(name, headers)  # GET sets them too
+            self.assertEqual(example.isdigit(), head_headers[name].isdigit(), name)
+        self.assertEqual(got["last_commit_id"], head_headers["X-Gitlab-Last-Commit-Id"])
+        self.assertEqual("12", head_headers["X-Gitlab-Size"])
+        self.assertEqual("false", head_headers["X-Gitlab-Execute-Filemode"])
+
+        # The documented request, JSON then form-encoded, against files it needs.
+        for path in ("foo/bar2", "foo/bar4", "foo/bar5"):
+            self.emu.add_file(self.CONFIG, path, f"{path}\n")
+        status, made, _ = self.c.call("POST", self.commits,
+                                      documented("POST-projects-id-repository-commits.request.json"))
+        self.assertEqual(201, status, made)
+        self.assertEqual([], shape_mismatches(documented("POST-projects-id-repository-commits.response.json"), made))
+        self.assertEqual(("some commit message", "some commit message"), (made["title"], made["message"]))
+        self.assertEqual("some content", self.emu.file(self.CONFIG, "foo/bar")["content"])
+        self.assertEqual("some content", self.emu.file(self.CONFIG, "foo/bar3")["content"])
+        self.assertEqual("new content", self.emu.file(self.CONFIG, "foo/bar5")["content"])
+        for gone in ("foo/bar2", "foo/bar4"):
+            self.assertIsNone(self.emu.file(self.CONFIG, gone))
+        self.assertEqual(made["id"], self.emu.commits(self.CONFIG)[-1]["id"])
+        self.assertEqual(made["id"], self.emu.file(self.CONFIG, "foo/bar")["last_commit_id"])
+        self.assertEqual(self.first, self.emu.file(self.CONFIG, self.IGNORES)["last_commit_id"])  # untouched
+
+        for path in ("foo/bar", "foo/bar3"):
+            self.commit({"action": "delete", "file_path": path})
+        for path in ("foo/bar2", "foo/bar4"):
+            self.emu.add_file(self.CONFIG, path, "x\n")
+        with open(os.path.join(API_EXAMPLES, "POST-projects-id-repository-commits.request.form.txt")) as f:
+            fields = [line.split("=", 1) for line in f.read().splitlines() if line and not line.startswith("#")]
+        form = "&".join(f"{quote(k, safe='[]')}={quote('file content' if v.startswith('<') else v)}"
+                        for k, v in fields)
+        status, made, _ = self.c.call("POST", self.commits, form, form=True)
+        self.assertEqual(201, status, made)
+        self.assertEqual("file content", self.emu.file(self.CONFIG, "foo/bar")["content"])
+        self.assertEqual("file content", self.emu.file(self.CONFIG, "foo/bar5")["content"])
+        self.assertEqual(["create", "delete", "move", "update", "chmod"],
+                         [a["action"] for a in self.emu.commits(self.CONFIG)[-1]["actions"]])
+
+        self.emu.add_member(self.CONFIG, 1, "raymond_smith", 30, name="Raymond Smith")
+        status, member, _ = self.c.call("GET", f"/projects/{self.CONFIG}/members/all/1")
+        self.assertEqual(200, status, member)
+        self.assertEqual([], shape_mismatches(documented("GET-projects-id-members-all-user_id.response.json"), member))
+        self.assertEqual((1, "raymond_smith", 30), (member["id"], member["username"], member["access_level"]))
+
+    def test_file_lookups_refused_as_gitlab_refuses_them(self):
+        self.assertEqual((400, {"error": "ref is missing"}), self.c.call("GET", self.files + "security%2Fignores.yml")[:2])
+        self.assertEqual((400, {"error": "ref is empty"}), self.c.call("GET", self.files + "security%2Fignores.yml?ref=")[:2])
+        self.assertEqual((404, {"message": "404 Commit Not Found"}),
+                         self.c.call("GET", self.files + "security%2Fignores.yml?ref=nope")[:2])
+        self.assertEqual((404, {"message": "404 File Not Found"}),
+                         self.c.call("GET", self.files + "security%2Fother.yml?ref=main")[:2])
+        self.assertEqual(404, self.c.call("GET", self.files + "security/ignores.yml?ref=main")[0])  # '/' not encoded
+        self.assertEqual(404, self.c.call("GET", "/projects/404/repository/files/a.yml?ref=main")[0])
+        self.assertEqual((404, b""), self.head(self.files + "security%2Fother.yml?ref=main")[:2])
+        # HEAD is the default branch; a commit id reads the file as it was then.
+        self.assertEqual(200, self.c.call("GET", self.files + "security%2Fignores.yml?ref=HEAD")[0])
+        self.emu.add_file(self.CONFIG, self.IGNORES, "ignores:\n  - rule: x\n")
+        _, old, _ = self.c.call("GET", self.files + f"security%2Fignores.yml?ref={self.first}")
+        self.assertEqual(b"ignores: []\n", base64.b64decode(old["content"]))
+        self.assertEqual(self.first, old["last_commit_id"])
+        self.assertEqual(401, Client(self.emu, token=None).call("GET", self.files + "security%2Fignores.yml?ref=main")[0])
+
+    def test_commit_required_fields_and_actions(self):
+        self.assertEqual((400, {"error": "branch is missing, commit_message is missing, actions is missing"}),
+                         self.c.call("POST", self.commits, {})[:2])
+        self.assertEqual((400, {"error": "branch is empty"}),
+                         self.commit({"action": "create", "file_path": "a", "content": "x"}, branch="")[:2])
+        self.assertEqual((400, {"error": "actions[0][action] does not have a valid value"}),
+                         self.commit({"action": "overwrite", "file_path": "a", "content": "x"})[:2])
+        self.assertEqual((400, {"error": "actions[0][file_path] is missing"}),
+                         self.commit({"action": "create", "content": "x"})[:2])
+        self.assertEqual((400, {"error": "actions[0][content] is missing"}),
+                         self.commit({"action": "update", "file_path": self.IGNORES})[:2])
+        self.assertEqual((400, {"error": "actions[1][encoding] does not have a valid value"}),
+                         self.commit({"action": "create", "file_path": "a", "content": "x"},
+                                     {"action": "create", "file_path": "b", "content": "x", "encoding": "hex"})[:2])
+        self.assertEqual([self.first], [c["id"] for c in self.emu.commits(self.CONFIG)])
+
+    def test_commit_refusals_change_nothing(self):
+        update = {"action": "update", "file_path": self.IGNORES, "content": "ignores:\n  - rule: x\n"}
+        self.assertEqual((400, {"message": FILE_EXISTS}),
+                         self.commit({"action": "create", "file_path": self.IGNORES, "content": "x"})[:2])
+        for kind in ("update", "delete"):
+            self.assertEqual((400, {"message": FILE_MISSING}),
+                             self.commit({"action": kind, "file_path": "security/other.yml", "content": "x"})[:2])
+        # all or nothing: the good first action is not applied when the second fails
+        self.assertEqual((400, {"message": FILE_MISSING}),
+                         self.commit(update, {"action": "delete", "file_path": "missing.yml"})[:2])
+        self.assertEqual((400, {"message": NOT_ON_BRANCH}), self.commit(update, branch="feature")[:2])
+        rita = Client(self.emu, token="reporter-token-value")
+        body = {"branch": "main", "commit_message": "m", "actions": [update]}
+        self.assertEqual(403, rita.call("POST", self.commits, body)[0])  # not a member
+        self.emu.add_member(self.CONFIG, 21, "rita", 20)
+        self.assertEqual(403, rita.call("POST", self.commits, body)[0])  # Reporter cannot push
+        self.assertEqual("ignores: []\n", self.emu.file(self.CONFIG, self.IGNORES)["content"])
+        self.assertEqual(1, len(self.emu.commits(self.CONFIG)))
+        self.emu.add_member(self.CONFIG, 21, "rita", 30)
+        status, made, _ = rita.call("POST", self.commits, dict(body, author_name="Dev", author_email="dev@example.com"))
+        self.assertEqual(201, status, made)
+        self.assertEqual(("Dev", "dev@example.com", "Rita"), (made["author_name"], made["author_email"],
+                                                              made["committer_name"]))
+        # a new branch from start_branch; base64 content
+        status, _, _ = self.commit({"action": "create", "file_path": "b.bin", "content": "AP8C", "encoding": "base64"},
+                                   branch="feature", start_branch="main")
+        self.assertEqual(201, status)
+        self.assertEqual(b"\x00\xff\x02", self.emu.file(self.CONFIG, "b.bin", ref="feature")["content"])
+        self.assertIsNone(self.emu.file(self.CONFIG, "b.bin"))
+
+    def test_stale_last_commit_id_is_refused(self):
+        _, read, _ = self.c.call("GET", self.files + "security%2Fignores.yml?ref=main")
+        concurrent = self.emu.add_file(self.CONFIG, self.IGNORES, "ignores:\n  - rule: someone-else\n")
+        mine = {"action": "update", "file_path": self.IGNORES, "content": "ignores:\n  - rule: mine\n",
+                "last_commit_id": read["last_commit_id"]}
+        status, payload, _ = self.commit(mine)
+        self.assertEqual((400, {"message": stale_file_message(self.IGNORES)}), (status, payload))
+        self.assertEqual("The file has changed since you started editing it: security/ignores.yml", payload["message"])
+        self.assertIn("someone-else", self.emu.file(self.CONFIG, self.IGNORES)["content"])
+        self.assertEqual((400, {"message": stale_file_message(self.IGNORES)}),
+                         self.commit({"action": "delete", "file_path": self.IGNORES,
+                                      "last_commit_id": read["last_commit_id"]})[:2])
+        # re-read and re-apply: accepted
+        _, reread, _ = self.c.call("GET", self.files + "security%2Fignores.yml?ref=main")
+        self.assertEqual(concurrent, reread["last_commit_id"])
+        status, made, _ = self.commit(dict(mine, last_commit_id=reread["last_commit_id"]))
+        self.assertEqual(201, status, made)
+        # a commit touching another file leaves this file's last_commit_id as it was
+        self.emu.add_file(self.CONFIG, "security/jit.yml", "controls: {}\n")
+        self.assertEqual(made["id"], self.emu.file(self.CONFIG, self.IGNORES)["last_commit_id"])
+        self.assertEqual(201, self.commit({"action": "delete", "file_path": self.IGNORES,
+                                           "last_commit_id": made["id"]})[0])
+        self.assertIsNone(self.emu.file(self.CONFIG, self.IGNORES))
+
+    def test_members(self):
+        url = f"/projects/{self.CONFIG}/members/all/"
+        self.assertEqual((404, {"message": "404 Not found"}), self.c.call("GET", url + "7")[:2])
+        self.emu.add_member(self.CONFIG, 7, "dev", 30)
+        self.assertEqual(30, self.c.call("GET", url + "7")[1]["access_level"])
+        self.emu.add_member(self.CONFIG, 7, "dev", 10)  # demoted
+        self.assertEqual(10, self.c.call("GET", url + "7")[1]["access_level"])
+        self.assertEqual(40, self.c.call("GET", url + "99")[1]["access_level"])  # the token's bot: Maintainer
+        self.assertEqual((400, {"error": "user_id is invalid"}), self.c.call("GET", url + "dev")[:2])
+        self.assertEqual(404, self.c.call("GET", "/projects/404/members/all/7")[0])
+
+    def test_form_arrays_nest_as_rack_does(self):
+        flat = [("actions[][action]", "create"), ("actions[][file_path]", "a"), ("actions[][action]", "delete"),
+                ("actions[][file_path]", "b"), ("labels[]", "x"), ("labels[]", "y"), ("position[new_line]", "4")]
+        self.assertEqual({"actions": [{"action": "create", "file_path": "a"}, {"action": "delete", "file_path": "b"}],
+                          "labels": ["x", "y"], "position": {"new_line": "4"}}, _nest(flat))
+        form = ("branch=main&commit_message=m&actions[0][action]=create&actions[0][file_path]=a.yml"
+                "&actions[0][content]=x&actions[1][action]=create&actions[1][file_path]=b.yml")
+        self.assertEqual(201, self.c.call("POST", self.commits, form, form=True)[0])
+        self.assertEqual(("x", ""), (self.emu.file(self.CONFIG, "a.yml")["content"],
+                                     self.emu.file(self.CONFIG, "b.yml")["content"]))
 
 
 class TlsTest(unittest.TestCase):

@@ -12,6 +12,9 @@ It implements exactly the endpoints jit-agent uses and validates requests the wa
   PUT  /api/v4/projects/:id/merge_requests/:iid/notes/:note_id
   POST /api/v4/projects/:id/statuses/:sha
   GET  /api/v4/projects/:id/repository/commits/:sha/statuses   (for tests and humans)
+  GET  /api/v4/projects/:id/repository/files/:file_path?ref=   (HEAD too: only the X-Gitlab-* headers)
+  POST /api/v4/projects/:id/repository/commits                  (JSON or form-encoded actions)
+  GET  /api/v4/projects/:id/members/all/:user_id
   POST /jit/results   (not GitLab: the optional results endpoint, bearer auth)
 
 Validation: PRIVATE-TOKEN (or Authorization: Bearer) -> 401 {"message":"401 Unauthorized"};
@@ -20,6 +23,19 @@ missing required fields -> 400 {"error":"<field> is missing"}; status descriptio
 message contains "line_code can't be blank"; per_page capped at 100 with X-Next-Page, X-Page,
 X-Per-Page, X-Prev-Page, X-Total, X-Total-Pages and Link headers.
 
+Repositories (per project: commits, branches, files; GitLab's messages from lib/api/files.rb,
+lib/api/commits.rb, Files::MultiService and Gitaly's index errors): a file path must be URL-encoded
+('/' as %2F) or the route is a 404; `ref` is required (a branch, HEAD = the default branch, or a
+commit id; unknown -> 404 Commit Not Found; no file -> 404 File Not Found). A commit needs push
+access (Developer or above; the emulator's own token user is a Maintainer everywhere, as the
+group access token is, unless add_member says otherwise) -> 403; into an existing branch (or any
+branch of an empty repository, or a new one from `start_branch`) -> 400 "You can only create or
+edit files when you are on a branch"; update/move/delete whose `last_commit_id` is not the file's
+last commit on the branch -> 400 "The file has changed since you started editing it: <path>";
+create of an existing file -> 400 "A file with this name already exists"; update/delete/chmod of
+a missing one -> 400 "A file with this name doesn't exist". Actions apply all or nothing.
+Members: GET .../members/all/:user_id -> 404 {"message":"404 Not found"} for a non-member.
+
 Every request is recorded (`requests`); faults are injected per test with add_fault().
 
 Usage:
@@ -27,9 +43,14 @@ Usage:
     emu.add_merge_request(project_id=7, iid=3, path="g/app",
                           versions=[dict(head="...", base="...", start="...")],
                           added_lines={"config.py": {4, 5}})
+    emu.add_file(project_id=5, path="ignores.yml", content="ignores: []\n")     # the dedicated project
+    emu.add_member(project_id=7, user_id=12, username="dev", access_level=30)
     ... run the agent with CI_API_V4_URL=emu.api_url ...
+    emu.file(5, "ignores.yml")["content"], emu.commits(5)
     emu.stop()
 """
+import base64
+import difflib
 import hashlib
 import itertools
 import json
@@ -44,6 +65,17 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 STATES = ("pending", "running", "success", "failed", "canceled", "skipped")
+ACTIONS = ("create", "update", "move", "delete", "chmod")
+DEVELOPER, MAINTAINER = 30, 40
+FILE_EXISTS = "A file with this name already exists"
+FILE_MISSING = "A file with this name doesn't exist"
+NOT_ON_BRANCH = "You can only create or edit files when you are on a branch"
+
+
+def stale_file_message(path):
+    """Files::MultiService#validate_file_status!: an update/move/delete whose last_commit_id is not
+    the file's last commit on the branch."""
+    return f"The file has changed since you started editing it: {path}"
 LINE_CODE_ERROR = ("400 Bad request - Note {:line_code=>[\"can't be blank\", \"must be a valid line code\"], "
                    ":position=>[\"is incomplete\"]}")
 
@@ -80,16 +112,63 @@ def _missing(field):
 
 
 def _nest(flat):
-    """Form/query keys like position[new_line] -> nested dicts (GitLab/Rack semantics)."""
+    """Form/query keys -> nested values, as Rack builds them: position[new_line] -> a hash,
+    a[]=x -> an array, actions[][action]=create&actions[][file_path]=f -> an array of hashes (a new
+    hash starts when the last one already has the key)."""
     out = {}
     for key, value in flat:
-        parts = re.findall(r"[^\[\]]+", key)
-        node = out
-        for p in parts[:-1]:
-            node = node.setdefault(p, {})
-        if parts:
-            node[parts[-1]] = value
+        m = re.match(r"([^\[\]]+)((?:\[[^\[\]]*\])*)$", key)
+        if m:
+            _assign(out, [m.group(1)] + re.findall(r"\[([^\[\]]*)\]", m.group(2)), value)
     return out
+
+
+def _has_path(node, parts):
+    for p in parts:
+        if not isinstance(node, dict) or p not in node:
+            return False
+        node = node[p]
+    return True
+
+
+def _assign(node, parts, value):
+    head, rest = parts[0], parts[1:]
+    if not rest:
+        node[head] = value
+        return
+    if rest[0] == "":
+        items = node.get(head)
+        if not isinstance(items, list):
+            items = node[head] = []
+        if len(rest) == 1:
+            items.append(value)
+        elif items and isinstance(items[-1], dict) and not _has_path(items[-1], [p for p in rest[1:] if p]):
+            _assign(items[-1], rest[1:], value)
+        else:
+            items.append({})
+            _assign(items[-1], rest[1:], value)
+        return
+    child = node.get(head)
+    if not isinstance(child, dict):
+        child = node[head] = {}
+    _assign(child, rest, value)
+
+
+def _as_list(value):
+    """An array parameter: a JSON array, a[]=... from a form, or a[0][k]=... (a hash of indexes)."""
+    if isinstance(value, dict) and value and all(k.isdigit() for k in value):
+        return [value[k] for k in sorted(value, key=int)]
+    return value
+
+
+def _blob_id(content):
+    return hashlib.sha1(b"blob %d\0" % len(content) + content).hexdigest()
+
+
+def _gitlab_headers(data):
+    """lib/api/helpers: set_http_headers -> X-Gitlab-<Capitalized-Key> for every field."""
+    return {"X-Gitlab-" + "-".join(w.capitalize() for w in k.split("_")):
+            (str(v).lower() if isinstance(v, bool) else str(v)) for k, v in data.items()}
 
 
 def _as_int(value):
@@ -112,7 +191,10 @@ class GitLabEmulator:
             self.tokens[t] = user
         self.certfile, self.keyfile = certfile, keyfile
         self.results_token = results_token
-        self.projects = {}              # id -> {"path":..., "mrs": {iid: mr}, "statuses": [...], "shas": set|None}
+        self.projects = {}              # id -> {"path":..., "mrs": {iid: mr}, "statuses": [...], "shas": set|None,
+        #                                        "commits": {sha: commit}, "branches": {name: sha},
+        #                                        "default_branch": str|None, "members": {user_id: member}}
+        self.bot_user_id = self.tokens[token]["id"]
         self.requests = []              # {"method","path","query","headers","body","status","fault"}
         self.results = []               # bodies POSTed to /jit/results
         self.faults = []
@@ -167,7 +249,9 @@ class GitLabEmulator:
     def add_project(self, project_id, path, shas=None):
         with self.lock:
             return self.projects.setdefault(project_id, {"id": project_id, "path": path, "mrs": {},
-                                                         "statuses": [], "shas": set(shas) if shas else None})
+                                                         "statuses": [], "shas": set(shas) if shas else None,
+                                                         "commits": {}, "branches": {}, "blobs": {}, "default_branch": None,
+                                                         "members": {}})
 
     def add_merge_request(self, project_id, iid, path="group/project", versions=(), added_lines=None,
                           removed_lines=None):
@@ -226,7 +310,64 @@ class GitLabEmulator:
         with self.lock:
             self.requests.clear()
 
+    def add_file(self, project_id, path, content, branch="main", message=None, author="Administrator"):
+        """Commits `content` (str or bytes) at `path` on `branch` (created when new), as someone
+        else pushing; returns the commit id (the file's new last_commit_id)."""
+        project = self._project_or_new(project_id)
+        data = content.encode() if isinstance(content, str) else bytes(content)
+        with self.lock:
+            tree = dict(self._tree(project, branch)) if branch in project["branches"] else {}
+            kind = "update" if path in tree else "create"
+            tree[path] = self._blob(project["blobs"], data)
+            return self._new_commit(project, branch, tree, message or f"{kind.title()} {path}",
+                                    {"name": author, "email": f"{author.lower()}@example.com"},
+                                    actions=[{"action": kind, "file_path": path}])["id"]
+
+    def file(self, project_id, path, ref=None):
+        """{"content": str (bytes when not UTF-8), "blob_id", "last_commit_id", "commit_id"} at
+        `ref` (default branch when None), or None when absent."""
+        with self.lock:
+            project = self._project(str(project_id))
+            try:
+                sha = self._resolve_ref(project, ref or "HEAD")
+            except ApiError:
+                return None
+            blob = project["commits"][sha]["tree"].get(path)
+            if blob is None:
+                return None
+            data = project["blobs"][blob]
+            try:
+                content = data.decode("utf-8")
+            except UnicodeDecodeError:
+                content = data
+            return {"content": content, "blob_id": blob, "commit_id": sha,
+                    "last_commit_id": self._last_commit_for_path(project, sha, path)}
+
+    def commits(self, project_id):
+        """Commits of the project, oldest first: the API's commit fields plus "branch" and the
+        "actions" as received."""
+        with self.lock:
+            project = self._project(str(project_id))
+            return [json.loads(json.dumps({k: v for k, v in c.items() if k != "tree"}))
+                    for c in project["commits"].values()]
+
+    def add_member(self, project_id, user_id, username, access_level, name=None):
+        """A (direct, inherited or invited: GitLab's members/all lists them alike) project member."""
+        project = self._project_or_new(project_id)
+        with self.lock:
+            project["members"][user_id] = self._member(user_id, username, access_level, name)
+            return dict(project["members"][user_id])
+
     # ---- resource builders (shapes follow the documented examples) ----------------------------
+    def _member(self, user_id, username, access_level, name=None):
+        creator = self._author({"id": self.bot_user_id, "username": "jit-bot", "name": "Jit Bot"})
+        return {"id": user_id, "username": username, "name": name or username.title(), "state": "active",
+                "avatar_url": f"https://www.gravatar.com/avatar/{user_id}?s=80&d=identicon",
+                "web_url": f"http://localhost/{username}", "access_level": access_level, "created_at": _now(),
+                "created_by": {k: creator[k] for k in ("id", "username", "name", "state", "avatar_url", "web_url")},
+                "email": f"{username}@example.com", "expires_at": None, "group_saml_identity": None,
+                "membership_state": "active"}
+
     def _author(self, user):
         return {"id": user["id"], "username": user["username"], "name": user["name"], "state": "active",
                 "email": f"{user['username']}@example.com", "created_at": "2024-01-01T00:00:00.000Z",
@@ -262,6 +403,74 @@ class GitLabEmulator:
                 return p
         raise ApiError(404, {"message": "404 Project Not Found"})
 
+    def _project_or_new(self, project_id):
+        with self.lock:
+            if project_id in self.projects:
+                return self.projects[project_id]
+        return self.add_project(project_id, f"group/project-{project_id}")
+
+    def _tree(self, project, ref):
+        return project["commits"][self._resolve_ref(project, ref)]["tree"]
+
+    def _resolve_ref(self, project, ref):
+        """A branch, HEAD (the default branch) or a commit id -> commit id; 404 Commit Not Found."""
+        if ref == "HEAD" and project["default_branch"]:
+            ref = project["default_branch"]
+        if ref in project["branches"]:
+            return project["branches"][ref]
+        if ref in project["commits"]:
+            return ref
+        raise ApiError(404, {"message": "404 Commit Not Found"})
+
+    def _last_commit_for_path(self, project, sha, path):
+        """The newest commit reachable from `sha` (first parents) that changed `path`."""
+        commits = project["commits"]
+        while sha:
+            commit = commits[sha]
+            parent = commit["parent_ids"][0] if commit["parent_ids"] else None
+            if commit["tree"].get(path) != (commits[parent]["tree"].get(path) if parent else None):
+                return sha
+            sha = parent
+        return None
+
+    def _access_level(self, project, user):
+        member = project["members"].get(user["id"])
+        if member is not None:
+            return member["access_level"]
+        return MAINTAINER if user["id"] == self.bot_user_id else 0
+
+    def _new_commit(self, project, branch, tree, message, author, actions, committer=None, parent=None):
+        parent = parent if parent is not None else project["branches"].get(branch)
+        old = project["commits"][parent]["tree"] if parent else {}
+        additions = deletions = 0
+        for path in set(old) | set(tree):
+            if old.get(path) == tree.get(path):
+                continue
+            before = project["blobs"][old[path]].decode("utf-8", "replace").splitlines() if path in old else []
+            after = project["blobs"][tree[path]].decode("utf-8", "replace").splitlines() if path in tree else []
+            for line in difflib.ndiff(before, after):
+                additions += line.startswith("+ ")
+                deletions += line.startswith("- ")
+        ts = _now()
+        sha = hashlib.sha1(f"{parent}{message}{next(self._ids)}{ts}".encode()).hexdigest()
+        committer = committer or author
+        commit = {"id": sha, "short_id": sha[:11], "created_at": ts, "parent_ids": [parent] if parent else [],
+                  "title": message.split("\n", 1)[0], "message": message, "author_name": author["name"],
+                  "author_email": author["email"], "authored_date": ts, "committer_name": committer["name"],
+                  "committer_email": committer["email"], "committed_date": ts, "trailers": {},
+                  "extended_trailers": {},
+                  "web_url": f"http://localhost/{project['path']}/-/commit/{sha}",
+                  "stats": {"additions": additions, "deletions": deletions, "total": additions + deletions},
+                  "status": None, "project_id": project["id"], "last_pipeline": None,
+                  "branch": branch, "actions": actions, "tree": tree}
+        project["commits"][sha] = commit
+        project["branches"][branch] = sha
+        if project["default_branch"] is None:
+            project["default_branch"] = branch
+        if project["shas"] is not None:
+            project["shas"].add(sha)
+        return commit
+
     def _mr(self, project_id, iid):
         project = self._project(str(project_id))
         mr = project["mrs"].get(int(iid))
@@ -291,7 +500,170 @@ class GitLabEmulator:
         if m and method == "GET":
             project = self._project(m.group(1))
             return 200, [s for s in project["statuses"] if s["sha"] == m.group(2)]
+        # A file path with a literal '/' matches no route: GitLab wants it URL-encoded (404 otherwise).
+        m = re.fullmatch(r"/api/v4/projects/([^/]+)/repository/files/([^/]+)", path)
+        if m and method in ("GET", "HEAD"):
+            return self._get_file(method, m.group(1), unquote(m.group(2)), params)
+        m = re.fullmatch(r"/api/v4/projects/([^/]+)/repository/commits", path)
+        if m and method == "POST":
+            return self._post_commit(m.group(1), params, user)
+        m = re.fullmatch(r"/api/v4/projects/([^/]+)/members/all/([^/]+)", path)
+        if m and method == "GET":
+            return self._get_member(m.group(1), unquote(m.group(2)))
         raise ApiError(404, {"error": "404 Not Found"})
+
+    def _get_file(self, method, project_id, file_path, params):
+        ref = params.get("ref")
+        if ref is None:
+            raise _missing("ref")
+        if not isinstance(ref, str) or ref == "":
+            raise ApiError(400, {"error": "ref is empty"})
+        project = self._project(project_id)
+        sha = self._resolve_ref(project, ref)
+        blob = project["commits"][sha]["tree"].get(file_path)
+        if blob is None:
+            raise ApiError(404, {"message": "404 File Not Found"})
+        data = project["blobs"][blob]
+        meta = {"file_name": file_path.rsplit("/", 1)[-1], "file_path": file_path, "size": len(data),
+                "encoding": "base64", "content_sha256": hashlib.sha256(data).hexdigest(), "ref": ref,
+                "blob_id": blob, "commit_id": sha,
+                "last_commit_id": self._last_commit_for_path(project, sha, file_path), "execute_filemode": False}
+        headers = _gitlab_headers(meta)
+        if method == "HEAD":
+            return 200, None, headers
+        return 200, dict(meta, content=base64.b64encode(data).decode()), headers
+
+    def _get_member(self, project_id, user_id):
+        if not re.fullmatch(r"-?\d+", user_id):
+            raise ApiError(400, {"error": "user_id is invalid"})
+        project = self._project(project_id)
+        member = project["members"].get(int(user_id))
+        if member is None and int(user_id) == self.bot_user_id:  # the group access token's bot
+            member = self._member(self.bot_user_id, "jit-bot", MAINTAINER, name="Jit Bot")
+        if member is None:
+            raise ApiError(404, {"message": "404 Not found"})
+        return 200, member
+
+    @staticmethod
+    def _validate_commit_params(params):
+        """lib/api/commits.rb's Grape declarations: every problem, joined as Grape joins them."""
+        errors = []
+        if "branch" not in params:
+            errors.append("branch is missing")
+        elif not isinstance(params["branch"], str) or params["branch"] == "":
+            errors.append("branch is empty")
+        if "commit_message" not in params:
+            errors.append("commit_message is missing")
+        actions = _as_list(params.get("actions"))
+        if "actions" not in params:
+            errors.append("actions is missing")
+        elif not isinstance(actions, list) or not all(isinstance(a, dict) for a in actions):
+            errors.append("actions is invalid")
+        else:
+            for i, a in enumerate(actions):
+                at = f"actions[{i}]"
+                kind = a.get("action")
+                if kind is None:
+                    errors.append(f"{at}[action] is missing")
+                elif kind not in ACTIONS:
+                    errors.append(f"{at}[action] does not have a valid value")
+                if "file_path" not in a:
+                    errors.append(f"{at}[file_path] is missing")
+                if kind == "move" and "previous_path" not in a:
+                    errors.append(f"{at}[previous_path] is missing")
+                if kind == "update" and "content" not in a:
+                    errors.append(f"{at}[content] is missing")
+                if kind == "chmod" and "execute_filemode" not in a:
+                    errors.append(f"{at}[execute_filemode] is missing")
+                if a.get("encoding", "text") not in ("text", "base64"):
+                    errors.append(f"{at}[encoding] does not have a valid value")
+        if "start_branch" in params and "start_sha" in params:
+            errors.append("start_branch, start_sha are mutually exclusive")
+        if errors:
+            raise ApiError(400, {"error": ", ".join(errors)})
+        return actions
+
+    def _post_commit(self, project_id, params, user):
+        actions = self._validate_commit_params(params)
+        project = self._project(project_id)
+        if self._access_level(project, user) < DEVELOPER:
+            raise ApiError(403, {"message": "403 Forbidden - You are not allowed to push into this branch"})
+        if "start_sha" in params or "start_project" in params:
+            raise ApiError(400, {"message": "emulator: start_sha and start_project are not implemented"})
+        if not actions:
+            # allow_empty (18.8+) exists because an empty commit is refused; the text is not documented.
+            raise ApiError(400, {"message": "emulator: a commit without actions is refused"})
+        branch = params["branch"]
+        start = params.get("start_branch") or branch
+        empty = not project["commits"]
+        if not empty:
+            if start not in project["branches"]:
+                raise ApiError(400, {"message": NOT_ON_BRANCH})
+            if start != branch and branch in project["branches"]:
+                raise ApiError(400, {"message": f"A branch called '{branch}' already exists. "
+                                                "Switch to that branch in order to make changes"})
+        parent = project["branches"].get(start)
+        tree = dict(project["commits"][parent]["tree"]) if parent else {}
+        # Files::MultiService first checks every last_commit_id against the start branch ...
+        for a in actions:
+            if a["action"] in ("update", "move", "delete") and a.get("last_commit_id"):
+                path = a.get("previous_path") or a["file_path"]
+                last = self._last_commit_for_path(project, parent, path) if parent else None
+                if last is not None and last != a["last_commit_id"]:
+                    raise ApiError(400, {"message": stale_file_message(path)})
+        # ... then Gitaly applies the actions to an index, all or nothing.
+        blobs = {}
+        for a in actions:
+            path = a["file_path"]
+            if not path:
+                raise ApiError(400, {"message": "You must provide a file path"})
+            if ".." in path.split("/"):
+                raise ApiError(400, {"message": "Path cannot include directory traversal"})
+            content = a.get("content")
+            if content is not None:
+                data = str(content).encode()
+                if a.get("encoding") == "base64":
+                    try:
+                        data = base64.b64decode(data, validate=True)
+                    except ValueError:
+                        raise ApiError(400, {"message": "emulator: content is not valid base64"})
+            kind = a["action"]
+            if kind == "create":
+                if path in tree:
+                    raise ApiError(400, {"message": FILE_EXISTS})
+                if any(p.startswith(path + "/") for p in tree):
+                    raise ApiError(400, {"message": "A directory with this name already exists"})
+                tree[path] = self._blob(blobs, data if content is not None else b"")
+            elif kind == "move":
+                previous = a["previous_path"]
+                if previous not in tree:
+                    raise ApiError(400, {"message": FILE_MISSING})
+                if path in tree:
+                    raise ApiError(400, {"message": FILE_EXISTS})
+                blob = tree.pop(previous)
+                tree[path] = self._blob(blobs, data) if content is not None else blob
+            elif path not in tree:
+                raise ApiError(400, {"message": FILE_MISSING})
+            elif kind == "update":
+                tree[path] = self._blob(blobs, data)
+            elif kind == "delete":
+                del tree[path]
+        project["blobs"].update(blobs)
+        token_user = {"name": user["name"], "email": f"{user['username']}@example.com"}
+        author = {"name": params.get("author_name") or token_user["name"],
+                  "email": params.get("author_email") or token_user["email"]}
+        commit = self._new_commit(project, branch, tree, str(params["commit_message"]), author,
+                                  actions=json.loads(json.dumps(actions)), committer=token_user, parent=parent)
+        out = {k: v for k, v in commit.items() if k not in ("tree", "branch", "actions")}
+        if not _bool(params.get("stats", True)):
+            out.pop("stats")
+        return 201, out
+
+    @staticmethod
+    def _blob(blobs, data):
+        blob = _blob_id(data)
+        blobs[blob] = data
+        return blob
 
     def _discussions(self, method, project, mr, item, sub, params, user):
         if not item:
@@ -475,6 +847,9 @@ class _Handler(BaseHTTPRequestHandler):
     def do_DELETE(self):
         self._dispatch("DELETE")
 
+    def do_HEAD(self):
+        self._dispatch("HEAD")
+
     def _dispatch(self, method):
         emu = self.emu
         split = urlsplit(self.path)
@@ -515,9 +890,9 @@ class _Handler(BaseHTTPRequestHandler):
                         params.update(_nest(parse_qsl(raw.decode(), keep_blank_values=True)))
                 record["body"] = params
                 with emu.lock:
-                    status, payload = emu.handle(method, path, params, user)
+                    status, payload, *extra = emu.handle(method, path, params, user)
                     payload = json.loads(json.dumps(payload))  # a snapshot, safe outside the lock
-                headers = {}
+                headers = dict(extra[0]) if extra else {}
                 if method == "GET" and isinstance(payload, list):
                     payload, headers = paginate(payload, dict(query), emu.url + path)
         except ApiError as e:
@@ -568,6 +943,13 @@ class _Handler(BaseHTTPRequestHandler):
         return 202, {"accepted": True}, {}
 
     def _send(self, status, payload, headers):
+        if self.command == "HEAD":  # the headers a GET would send, no body
+            self.send_response(status)
+            for k, v in headers.items():
+                self.send_header(k, v)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
         if isinstance(payload, str):
             data, ctype = payload.encode(), "text/plain"
         else:
