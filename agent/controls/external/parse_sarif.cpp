@@ -130,6 +130,18 @@ ParsedReport parse_sarif(std::string_view text) {
         if (std::string id = str(rule, "id"); !id.empty()) rule_by_id.emplace(id, rules.size() - 1);
       }
     }
+    // What the tool says about its own run (files it could not parse, a failed invocation).
+    if (const json* invocations = array(run, "invocations", where)) {
+      for (const auto& inv : *invocations) {
+        if (const json* ok = member(inv, "executionSuccessful"); ok && ok->is_boolean() && !ok->get<bool>())
+          out.warnings.push_back(tool_name + ": the tool reports its run as unsuccessful");
+        const json* notes = member(inv, "toolExecutionNotifications");
+        if (!notes || !notes->is_array()) continue;
+        for (const auto& note : *notes)
+          if (str(note, "level") == "error" || str(note, "level").empty())
+            if (std::string note_text = message_text(note); !note_text.empty()) out.warnings.push_back(tool_name + ": " + note_text);
+      }
+    }
     const json* results = array(run, "results", where);
     if (!results) continue;
     for (std::size_t i = 0; i < results->size(); ++i) {

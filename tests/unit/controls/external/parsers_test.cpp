@@ -120,7 +120,9 @@ TEST_CASE("sarif: security-severity, default levels, tags, ruleIndex and base id
        {"ruleId":"py/unused","message":{"text":"u"},"locations":[{"physicalLocation":{"artifactLocation":{"uri":"y.py"}}}]},
        {"ruleId":"ad-hoc","level":"warning","properties":{"tags":["CWE-22"]},"message":{"text":"p"}},
        {"message":{"text":"could not parse z.py"}}]},
-    {"tool":{"driver":{"name":"Second"}},"results":[{"ruleId":"S1","level":"none","message":{"text":"s"}}]}]})");
+    {"tool":{"driver":{"name":"Second"}},"results":[{"ruleId":"S1","level":"none","message":{"text":"s"}}],
+     "invocations":[{"executionSuccessful":true,"toolExecutionNotifications":[
+       {"level":"error","message":{"text":"cannot parse w.py"}},{"level":"note","message":{"text":"took 2s"}}]}]}]})");
   REQUIRE(report.findings.size() == 4);
   const auto& cmd = report.findings[0];
   CHECK(cmd.rule_id == "py/command-line-injection");
@@ -137,8 +139,9 @@ TEST_CASE("sarif: security-severity, default levels, tags, ruleIndex and base id
   CHECK(report.findings[2].path.empty());
   CHECK(report.findings[3].tool->tool_name == "Second");
   CHECK(report.findings[3].severity == Severity::info);
-  REQUIRE(report.warnings.size() == 1);
+  REQUIRE(report.warnings.size() == 2);
   CHECK_THAT(report.warnings[0], ContainsSubstring("could not parse z.py"));
+  CHECK(report.warnings[1] == "Second: cannot parse w.py");
 }
 
 TEST_CASE("gitlab-sast: a 15.2.1 report (identifiers, severity, location)") {
