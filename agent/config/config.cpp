@@ -5,101 +5,25 @@
 #include <set>
 #include <sstream>
 
+#include "agent/config/reader.h"
 #include "agent/util/error.h"
 #include "agent/util/glob.h"
+#include "agent/util/yaml_guard.h"
 
 namespace agent::config {
 namespace {
 
 using findings::Severity;
 
-/// One validation context: the file name, for "file:line:col: message".
-struct Reader {
-  const std::string& file;
-  Layer layer;
-
-  [[noreturn]] void fail(const YAML::Node& node, const std::string& message) const {
-    const YAML::Mark m = node.Mark();
-    if (m.is_null()) throw util::UsageError(util::at(file, 0, 0, message));
-    throw util::UsageError(util::at(file, m.line + 1, m.column + 1, message));
-  }
-
-  /// Iterates a mapping's keys, rejecting duplicates and keys not in `allowed`.
-  template <typename Fn>
-  void each_key(const YAML::Node& map, const std::string& where, std::initializer_list<std::string_view> allowed,
-                Fn&& fn) const {
-    if (!map.IsMap()) fail(map, where + " must be a mapping");
-    std::set<std::string, std::less<>> seen;
-    for (const auto& kv : map) {
-      if (!kv.first.IsScalar()) fail(kv.first, where + ": keys must be plain names");
-      const std::string key = kv.first.Scalar();
-      if (!seen.insert(key).second) fail(kv.first, "duplicate key \"" + key + "\"");
-      bool known = false;
-      for (auto a : allowed) known = known || a == key;
-      if (!known) {
-        std::string list;
-        for (auto a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
-        fail(kv.first, "unknown key \"" + key + "\" in " + where + " (allowed: " + list + ")");
-      }
-      fn(key, kv.first, kv.second);
-    }
-  }
-
-  bool boolean(const YAML::Node& n, const std::string& key) const {
-    if (n.IsScalar()) {
-      const std::string& s = n.Scalar();
-      if (s == "true") return true;
-      if (s == "false") return false;
-    }
-    fail(n, key + ": expected true or false");
-  }
-
-  std::string string(const YAML::Node& n, const std::string& key) const {
-    if (!n.IsScalar() || n.Scalar().empty()) fail(n, key + ": expected a non-empty string");
-    return n.Scalar();
-  }
-
-  findings::Confidence confidence(const YAML::Node& n, const std::string& key) const {
-    auto c = n.IsScalar() ? findings::parse_confidence(n.Scalar()) : std::nullopt;
-    if (!c) fail(n, key + ": expected high, medium or low");
-    return *c;
-  }
-
-  std::vector<std::string> strings(const YAML::Node& n, const std::string& key) const {
-    if (n.IsNull()) return {};
-    if (!n.IsSequence()) fail(n, key + ": expected a list of strings");
-    std::vector<std::string> out;
-    for (const auto& item : n) out.push_back(string(item, key + " entry"));
-    return out;
-  }
-
-  void central_only(const YAML::Node& key_node, const std::string& key) const {
-    if (layer == Layer::repository)
-      fail(key_node, "\"" + key + "\" can only be set in the central configuration (jit.yml), not in a repository");
-  }
-};
-
-void read_control(const Reader& r, const YAML::Node& node, const std::string& name, bool& enabled) {
-  if (node.IsScalar()) {  // shorthand: `secrets: false`
-    enabled = r.boolean(node, "controls." + name);
-    return;
-  }
-  r.each_key(node, "controls." + name, {"enabled"}, [&](const std::string&, const YAML::Node&, const YAML::Node& v) {
-    enabled = r.boolean(v, "controls." + name + ".enabled");
-  });
-}
-
 void apply_root(Config& c, const Reader& r, const YAML::Node& root) {
   r.each_key(root, "the configuration",
              {"controls", "scope", "fail_on", "min_confidence", "status", "merge_request", "exclude_projects", "exclude",
               "folders"},
              [&](const std::string& key, const YAML::Node& key_node, const YAML::Node& v) {
+               if (key != "controls" && key != "status" && key != "merge_request") c.origins[key] = r.position(v);
                if (key == "controls") {
                  r.central_only(key_node, key);
-                 r.each_key(v, "controls", {"secrets", "dependencies"},
-                            [&](const std::string& name, const YAML::Node&, const YAML::Node& cv) {
-                              read_control(r, cv, name, name == "secrets" ? c.secrets : c.dependencies);
-                            });
+                 read_controls(c, r, v);
                } else if (key == "scope") {
                  auto s = v.IsScalar() ? parse_scope(v.Scalar()) : std::nullopt;
                  if (!s) r.fail(v, "scope: expected diff, files or full");
@@ -122,6 +46,7 @@ void apply_root(Config& c, const Reader& r, const YAML::Node& root) {
                  r.central_only(key_node, key);
                  r.each_key(v, "status", {"enabled", "name"},
                             [&](const std::string& k, const YAML::Node&, const YAML::Node& sv) {
+                              c.origins["status." + k] = r.position(sv);
                               if (k == "enabled") {
                                 c.status_enabled = r.boolean(sv, "status.enabled");
                               } else {
@@ -132,6 +57,7 @@ void apply_root(Config& c, const Reader& r, const YAML::Node& root) {
                } else if (key == "merge_request") {
                  r.each_key(v, "merge_request", {"summary_note", "threads", "thread_min_confidence"},
                             [&](const std::string& k, const YAML::Node&, const YAML::Node& mv) {
+                              c.origins["merge_request." + k] = r.position(mv);
                               if (k == "thread_min_confidence")
                                 c.thread_min_confidence = r.confidence(mv, "merge_request." + k);
                               else
@@ -174,15 +100,17 @@ Config default_config() {
 }
 
 void apply_layer(Config& config, std::string_view yaml_text, const std::string& file, Layer layer) {
-  YAML::Node root;
-  try {
-    root = YAML::Load(std::string(yaml_text));
-  } catch (const YAML::ParserException& e) {
-    throw util::UsageError(util::at(file, e.mark.line + 1, e.mark.column + 1, "invalid YAML: " + e.msg));
-  }
+  YAML::Node root = util::load_yaml(yaml_text, file);
   // Validate into a copy so a bad file never leaves a half-applied configuration behind.
   Config next = config;
-  if (!root.IsNull()) apply_root(next, Reader{file, layer}, root);  // an empty file changes nothing
+  std::vector<std::string> errors;
+  const Reader reader{file, layer, &errors};
+  if (!root.IsNull()) reader.collect([&] { apply_root(next, reader, root); });  // an empty file changes nothing
+  if (!errors.empty()) {
+    std::string message;
+    for (const auto& e : errors) message += (message.empty() ? "" : "\n") + e;
+    throw util::UsageError(message);
+  }
   next.sources.push_back(file);
   config = std::move(next);
 }

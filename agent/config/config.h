@@ -5,6 +5,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -51,14 +52,19 @@ struct Config {
   std::vector<std::string> exclude;                       ///< path globs never scanned (layers add up)
   std::vector<FoldersSource> folders;                     ///< central first, then repository
   std::vector<std::string> sources;                       ///< files applied, in order
+  /// Where each value set by a file came from: key path ("fail_on", "status.name",
+  /// "controls.secrets") -> "file:line:col" (the last layer that set it). Absent: the default.
+  /// External controls carry theirs in ToolSpec::defined_at.
+  std::map<std::string, std::string> origins;
 };
 
 /// The documented defaults (what an absent configuration means).
 Config default_config();
 
 /// Applies one YAML document to `config`. `file` names the source in errors, which read
-/// "file:line:col: message" (unknown keys, wrong types, bad values, central-only keys in a
-/// repository file). Throws util::UsageError.
+/// "file:line:col: message" (unknown keys with a "did you mean", wrong types, bad values with the
+/// expected ones, central-only keys in a repository file, YAML alias bombs). Every error found is
+/// reported, one per line of the message. Throws util::UsageError; `config` is then unchanged.
 void apply_layer(Config& config, std::string_view yaml_text, const std::string& file, Layer layer);
 
 /// Defaults, then `central` and `repository` when given (a missing file given explicitly is an

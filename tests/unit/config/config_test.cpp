@@ -100,11 +100,11 @@ TEST_CASE("the repository layer overrides and adds up") {
 
 TEST_CASE("errors name file:line:col") {
   CHECK(error_of("scope: diff\nscop: full\n") ==
-        "jit.yml:2:1: unknown key \"scop\" in the configuration (allowed: controls, scope, fail_on, min_confidence, status, "
+        "jit.yml:2:1: unknown key \"scop\" in the configuration (did you mean \"scope\"?) (allowed: controls, scope, fail_on, min_confidence, status, "
         "merge_request, exclude_projects, exclude, folders)");
   CHECK(error_of("scope: everything\n") == "jit.yml:1:8: scope: expected diff, files or full");
   CHECK_THAT(error_of("controls:\n  secrets: maybe\n"), StartsWith("jit.yml:2:12: controls.secrets: expected true or false"));
-  CHECK_THAT(error_of("controls:\n  sast: true\n"), StartsWith("jit.yml:2:3: unknown key \"sast\" in controls"));
+  CHECK_THAT(error_of("controls:\n  sast: true\n"), StartsWith("jit.yml:2:3: no preset called sast"));
   CHECK_THAT(error_of("controls:\n  secrets:\n    enable: true\n"), StartsWith("jit.yml:3:5: unknown key \"enable\""));
   CHECK_THAT(error_of("fail_on: severe\n"), StartsWith("jit.yml:1:10: fail_on: expected"));
   CHECK_THAT(error_of("fail_on: unknown\n"), StartsWith("jit.yml:1:10: fail_on: expected"));
