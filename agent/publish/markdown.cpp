@@ -60,6 +60,29 @@ std::string code(std::string_view raw, std::size_t max_bytes) {
   return fence + " " + content + " " + fence;
 }
 
+std::string code_block(std::string_view raw, std::size_t max_bytes) {
+  std::string content;
+  // Lines are cleaned one by one so the newlines between them survive.
+  for (std::size_t start = 0; start <= raw.size();) {
+    auto end = raw.find('\n', start);
+    if (end == std::string_view::npos) end = raw.size();
+    std::string_view line = raw.substr(start, end - start);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (!content.empty() || start > 0) content += '\n';
+    content += clean(line);
+    start = end + 1;
+  }
+  while (!content.empty() && content.back() == '\n') content.pop_back();
+  content = truncate_utf8(content, max_bytes);
+  std::size_t longest = 0, run = 0;
+  for (char c : content) {
+    run = c == '`' ? run + 1 : 0;
+    longest = std::max(longest, run);
+  }
+  std::string fence(std::max<std::size_t>(3, longest + 1), '`');
+  return fence + "\n" + content + "\n" + fence + "\n";
+}
+
 std::string text(std::string_view raw, std::size_t max_bytes) {
   std::string content = truncate_utf8(clean(raw), max_bytes);
   std::string out;

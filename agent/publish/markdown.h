@@ -12,6 +12,12 @@ namespace agent::publish::markdown {
 /// than `max_bytes` is cut at a UTF-8 boundary with "…".
 std::string code(std::string_view text, std::size_t max_bytes = 200);
 
+/// A fenced code block holding `text` verbatim (several lines allowed): the fence is a backtick
+/// run longer than any inside, so no line can close it early, and GitLab renders nothing inside
+/// (no mentions, references, links or HTML). Control characters other than newlines become
+/// spaces; cut at `max_bytes`. Ends with a newline.
+std::string code_block(std::string_view text, std::size_t max_bytes = 2000);
+
 /// Plain prose made inert: ASCII punctuation backslash-escaped, and a word joiner (U+2060)
 /// after @ # ! ~ % $ & and inside "://" so GitLab's reference and autolink filters (which run
 /// on the rendered text) find nothing. Newlines become spaces; cut at `max_bytes`.

@@ -43,8 +43,9 @@ bool ambiguous(const ApiError& e) { return e.status() == 0 || e.status() >= 500;
 
 class Session {
  public:
-  Session(gitlab::Api& api, const MergeRequestTarget& target, const DiffIndex& diff, MergeRequestOutcome& out)
-      : api_(api), t_(target), diff_(diff), out_(out) {}
+  Session(gitlab::Api& api, const MergeRequestTarget& target, const DiffIndex& diff, MergeRequestOutcome& out,
+          std::vector<const Finding*> added)
+      : api_(api), t_(target), diff_(diff), out_(out), added_(std::move(added)) {}
 
   /// Runs `fn`; on failure records one error line and returns false.
   template <typename Fn>
@@ -104,6 +105,9 @@ class Session {
     in.outside_diff = out_.outside_diff;
     in.not_inline = out_.not_inline;
     in.low_confidence = out_.low_confidence;
+    in.added = added_;
+    in.errored = result.errored_controls;
+    in.skipped = result.skipped_controls;
     in.head_sha = t_.head_sha;
     in.fail_on = options.fail_on;
     in.pipeline_url = options.pipeline_url;
@@ -214,11 +218,15 @@ class Session {
   void resolve_gone(const std::map<std::string, OurThread>& ours, const findings::ScanResult& result,
                     const std::set<std::string>& current, const std::set<std::string>& inline_now) {
     std::set<std::string> ran(result.controls.begin(), result.controls.end());
+    // An errored control is listed among those that ran, but its silence proves nothing (a tool
+    // that timed out in any folder): its threads stay as they are.
+    for (const auto& issue : result.errored_controls) ran.erase(issue.control);
     for (const auto& [fp, thread] : ours) {
       const Discussion& d = *thread.discussion;
       if (inline_now.count(fp) || is_resolved(d) || !d.notes.front().resolvable) continue;
       if (!thread.control.empty() && !ran.count(thread.control)) continue;  // cannot tell: control did not run
-      const std::string reply = current.count(fp) ? left_diff_reply(t_.head_sha) : resolved_reply(t_.head_sha);
+      const std::string reply =
+          current.count(fp) ? left_diff_reply(t_.head_sha, thread.control) : resolved_reply(t_.head_sha);
       if (attempt("resolving a thread", [&] {
             write([&] { api_.reply_to_discussion(t_.project, t_.iid, d.id, reply); });
             write([&] { api_.resolve_discussion(t_.project, t_.iid, d.id, true); });
@@ -231,6 +239,7 @@ class Session {
   const MergeRequestTarget& t_;
   const DiffIndex& diff_;
   MergeRequestOutcome& out_;
+  std::vector<const Finding*> added_;  ///< every finding on a line the MR adds
 };
 
 }  // namespace
@@ -245,7 +254,7 @@ MergeRequestOutcome publish_merge_request(gitlab::Api& api, const MergeRequestTa
     return std::tie(a->path, a->line, a->column, a->rule_id) < std::tie(b->path, b->line, b->column, b->rule_id);
   });
   std::set<std::string> current;
-  std::vector<const Finding*> in_diff;
+  std::vector<const Finding*> in_diff, added;
   for (const Finding* f : ordered) {
     current.insert(fingerprint_of(*f));
     // Only a finding seen in the head's version may be positioned: the line numbers of one found
@@ -258,9 +267,10 @@ MergeRequestOutcome publish_merge_request(gitlab::Api& api, const MergeRequestTa
       out.low_confidence.push_back(f);
     else
       in_diff.push_back(f);
+    if (out.outside_diff.empty() || out.outside_diff.back() != f) added.push_back(f);
   }
 
-  Session session(api, target, diff, out);
+  Session session(api, target, diff, out, std::move(added));
   if (options.threads) session.threads(in_diff, result, current, options);
   else out.not_inline = in_diff;
   if (options.summary_note) session.summary(result, options);

@@ -3,10 +3,12 @@
 #include <algorithm>
 #include <array>
 #include <map>
+#include <set>
 
 #include "agent/publish/markdown.h"
 #include "agent/publish/markers.h"
 #include "agent/util/hash.h"
+#include "agent/util/redact.h"
 
 namespace agent::publish {
 namespace {
@@ -68,6 +70,71 @@ std::string list_section(std::string_view heading, std::string_view intro,
   return out;
 }
 
+bool is_builtin(std::string_view control) { return control == "secrets" || control == "dependencies"; }
+
+/// "78" for "CWE-78" (any case), else "".
+std::string cwe_number(std::string_view cwe) {
+  if (cwe.size() < 5 || (cwe.substr(0, 4) != "CWE-" && cwe.substr(0, 4) != "cwe-")) return "";
+  std::string_view digits = cwe.substr(4);
+  if (digits.size() > 7 || !std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; }))
+    return "";
+  return std::string(digits);
+}
+
+/// "Bandit 1.7.5", made inert.
+std::string tool_name(const Finding& f) {
+  std::string name = f.tool && !f.tool->tool_name.empty() ? f.tool->tool_name : f.control;
+  if (f.tool && !f.tool->tool_version.empty()) name += " " + f.tool->tool_version;
+  return markdown::text(name, 80);
+}
+
+/// The facts line of an external finding's thread: tool, rule (linked to its documentation when
+/// that is a plain http(s) URL), CWE links, OWASP ids, the tool's own severity.
+std::string tool_facts(const Finding& f) {
+  std::string out = "**" + tool_name(f) + "** · rule ";
+  const std::string help = f.tool ? f.tool->help_uri : std::string();
+  out += markdown::is_safe_url(help) ? "[" + markdown::code(f.rule_id, 100) + "](" + help + ")"
+                                     : markdown::code(f.rule_id, 100);
+  out += " · severity **" + std::string(findings::to_gitlab(f.severity)) + "**";
+  if (f.tool && !f.tool->original_severity.empty())
+    out += " (tool: " + markdown::code(f.tool->original_severity, 40) + ")";
+  std::set<std::string> seen;
+  for (const auto& cwe : f.cwes) {
+    auto n = cwe_number(cwe);
+    if (n.empty() || !seen.insert(n).second) continue;
+    out += " · [CWE-" + n + "](https://cwe.mitre.org/data/definitions/" + n + ".html)";
+  }
+  if (f.tool)
+    for (const auto& owasp : f.tool->owasp) out += " · OWASP " + markdown::code(owasp, 60);
+  return out + "\n";
+}
+
+/// The flagged line as a fenced block; our tokens and URL credentials never reach the MR.
+std::string snippet_block(const Finding& f) {
+  if (!f.tool || f.tool->snippet.empty()) return "";
+  std::string text = util::global_redactor().apply(util::redact_urls(f.tool->snippet));
+  if (text.find_first_not_of(" \t\r\n") == std::string::npos) return "";
+  return "\n" + markdown::code_block(text, 1000);
+}
+
+/// "bandit did not run in `services/api`: timed out after 5m0s; its findings are missing from this scan".
+std::string issue_line(const findings::ControlIssue& issue, std::string_view what) {
+  std::string out = "**" + markdown::text(issue.control, 60) + "** " + std::string(what);
+  if (!issue.folder.empty() && issue.folder != "/") out += " in " + markdown::code(issue.folder, 120);
+  if (!issue.reason.empty()) out += ": " + markdown::text(util::global_redactor().apply(issue.reason), 300);
+  return out;
+}
+
+std::string severity_counts(const std::array<std::size_t, 6>& row) {
+  std::string parts;
+  for (Severity s : kSeverityOrder) {
+    if (row[static_cast<std::size_t>(s)] == 0) continue;
+    if (!parts.empty()) parts += ", ";
+    parts += std::to_string(row[static_cast<std::size_t>(s)]) + " " + std::string(findings::to_string(s));
+  }
+  return parts;
+}
+
 }  // namespace
 
 std::string fingerprint_of(const Finding& f) {
@@ -97,6 +164,9 @@ std::string thread_body(const Finding& f) {
     out += "A secret " + (f.secret->redacted.empty() ? std::string() : markdown::code(f.secret->redacted, 40) + " ") +
            "is added in " + location(f) + ". Revoke it, then remove it from the branch history; "
            "deleting it in a later commit leaves it readable in git.\n";
+  } else if (f.tool) {
+    out += tool_facts(f) + "\nFound in " + location(f) + ":\n" + snippet_block(f);
+    if (!f.description.empty()) out += "\n" + markdown::text(f.description, 1000) + "\n";
   } else {
     out += "Found in " + location(f) + ".\n";
     if (!f.description.empty()) out += "\n" + markdown::text(f.description, 500) + "\n";
@@ -118,6 +188,14 @@ std::string left_diff_reply(std::string_view head_sha) {
          "Resolving this thread.\n";
 }
 
+std::string left_diff_reply(std::string_view head_sha, std::string_view control) {
+  if (control.empty() || control == "secrets") return left_diff_reply(head_sha);
+  return std::string(kResolvedMarker) + "\nNo longer on a line this merge request adds at " +
+         markdown::code(short_sha(head_sha)) +
+         " (the finding is still reported elsewhere in the branch; the summary note lists it). "
+         "Resolving this thread.\n";
+}
+
 std::string reopened_reply(std::string_view head_sha) {
   return "Detected again at " + markdown::code(short_sha(head_sha)) + ": reopening this thread.\n";
 }
@@ -134,7 +212,7 @@ std::string summary_body(const SummaryInput& in) {
   const std::size_t failing = count_failing(in.findings, in.fail_on);
   const std::string commit = in.head_sha.empty() ? "" : " · commit " + markdown::code(short_sha(in.head_sha));
   if (in.findings.empty()) {
-    out += "✅ **No findings**" + commit + "\n";
+    out += "✅ **No findings**" + std::string(in.errored.empty() ? "" : " from the controls that ran") + commit + "\n";
   } else if (failing > 0) {
     out += "❌ **" + plural(failing, "finding") + " at or above " + std::string(findings::to_string(*in.fail_on)) +
            "** (" + plural(in.findings.size(), "finding") + " in total)" + commit + "\n";
@@ -143,16 +221,26 @@ std::string summary_body(const SummaryInput& in) {
            (in.fail_on ? "at or above " + std::string(findings::to_string(*in.fail_on)) : std::string("blocking")) +
            commit + "\n";
   }
+  // Said plainly and first: a control that did not run is not a clean result.
+  if (!in.errored.empty()) {
+    out += "\n";
+    for (const auto& issue : in.errored)
+      out += "- ⚠ " + issue_line(issue, "did not run") + "; its findings are missing from this scan\n";
+  }
 
   // Counts per control and severity: every control that ran gets a row, even with zero findings.
+  std::set<std::string> errored;
+  for (const auto& issue : in.errored) errored.insert(issue.control);
   std::map<std::string, std::array<std::size_t, 6>> counts;
   for (const auto& c : in.controls) counts[c] = {};
+  for (const auto& c : errored) counts[c];
   for (const auto& f : in.findings) counts[f.control][static_cast<std::size_t>(f.severity)]++;
   if (!counts.empty()) {
     out += "\n| Control | Critical | High | Medium | Low | Info | Unknown | Total |\n"
            "|:--|--:|--:|--:|--:|--:|--:|--:|\n";
     for (const auto& [control, row] : counts) {
       out += "| " + markdown::text(control, 60);
+      if (errored.count(control)) out += " ⚠ did not run";
       std::size_t total = 0;
       for (Severity s : kSeverityOrder) {
         out += " | " + std::to_string(row[static_cast<std::size_t>(s)]);
@@ -161,6 +249,38 @@ std::string summary_body(const SummaryInput& in) {
       out += " | " + std::to_string(total) + " |\n";
     }
   }
+
+  // One section per external control: its counts and its new findings (on lines the MR adds).
+  std::map<std::string, std::vector<const Finding*>> added_by_control;
+  for (const Finding* f : in.added) added_by_control[f->control].push_back(f);
+  std::map<std::string, std::string> labels;
+  for (const auto& f : in.findings)
+    if (f.tool && !labels.count(f.control)) labels[f.control] = tool_name(f);
+  for (const auto& [control, row] : counts) {
+    if (is_builtin(control)) continue;
+    std::string heading = markdown::text(control, 60);
+    if (auto it = labels.find(control); it != labels.end() && it->second != heading) heading += " · " + it->second;
+    out += "\n#### " + heading + "\n\n";
+    std::size_t total = 0;
+    for (auto n : row) total += n;
+    std::string line = total ? plural(total, "finding") + " (" + severity_counts(row) + ")" : "No findings";
+    if (errored.count(control)) line += total ? " where it ran; it did not run everywhere (see above)" : "; it did not run (see above)";
+    const auto& added = added_by_control[control];
+    if (!in.added.empty() || !added.empty()) line += " · " + std::to_string(added.size()) + " new on lines this merge request adds";
+    out += line + "\n";
+    if (!added.empty()) {
+      out += "\n";
+      std::size_t shown = 0;
+      for (const Finding* f : added) {
+        if (shown == in.max_listed) break;
+        out += list_line(*f);
+        ++shown;
+      }
+      if (added.size() > shown)
+        out += "- … and " + std::to_string(added.size() - shown) + " more (see the job's reports)\n";
+    }
+  }
+
   out += list_section("Outside the diff", "Not on lines this merge request adds, so not commented inline:",
                       in.outside_diff, in.max_listed);
   out += list_section("On added lines, without an inline thread", "", in.not_inline, in.max_listed);
@@ -168,11 +288,20 @@ std::string summary_body(const SummaryInput& in) {
                       "On lines this merge request adds, not commented inline: weak passwords or matches that "
                       "may not be secrets. Check each; a real one is as leaked as any other:",
                       in.low_confidence, in.max_listed);
+  if (!in.skipped.empty()) {
+    out += "\n<sub>Skipped: ";
+    for (std::size_t i = 0; i < in.skipped.size(); ++i) out += (i ? "; " : "") + issue_line(in.skipped[i], "skipped");
+    out += "</sub>\n";
+  }
   if (markdown::is_safe_url(in.pipeline_url)) out += "\n[Pipeline](" + in.pipeline_url + ") · ";
   else out += "\n";
   std::string reports = "`gl-secret-detection-report.json`, ";
   if (std::find(in.controls.begin(), in.controls.end(), "dependencies") != in.controls.end())
     reports += "`gl-dependency-scanning-report.json`, ";
+  bool external = !in.errored.empty() && std::any_of(in.errored.begin(), in.errored.end(),
+                                                     [](const auto& i) { return !is_builtin(i.control); });
+  for (const auto& c : in.controls) external = external || !is_builtin(c);
+  if (external) reports += "`gl-sast-report.json`, ";
   out += "<sub>Reports: " + reports + "`jit-agent.sarif`, `jit-agent.json` in the job's artifacts.</sub>\n";
   return out;
 }

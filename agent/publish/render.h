@@ -21,6 +21,9 @@ std::string resolved_reply(std::string_view head_sha);
 /// The reply that resolves a thread whose line left the MR's diff while the finding is still in
 /// the branch's history (a later commit removed the line; the secret stays readable in git).
 std::string left_diff_reply(std::string_view head_sha);
+/// The same for a thread of `control`: the secrets wording above for "secrets" (and for an unknown
+/// control), a neutral one for every other control (a SAST finding is not leaked by history).
+std::string left_diff_reply(std::string_view head_sha, std::string_view control);
 
 /// Reply posted when a thread the agent resolved is reopened because the finding is back.
 std::string reopened_reply(std::string_view head_sha);
@@ -32,6 +35,11 @@ struct SummaryInput {
   std::vector<const findings::Finding*> outside_diff;  ///< not on a line the MR adds
   std::vector<const findings::Finding*> not_inline;    ///< on an added line but without a thread
   std::vector<const findings::Finding*> low_confidence;  ///< on an added line, too unsure for a thread
+  /// Every finding on a line the MR adds (threaded or not): the "new" ones of each external
+  /// control's section. Empty: those sections give counts only.
+  std::vector<const findings::Finding*> added;
+  std::vector<findings::ControlIssue> errored;         ///< controls that did not run: stated at the top
+  std::vector<findings::ControlIssue> skipped;         ///< enabled controls that did not apply
   std::string head_sha;
   std::optional<findings::Severity> fail_on;           ///< nullopt: policy never fails
   std::string pipeline_url;                            ///< linked when it is a safe http(s) URL
