@@ -2,6 +2,7 @@
 #include <catch2/matchers/catch_matchers_string.hpp>
 
 #include "agent/controls/external/external_control.h"
+#include "agent/controls/external/folder_run.h"
 #include "agent/controls/external/languages.h"
 #include "agent/controls/external/variables.h"
 #include "agent/util/error.h"
@@ -82,4 +83,17 @@ TEST_CASE("variables: known names, ${FILES}, unknown names name the control") {
   CHECK_THROWS_WITH(expand_args(spec, v, {}), ContainsSubstring("${FILES} must be an argument of its own"));
   spec.args = {"${FOLDER"};
   CHECK_THROWS_WITH(expand_args(spec, v, {}), ContainsSubstring("unterminated"));
+}
+
+TEST_CASE("file_batches: ${FILES} of a large folder is split below the argv limit") {
+  std::vector<std::string> files = {"/r/aaaa", "/r/bbbb", "/r/cccc", "/r/dddd", "/r/eeeeeeeeeeeeeeeeeeeeeee"};
+  auto batches = file_batches(files, true, 16);
+  REQUIRE(batches.size() == 3);
+  CHECK(batches[0] == std::vector<std::string>{"/r/aaaa", "/r/bbbb"});
+  CHECK(batches[1] == std::vector<std::string>{"/r/cccc", "/r/dddd"});
+  CHECK(batches[2] == std::vector<std::string>{"/r/eeeeeeeeeeeeeeeeeeeeeee"});  // alone when longer than a batch
+  CHECK(file_batches(files, true).size() == 1);
+  auto none = file_batches(files, false);
+  REQUIRE(none.size() == 1);
+  CHECK(none[0].empty());
 }
