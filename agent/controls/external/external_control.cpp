@@ -102,6 +102,19 @@ util::Redactor secrets_of(const ExternalOptions& options) {
 }  // namespace
 
 void ExternalControl::run(const ScanInput& input, findings::ScanResult& out) {
+  try {
+    run_folders(input, out);
+  } catch (const std::exception& e) {
+    // Nothing leaves run(): whatever failed outside a tool's run (threads, the file system) errors the control.
+    std::string reason = terminal_safe(util::global_redactor().apply(e.what()), false);
+    spdlog::warn("{}: errored: {}", spec_.name, reason);
+    out.errored_controls.push_back({spec_.name, reason, ""});
+    if (std::find(out.controls.begin(), out.controls.end(), spec_.name) == out.controls.end())
+      out.controls.push_back(spec_.name);
+  }
+}
+
+void ExternalControl::run_folders(const ScanInput& input, findings::ScanResult& out) {
   const std::vector<std::string> folders = input.folders.empty() ? std::vector<std::string>{""} : input.folders;
   struct Job {
     std::string folder;

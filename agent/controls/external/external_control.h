@@ -47,6 +47,8 @@ class ExternalControl : public Control {
   void run(const ScanInput& input, findings::ScanResult& out) override;
 
  private:
+  void run_folders(const ScanInput& input, findings::ScanResult& out);
+
   config::ToolSpec spec_;
   ExternalOptions options_;
 };
