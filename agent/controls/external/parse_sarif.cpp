@@ -61,6 +61,17 @@ void add_relationship_cwes(const json& rule, std::vector<std::string>& cwes) {
   }
 }
 
+// A suppression whose status is absent or "accepted" (not "underReview" or "rejected").
+bool suppressed(const json& result) {
+  const json* list = member(result, "suppressions");
+  if (!list || !list->is_array()) return false;
+  for (const auto& s : *list) {
+    std::string status = str(s, "status");
+    if (status.empty() || status == "accepted") return true;
+  }
+  return false;
+}
+
 // uriBaseId -> absolute "file://" base from run.originalUriBaseIds (bases may chain).
 std::string resolve_base(const json& run, const std::string& base_id, int depth = 0) {
   const json* bases = member(run, "originalUriBaseIds");
@@ -148,6 +159,10 @@ ParsedReport parse_sarif(std::string_view text) {
       const json& result = (*results)[i];
       const std::string rwhere = where + ".results[" + std::to_string(i) + "]";
       require_object(result, rwhere);
+      // Checks that passed, and results suppressed in the source (nosec, eslint-disable) that the
+      // tool still lists, are not findings.
+      if (std::string kind = str(result, "kind"); kind == "pass" || kind == "notApplicable") continue;
+      if (suppressed(result)) continue;
       std::string rule_id = str(result, "ruleId");
       int rule_index = -1;
       if (const json* idx = member(result, "ruleIndex"); idx && idx->is_number_integer()) rule_index = idx->get<int>();

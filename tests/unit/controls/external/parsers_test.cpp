@@ -119,11 +119,16 @@ TEST_CASE("sarif: security-severity, default levels, tags, ruleIndex and base id
        {"ruleIndex":0,"message":{"text":"cmd"},"locations":[{"physicalLocation":{"artifactLocation":{"uri":"app%20dir/x.py","uriBaseId":"SRC"},"region":{"startLine":4}}}]},
        {"ruleId":"py/unused","message":{"text":"u"},"locations":[{"physicalLocation":{"artifactLocation":{"uri":"y.py"}}}]},
        {"ruleId":"ad-hoc","level":"warning","properties":{"tags":["CWE-22"]},"message":{"text":"p"}},
-       {"message":{"text":"could not parse z.py"}}]},
+       {"message":{"text":"could not parse z.py"}},
+       {"ruleId":"passed","kind":"pass","message":{"text":"ok"}},
+       {"ruleId":"hushed","suppressions":[{"kind":"inSource"}],"message":{"text":"nosec"}},
+       {"ruleId":"hushed","suppressions":[{"kind":"external","status":"rejected"}],"message":{"text":"kept"}}]},
     {"tool":{"driver":{"name":"Second"}},"results":[{"ruleId":"S1","level":"none","message":{"text":"s"}}],
      "invocations":[{"executionSuccessful":true,"toolExecutionNotifications":[
        {"level":"error","message":{"text":"cannot parse w.py"}},{"level":"note","message":{"text":"took 2s"}}]}]}]})");
-  REQUIRE(report.findings.size() == 4);
+  REQUIRE(report.findings.size() == 5);
+  CHECK(report.findings[3].rule_id == "hushed");
+  CHECK(report.findings[3].description == "kept");
   const auto& cmd = report.findings[0];
   CHECK(cmd.rule_id == "py/command-line-injection");
   CHECK(cmd.severity == Severity::critical);
@@ -137,8 +142,8 @@ TEST_CASE("sarif: security-severity, default levels, tags, ruleIndex and base id
   CHECK(report.findings[1].severity == Severity::low);
   CHECK(report.findings[2].cwes == std::vector<std::string>{"CWE-22"});
   CHECK(report.findings[2].path.empty());
-  CHECK(report.findings[3].tool->tool_name == "Second");
-  CHECK(report.findings[3].severity == Severity::info);
+  CHECK(report.findings[4].tool->tool_name == "Second");
+  CHECK(report.findings[4].severity == Severity::info);
   REQUIRE(report.warnings.size() == 2);
   CHECK_THAT(report.warnings[0], ContainsSubstring("could not parse z.py"));
   CHECK(report.warnings[1] == "Second: cannot parse w.py");
