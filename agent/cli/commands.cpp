@@ -20,7 +20,7 @@ constexpr const char* kExitCodes =
     "  3  runtime error (I/O, git, network, tool failure)\n"
     "  4  reports written, but posting results back to GitLab failed\n";
 
-constexpr std::array kCommands = {add_scan, add_ci, add_rules, add_db, add_version, add_fetch};
+constexpr std::array kCommands = {add_scan, add_ci, add_rules, add_config, add_db, add_version, add_fetch};
 
 }  // namespace
 
