@@ -70,6 +70,16 @@ struct ToolDetail {
   std::string rule_json;          ///< the tool's own rule description (SARIF reportingDescriptor) as JSON; may be empty
 };
 
+/// Why a finding was dismissed (an ignores.yml entry or a baseline): it is left out of the GitLab
+/// reports, threads and the exit code, and kept in SARIF as suppressed with this justification.
+struct Suppression {
+  std::string reason;     ///< "false_positive" | "accepted_risk"
+  std::string comment;    ///< the entry's comment, as written
+  std::string author;     ///< who dismissed it ("@dev"), when known
+  std::string source;     ///< where the entry is: "ignores.yml:12"
+  std::string expires;    ///< "YYYY-MM-DD" or ""
+};
+
 struct Finding {
   std::string control;       ///< "secrets", "dependencies", or an external tool's name
   std::string rule_id;       ///< secret rule id, or the advisory id for dependencies
@@ -89,6 +99,7 @@ struct Finding {
   std::optional<SecretDetail> secret;
   std::optional<DependencyDetail> dependency;
   std::optional<ToolDetail> tool;  ///< set by external controls only
+  std::optional<Suppression> suppression;  ///< set on the findings in ScanResult::ignored only
 };
 
 /// Counters every scan reports in its summary (a util type: checkout fills some of them).
@@ -104,6 +115,9 @@ struct ControlIssue {
 /// Everything a scan produced; what every report writer takes.
 struct ScanResult {
   std::vector<Finding> findings;
+  /// Findings an ignore entry dismissed (each with `suppression`); not in `findings`, so no
+  /// GitLab report, thread or exit code sees them. SARIF lists them as suppressed.
+  std::vector<Finding> ignored;
   ScanStats stats;
   std::vector<std::string> warnings;   ///< non-fatal problems (unreadable files, bad lockfiles, ...)
   std::vector<std::string> controls;   ///< controls that ran (an errored control is listed here too)
