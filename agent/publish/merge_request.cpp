@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <tuple>
 
+#include "agent/publish/markdown.h"
 #include "agent/publish/markers.h"
 #include "agent/publish/render.h"
 
@@ -108,6 +109,7 @@ class Session {
     in.added = added_;
     in.errored = result.errored_controls;
     in.skipped = result.skipped_controls;
+    for (const auto& f : result.ignored) in.ignored.push_back(&f);
     in.head_sha = t_.head_sha;
     in.fail_on = options.fail_on;
     in.pipeline_url = options.pipeline_url;
@@ -225,8 +227,16 @@ class Session {
       const Discussion& d = *thread.discussion;
       if (inline_now.count(fp) || is_resolved(d) || !d.notes.front().resolvable) continue;
       if (!thread.control.empty() && !ran.count(thread.control)) continue;  // cannot tell: control did not run
-      const std::string reply =
+      std::string reply =
           current.count(fp) ? left_diff_reply(t_.head_sha, thread.control) : resolved_reply(t_.head_sha);
+      // Dismissed by an entry of the ignores file: say so, not "no longer detected".
+      for (const auto& f : result.ignored)
+        if (fingerprint_of(f) == fp && f.suppression) {
+          reply = std::string(kResolvedMarker) + "\nIgnored as " +
+                  (f.suppression->reason == "accepted_risk" ? "an accepted risk" : "a false positive") + " (" +
+                  markdown::code(f.suppression->source, 120) + "): resolving this thread.\n";
+          break;
+        }
       if (attempt("resolving a thread", [&] {
             write([&] { api_.reply_to_discussion(t_.project, t_.iid, d.id, reply); });
             write([&] { api_.resolve_discussion(t_.project, t_.iid, d.id, true); });

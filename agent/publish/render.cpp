@@ -288,6 +288,27 @@ std::string summary_body(const SummaryInput& in) {
                       "On lines this merge request adds, not commented inline: weak passwords or matches that "
                       "may not be secrets. Check each; a real one is as leaked as any other:",
                       in.low_confidence, in.max_listed);
+  if (!in.ignored.empty()) {
+    out += "\n#### Ignored (" + std::to_string(in.ignored.size()) + ")\n\n"
+           "Dismissed in the security team's ignores file; not counted above:\n\n";
+    std::size_t shown = 0;
+    for (const Finding* f : in.ignored) {
+      if (shown == in.max_listed) break;
+      std::string line = list_line(*f);
+      if (f->suppression) {
+        const auto& s = *f->suppression;
+        if (!line.empty() && line.back() == '\n') line.pop_back();
+        line += " — " + std::string(s.reason == "accepted_risk" ? "accepted risk" : "false positive");
+        if (!s.author.empty()) line += " by " + markdown::text(s.author, 80);
+        if (!s.expires.empty()) line += ", until " + markdown::text(s.expires, 20);
+        line += "\n";
+      }
+      out += line;
+      ++shown;
+    }
+    if (in.ignored.size() > shown)
+      out += "- … and " + std::to_string(in.ignored.size() - shown) + " more (see the job's reports)\n";
+  }
   if (!in.skipped.empty()) {
     out += "\n<sub>Skipped: ";
     for (std::size_t i = 0; i < in.skipped.size(); ++i) out += (i ? "; " : "") + issue_line(in.skipped[i], "skipped");

@@ -40,6 +40,8 @@ struct SummaryInput {
   std::vector<const findings::Finding*> added;
   std::vector<findings::ControlIssue> errored;         ///< controls that did not run: stated at the top
   std::vector<findings::ControlIssue> skipped;         ///< enabled controls that did not apply
+  /// Findings ignores.yml dismissed (each with its suppression): counted and listed, never threaded.
+  std::vector<const findings::Finding*> ignored;
   std::string head_sha;
   std::optional<findings::Severity> fail_on;           ///< nullopt: policy never fails
   std::string pipeline_url;                            ///< linked when it is a safe http(s) URL

@@ -113,7 +113,7 @@ void write_json(std::ostream& out, const findings::ScanResult& result, const Opt
   auto list = sorted_findings(result);
   Json doc;
   doc["schema_version"] = "1";
-  doc["schema_minor"] = 1;
+  doc["schema_minor"] = 2;
   doc["tool"] = {{"name", "jit-agent"}, {"version", options.tool_version}};
   doc["root"] = result.root;
   doc["commit"] = string_or_null(result.commit_sha);
@@ -143,6 +143,21 @@ void write_json(std::ostream& out, const findings::ScanResult& result, const Opt
   Json items = Json::array();
   for (const auto* f : list) items.push_back(finding_json(*f, options));
   doc["findings"] = std::move(items);
+  // Findings an ignores.yml entry or a baseline dismissed: not counted above, kept for the record.
+  Json ignored = Json::array();
+  for (const auto& f : result.ignored) {
+    Json j = finding_json(f, options);
+    if (f.suppression) {
+      const auto& s = *f.suppression;
+      j["suppression"] = {{"reason", s.reason},
+                          {"comment", sanitize_terminal(s.comment)},
+                          {"author", string_or_null(s.author)},
+                          {"source", s.source},
+                          {"expires", string_or_null(s.expires)}};
+    }
+    ignored.push_back(std::move(j));
+  }
+  doc["ignored"] = std::move(ignored);
   write_json_document(out, doc);
 }
 

@@ -12,6 +12,7 @@ namespace agent::report {
 struct Options {
   bool show_secrets = false;   ///< print raw secrets (text/json only; never in gitlab/sarif/codequality)
   bool color = false;          ///< ANSI colour (text only)
+  bool show_ignored = false;   ///< list ignored findings (ScanResult::ignored) in the text output too
   std::string tool_version = JIT_AGENT_VERSION;
 };
 

@@ -177,6 +177,18 @@ Json result_json(const Finding& f, std::size_t rule_index) {
   if (!f.commit.empty()) props["commit"] = f.commit;
   if (f.secret && !f.secret->encoding.empty()) props["encoding"] = f.secret->encoding;
   r["properties"] = std::move(props);
+  if (f.suppression) {
+    // Dismissed in ignores.yml (or a baseline): kept, marked as an accepted external suppression.
+    const auto& s = *f.suppression;
+    std::string justification = s.reason == "accepted_risk" ? "accepted risk" : "false positive";
+    if (!s.comment.empty()) justification += ": " + sanitize_terminal(s.comment);
+    if (!s.author.empty()) justification += " (" + sanitize_terminal(s.author) + ")";
+    Json sup = {{"kind", "external"}, {"status", "accepted"}, {"justification", justification}};
+    if (!s.source.empty())
+      sup["properties"] = {{"source", sanitize_terminal(s.source)}, {"reason", s.reason}};
+    if (!s.expires.empty()) sup["properties"]["expires"] = s.expires;
+    r["suppressions"] = Json::array({std::move(sup)});
+  }
   return r;
 }
 
@@ -216,7 +228,9 @@ Json run_json(Json driver, const std::vector<const Finding*>& list, bool externa
 void write_sarif(std::ostream& out, const findings::ScanResult& result, const Options& options) {
   std::vector<const Finding*> builtin;
   std::map<std::string, std::vector<const Finding*>> by_tool;  // control -> its findings
-  for (const auto* f : sorted_findings(result)) {
+  auto all = sorted_findings(result);
+  for (const auto& f : result.ignored) all.push_back(&f);  // listed as suppressed results
+  for (const auto* f : all) {
     if (is_external(*f)) by_tool[f->control].push_back(f);
     else builtin.push_back(f);
   }

@@ -250,7 +250,33 @@ void write_summary(std::ostream& out, const findings::ScanResult& result,
       << st.skipped_excluded << " excluded, " << st.skipped_symlinks << " symlinks, " << st.unreadable
       << " unreadable\n";
   out << "  Suppressed: " << st.suppressed << '\n';
+  if (!result.ignored.empty()) {
+    std::size_t fp = 0;
+    for (const auto& f : result.ignored) fp += f.suppression && f.suppression->reason == "false_positive";
+    out << "  Ignored:    " << result.ignored.size() << " (" << fp << " false positive, " << result.ignored.size() - fp
+        << " accepted risk" << (options.show_ignored ? ")" : "; --show-ignored lists them)") << '\n';
+  }
   out << "  Duration:   " << duration << '\n';
+}
+
+/// --show-ignored: what the ignores file or the baseline dismissed, with the entry that did it.
+void write_ignored(std::ostream& out, const findings::ScanResult& result, const Options& options) {
+  if (!options.show_ignored || result.ignored.empty()) return;
+  write_heading(out, "Ignored", options.color);
+  for (const auto& f : result.ignored) {
+    out << "  " << sanitize_terminal(f.path);
+    if (f.line > 0) out << ':' << f.line;
+    out << "  " << sanitize_terminal(f.rule_id) << "  " << findings::to_string(f.severity);
+    if (f.suppression) {
+      const auto& s = *f.suppression;
+      out << "  " << (s.reason == "accepted_risk" ? "accepted risk" : "false positive") << " ("
+          << sanitize_terminal(s.source) << (s.author.empty() ? "" : ", " + sanitize_terminal(s.author))
+          << (s.expires.empty() ? "" : ", until " + s.expires) << ')';
+      if (!s.comment.empty()) out << ": " << sanitize_terminal(s.comment);
+    }
+    out << '\n';
+  }
+  out << '\n';
 }
 
 }  // namespace
@@ -263,6 +289,7 @@ void write_text(std::ostream& out, const findings::ScanResult& result, const Opt
   write_matches(out, matches, options);
   if (!dependencies.empty()) write_dependencies(out, dependencies, options);
   write_external(out, external, options);
+  write_ignored(out, result, options);
   write_summary(out, result, list, options);
 }
 
