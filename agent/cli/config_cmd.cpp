@@ -7,6 +7,7 @@
 
 #include "agent/cli/commands.h"
 #include "agent/config/config.h"
+#include "agent/config/ignores.h"
 #include "agent/config/folders.h"
 #include "agent/config/show.h"
 #include "agent/controls/secrets/rule.h"
@@ -70,6 +71,7 @@ std::string kind_of(const fs::path& file, const std::string& text, const std::st
   if (is_repository_file(file)) return "repository";
   YAML::Node root = util::load_yaml(text, file.string());
   if (root.IsMap() && root["rules"]) return "rules";
+  if ((root.IsMap() && root["ignores"]) || file.filename() == "ignores.yml") return "ignores";
   return "central";
 }
 
@@ -77,6 +79,15 @@ std::string kind_of(const fs::path& file, const std::string& text, const std::st
 std::string validate_one(const fs::path& file, const std::string& layer) {
   const std::string text = read_file(file);
   const std::string kind = kind_of(file, text, layer);
+  if (kind == "ignores") {
+    const auto ignores = config::parse_ignores(text, file.string());
+    const std::string today = config::today_utc();
+    std::size_t expired = 0;
+    for (const auto& e : ignores.entries) expired += config::expired(e, today);
+    return "ignores file, " + std::to_string(ignores.entries.size()) + " entr" +
+           (ignores.entries.size() == 1 ? "y" : "ies") +
+           (expired ? ", " + std::to_string(expired) + " expired (no longer applied)" : "");
+  }
   if (kind == "rules") {
     util::load_yaml(text, file.string());  // the alias-bomb guard, before the loader walks it
     auto rules = controls::secrets::load_rules_from_string(text, file.string());
@@ -104,10 +115,11 @@ std::string validate_one(const fs::path& file, const std::string& layer) {
 int validate(const ValidateOptions& o) {
   std::vector<fs::path> files(o.files.begin(), o.files.end());
   if (files.empty()) {
-    for (const char* p : {"jit.yml", ".jit/jit-config.yml"})
+    for (const char* p : {"jit.yml", "ignores.yml", ".jit/jit-config.yml"})
       if (fs::exists(p)) files.emplace_back(p);
     if (files.empty())
-      throw util::UsageError("config validate: no FILE given, and neither ./jit.yml nor ./.jit/jit-config.yml exists");
+      throw util::UsageError(
+          "config validate: no FILE given, and none of ./jit.yml, ./ignores.yml, ./.jit/jit-config.yml exists");
   }
   int invalid = 0;
   for (const auto& f : files) {
@@ -146,12 +158,15 @@ void add_config(CLI::App& root, const GlobalOptions&, Action& action) {
   auto vo = std::make_shared<ValidateOptions>();
   auto* v = sub->add_subcommand(
       "validate",
-      "Validate jit.yml (central), .jit/jit-config.yml (repository) and rule packs; every error as file:line:col");
-  v->add_option("FILE", vo->files, "Files to check (default: ./jit.yml and ./.jit/jit-config.yml when present)");
+      "Validate jit.yml (central), ignores.yml, .jit/jit-config.yml (repository) and rule packs; every error as "
+      "file:line:col");
+  v->add_option("FILE", vo->files,
+                "Files to check (default: ./jit.yml, ./ignores.yml and ./.jit/jit-config.yml when present)");
   v->add_option("--layer", vo->layer,
                 "What the files are: auto (a path ending in .jit/jit-config.yml is a repository file, a YAML "
-                "with rules: a rule pack, anything else jit.yml), central, repository or rules")
-      ->check(CLI::IsMember({"auto", "central", "repository", "rules"}))
+                "with rules: a rule pack, ignores.yml or a YAML with ignores: an ignores file, anything else jit.yml), "
+                "central, repository, rules or ignores")
+      ->check(CLI::IsMember({"auto", "central", "repository", "rules", "ignores"}))
       ->capture_default_str();
   v->footer("Exit codes: 0 every file is valid; 2 a file is invalid (each error is printed).");
   v->callback([&action, vo] { action = [vo] { return validate(*vo); }; });

@@ -3,6 +3,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
+#include <set>
 #include <iostream>
 #include <sstream>
 #include <thread>
@@ -10,7 +12,9 @@
 #include "agent/checkout/worktree.h"
 #include "agent/cli/commands.h"
 #include "agent/cli/scan_runner.h"
+#include "agent/config/ignores.h"
 #include "agent/report/report.h"
+#include "agent/report/time_format.h"
 #include "agent/util/error.h"
 #include "agent/util/fs.h"
 
@@ -34,6 +38,10 @@ struct ScanOptions {
   std::string db;
   std::string config;
   std::string sbom_dir;
+  std::string ignores;
+  std::string baseline;
+  std::string write_baseline;
+  bool show_ignored = false;
   bool no_git = false;
   bool no_cache = false;
   int decode_depth = 1;
@@ -64,6 +72,23 @@ std::vector<Destination> destinations(const ScanOptions& o) {
   return out;
 }
 
+/// Every finding still reported, as accepted_risk entries of a new ignores file (written atomically;
+/// an existing file is replaced).
+void write_baseline(const std::string& file, const findings::ScanResult& result) {
+  const std::string created = report::rfc3339_utc(std::chrono::system_clock::now());
+  std::string text = "# Baseline written by `jit-agent scan --write-baseline` on " + created.substr(0, 10) +
+                     ": every finding of that scan, accepted.\n# `jit-agent scan --baseline " + file +
+                     "` then reports only what is new. Entries can be removed one by one.\n";
+  std::set<std::string> seen;
+  for (const auto& f : result.findings) {
+    if (f.fingerprint.empty() || !seen.insert(f.fingerprint).second) continue;
+    text = config::add_ignore_text(text, config::baseline_entry(f, created), file);
+  }
+  if (seen.empty()) text += "ignores: []\n";
+  util::write_file_atomic(file, text);
+  spdlog::info("baseline of {} finding{} written to {}", seen.size(), seen.size() == 1 ? "" : "s", file);
+}
+
 int run_scan(const ScanOptions& o, const GlobalOptions& global) {
   ScanRequest request;
   request.root = o.path;
@@ -85,13 +110,24 @@ int run_scan(const ScanOptions& o, const GlobalOptions& global) {
   const auto min_confidence = parse_min_confidence(o.min_confidence);
   auto dests = destinations(o);  // validated before any work
 
+  // Ignore files are validated before any work, like the rest of the input.
+  std::vector<config::Ignores> ignore_files;
+  if (!o.ignores.empty()) ignore_files.push_back(config::load_ignores(o.ignores));
+  if (!o.baseline.empty()) ignore_files.push_back(config::load_ignores(o.baseline));
+
   ScanOutcome outcome = run_controls(request, global.env);
+  const std::string today = config::today_utc();
+  for (const auto& ig : ignore_files)
+    if (auto n = config::apply_ignores(ig, outcome.result, "", today))
+      spdlog::info("{} finding{} ignored by {}", n, n == 1 ? "" : "s", ig.file);
+  if (!o.write_baseline.empty()) write_baseline(o.write_baseline, outcome.result);
   if (auto dropped = findings::drop_below_confidence(outcome.result.findings, min_confidence))
     spdlog::info("{} finding{} below --min-confidence {} not reported", dropped, dropped == 1 ? "" : "s",
                  findings::to_string(min_confidence));
 
   report::Options ropts;
   ropts.show_secrets = o.show_secrets;
+  ropts.show_ignored = o.show_ignored;
   for (const auto& d : dests) {
     auto writer = report::writer_for(d.format);
     if (d.file == "-") {
@@ -153,6 +189,13 @@ void add_scan(CLI::App& root, const GlobalOptions& global, Action& action) {
   sub->add_option("--db", o->db, "OSV database folder for dependency scanning (default: $JIT_DB_DIR, else the user cache)");
   sub->add_option("--config", o->config, "Central jit config (jit.yml: controls, folders) merged under PATH/.jit/jit-config.yml");
   sub->add_option("--sbom-dir", o->sbom_dir, "Write a CycloneDX 1.5 SBOM per lockfile into DIR");
+  sub->add_option("--ignores", o->ignores,
+                  "An ignores file (ignores.yml of the dedicated project): findings it names are left out of the "
+                  "reports and the exit code (SARIF keeps them as suppressed)");
+  sub->add_option("--baseline", o->baseline, "Report only findings that are not in this baseline (--write-baseline)");
+  sub->add_option("--write-baseline", o->write_baseline,
+                  "Write every finding of this scan to FILE as accepted_risk ignore entries (onboarding)");
+  sub->add_flag("--show-ignored", o->show_ignored, "List ignored findings in the text output too");
   sub->add_flag("--no-git", o->no_git, "Walk the folder even inside a git checkout (scan ignored files too)");
   sub->add_flag("--no-cache", o->no_cache, "Do not read or write the compiled rule database cache");
   sub->add_option("--decode-depth", o->decode_depth,
