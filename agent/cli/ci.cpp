@@ -13,12 +13,14 @@
 #include "agent/checkout/fetch.h"
 #include "agent/checkout/git.h"
 #include "agent/checkout/partial.h"
+#include "agent/cli/ci_note.h"
 #include "agent/cli/ci_scan.h"
 #include "agent/cli/scan_runner.h"
 #include "agent/cli/commands.h"
 #include "agent/cli/settings.h"
 #include "agent/config/config.h"
 #include "agent/config/folders.h"
+#include "agent/config/ignores.h"
 #include "agent/event/load.h"
 #include "agent/gitlab/client.h"
 #include "agent/publish/dry_run.h"
@@ -52,6 +54,7 @@ struct Job {
   std::string head_sha;
   gitlab::Api* api = nullptr;
   std::vector<std::string> publish_errors;
+  config::Ignores ignores;  ///< ignores.yml of the dedicated project (empty when it has none)
 };
 
 /// Posts a status; a failure is a publish error only for the final one (`final_status`).
@@ -221,36 +224,115 @@ std::unique_ptr<gitlab::Client> make_client(const util::Environment& env) {
   return std::make_unique<gitlab::Client>(options);
 }
 
+/// The dedicated project's ignores.yml as GitLab knows it (for the thread commands).
+IgnoresLocation ignores_location(const util::Environment& env) {
+  IgnoresLocation where;
+  where.project = env.get_or("CI_PROJECT_ID", env.get_or("CI_PROJECT_PATH", ""));
+  where.branch = env.get_or("CI_DEFAULT_BRANCH", "main");
+  where.path = env.get_or("JIT_IGNORES_FILE", "ignores.yml");
+  return where;
+}
+
+/// --dry-run for the repository endpoints: reads go to GitLab, commits are only logged.
+class DryRunRepository : public gitlab::RepositoryApi {
+ public:
+  explicit DryRunRepository(gitlab::RepositoryApi* real) : real_(real) {}
+  std::optional<gitlab::RepositoryFile> get_file(const std::string& project, const std::string& path,
+                                                 const std::string& ref) override {
+    return real_ ? real_->get_file(project, path, ref) : std::nullopt;
+  }
+  std::string create_commit(const std::string& project, const gitlab::CommitRequest& request) override {
+    spdlog::info("dry run: would commit to project {} branch {}: {} ({} file{})", project, request.branch,
+                 request.commit_message, request.actions.size(), request.actions.size() == 1 ? "" : "s");
+    return "dry-run";
+  }
+  int member_access_level(const std::string& project, std::int64_t user_id) override {
+    return real_ ? real_->member_access_level(project, user_id) : gitlab::access_level::developer;
+  }
+
+ private:
+  gitlab::RepositoryApi* real_;
+};
+
+/// The MR scan that follows a handled command, so the commit status reflects the change at once.
+std::optional<event::Event> rescan_event(const event::Event& note_event) {
+  event::EventData d = note_event.data();
+  if (!d.merge_request) return std::nullopt;
+  d.kind = event::Kind::merge_request;
+  d.note.reset();
+  d.skip_reason.clear();
+  d.merge_request->action.clear();  // not an update without commits: the code is scanned again
+  event::Event mr(std::move(d));
+  if (!mr.needs_scan() || mr.head_sha().empty()) return std::nullopt;
+  return mr;
+}
+
 int run_ci(const CiOptions& opts, const GlobalOptions& global) {
   const util::Environment& env = global.env;
-  event::Event ev = event::load_event(env);
-  spdlog::info("event: {}", ev.describe());
+  const event::Event loaded = event::load_event(env);
+  spdlog::info("event: {}", loaded.describe());
 
   std::optional<fs::path> central;
   if (!opts.config.empty()) central = opts.config;
   else if (auto dir = env.get_or("CI_PROJECT_DIR", ""); !dir.empty() && fs::exists(fs::path(dir) / "jit.yml"))
     central = fs::path(dir) / "jit.yml";
   config::Config cfg = config::load_config(central, std::nullopt);
+  // ignores.yml beside jit.yml in the dedicated project ($JIT_IGNORES_FILE names another); validated
+  // before anything is fetched or posted, like jit.yml.
+  config::Ignores ignores;
+  {
+    fs::path dir = central ? central->parent_path() : fs::path(env.get_or("CI_PROJECT_DIR", "."));
+    if (dir.empty()) dir = ".";
+    const fs::path file = dir / env.get_or("JIT_IGNORES_FILE", "ignores.yml");
+    if (fs::exists(file)) ignores = config::load_ignores(file);
+    else if (!env.get_or("JIT_IGNORES_FILE", "").empty())
+      throw util::UsageError(file.string() + ": no such ignores file (JIT_IGNORES_FILE)");
+  }
   if (!opts.min_confidence.empty()) cfg.min_confidence = parse_min_confidence(opts.min_confidence);
   // A bad central `folders:` fails now, before anything else.
   const config::FoldersConfig central_folders = config::merge_folders(cfg.folders);
 
-  if (!ev.needs_scan()) {
-    spdlog::info("skipping: {}", ev.skip_reason());
+  if (!loaded.needs_scan()) {
+    spdlog::info("skipping: {}", loaded.skip_reason());
     return 0;
   }
-  if (ev.kind() == event::Kind::note) {
-    spdlog::info("skipping: {} on !{}: `jit-agent ci` does not apply thread commands; nothing to scan",
-                 event::to_string(ev.note()->command), ev.merge_request() ? ev.merge_request()->iid : 0);
+  if (config::project_excluded(cfg, loaded.project().path)) {
+    spdlog::info("skipping: project {} is excluded by {}", loaded.project().path, central ? central->string() : "jit.yml");
     return 0;
   }
-  if (config::project_excluded(cfg, ev.project().path)) {
-    spdlog::info("skipping: project {} is excluded by {}", ev.project().path, central ? central->string() : "jit.yml");
-    return 0;
+  std::optional<event::Event> converted;
+  if (loaded.kind() == event::Kind::note) {
+    // A thread command: commit the ignore (or its undo), then scan the MR again so its threads,
+    // summary and commit status reflect it at once.
+    const std::string target =
+        loaded.project().id > 0 ? std::to_string(loaded.project().id) : loaded.project().path;
+    std::unique_ptr<gitlab::Client> note_client = make_client(env);
+    if (!note_client) throw util::UsageError("a thread command needs the GitLab API (CI_API_V4_URL or CI_SERVER_URL)");
+    IgnoresLocation where = ignores_location(env);
+    if (where.project.empty())
+      throw util::UsageError("a thread command needs CI_PROJECT_ID: the dedicated project that holds " + where.path);
+    publish::DryRunApi dry_api(note_client.get());
+    DryRunRepository dry_repo(note_client.get());
+    gitlab::Api& api = opts.dry_run ? static_cast<gitlab::Api&>(dry_api) : *note_client;
+    gitlab::RepositoryApi& repo = opts.dry_run ? static_cast<gitlab::RepositoryApi&>(dry_repo) : *note_client;
+    NoteOutcome outcome;
+    try {
+      outcome = handle_note_command(loaded, target, where, api, repo);
+    } catch (const gitlab::ApiError& e) {
+      spdlog::error("{} on !{} could not be applied: {}", event::to_string(loaded.note()->command),
+                    loaded.merge_request()->iid, e.what());
+      return static_cast<int>(util::ExitCode::publish);
+    }
+    if (outcome.kind != NoteOutcome::Kind::ignored && outcome.kind != NoteOutcome::Kind::unignored) return 0;
+    ignores = config::parse_ignores(outcome.ignores_text, where.path + "@" + where.branch);
+    converted = rescan_event(loaded);
+    if (!converted) return 0;
+    spdlog::info("scanning !{} again with the updated ignores", loaded.merge_request()->iid);
   }
+  const event::Event& ev = converted ? *converted : loaded;
 
   Job job{ev, env, std::move(cfg), {}, ev.project().id > 0 ? std::to_string(ev.project().id) : ev.project().path,
-          ev.head_sha(), nullptr, {}};
+          ev.head_sha(), nullptr, {}, std::move(ignores)};
   std::unique_ptr<gitlab::Client> client = make_client(env);
   publish::DryRunApi dry(client.get());
   job.api = opts.dry_run ? static_cast<gitlab::Api*>(&dry) : client.get();
@@ -302,6 +384,9 @@ int run_ci(const CiOptions& opts, const GlobalOptions& global) {
     throw;
   }
   result.root = ev.project().path;
+  if (!job.ignores.entries.empty())
+    if (auto n = config::apply_ignores(job.ignores, result, ev.project().path, config::today_utc()))
+      spdlog::info("{} finding{} ignored by {}", n, n == 1 ? "" : "s", job.ignores.file);
   if (auto dropped = findings::drop_below_confidence(result.findings, job.cfg.min_confidence))
     spdlog::info("{} finding{} below confidence {} not reported (min_confidence)", dropped, dropped == 1 ? "" : "s",
                  findings::to_string(job.cfg.min_confidence));

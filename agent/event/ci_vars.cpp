@@ -123,7 +123,7 @@ std::optional<Event> event_from_ci_vars(const Environment& env) {
                                      "pipelines, or a TRIGGER_PAYLOAD/JIT_EVENT");
 
   d.project.default_branch = v.opt("CI_DEFAULT_BRANCH");
-  d.actor = Actor{v.id("GITLAB_USER_ID", false), v.opt("GITLAB_USER_LOGIN")};
+  d.actor = Actor{v.id("GITLAB_USER_ID", false), v.opt("GITLAB_USER_LOGIN"), v.opt("GITLAB_USER_NAME"), v.opt("GITLAB_USER_EMAIL")};
   d.server_url = v.req("CI_SERVER_URL");
   while (!d.server_url.empty() && d.server_url.back() == '/') d.server_url.pop_back();
   d.clone_url = clone_url_for(d.server_url, d.project.path);

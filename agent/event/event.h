@@ -76,6 +76,8 @@ struct Note {
 struct Actor {
   std::int64_t id = 0;
   std::string username;
+  std::string name;                 ///< display name, when the event gives it
+  std::string email;                ///< "" when absent or "[REDACTED]" (GitLab hides it in webhooks)
 };
 
 /// Deployment of a commit to an environment (kept for the record; it never needs a code scan).

@@ -156,7 +156,7 @@ Event parse_jit_event(std::string_view text, std::string_view source, std::strin
   }
   if (f.has("/actor")) {
     only_keys(f, "/actor", {"id", "username"});
-    d.actor = Actor{f.opt_int("/actor/id"), f.opt_str("/actor/username")};
+    d.actor = Actor{f.opt_int("/actor/id"), f.opt_str("/actor/username"), f.opt_str("/actor/name"), ""};
   }
 
   // Server: the event's own, else CI_SERVER_URL, else derived from the project URLs.

@@ -22,7 +22,9 @@ Project read_project(const JsonFields& f) {
 }
 
 Actor read_user(const JsonFields& f) {
-  return Actor{f.opt_int("/user/id"), f.opt_str("/user/username")};
+  std::string email = f.opt_str("/user/email");
+  if (email.find('@') == std::string::npos) email.clear();  // "[REDACTED]" since GitLab 16
+  return Actor{f.opt_int("/user/id"), f.opt_str("/user/username"), f.opt_str("/user/name"), email};
 }
 
 // `prefix` is "/object_attributes" (MR events) or "/merge_request" (notes on an MR).
@@ -57,7 +59,7 @@ void read_push_event(const JsonFields& f, EventData& d) {
   p.ref = f.str("/ref");
   p.checkout_sha = f.opt_sha("/checkout_sha");
   d.push = std::move(p);
-  d.actor = Actor{f.opt_int("/user_id"), f.opt_str("/user_username")};
+  d.actor = Actor{f.opt_int("/user_id"), f.opt_str("/user_username"), f.opt_str("/user_name"), ""};
 }
 
 void read_note_event(const JsonFields& f, EventData& d) {

@@ -199,6 +199,7 @@ class GitLabEmulator:
         self.results = []               # bodies POSTed to /jit/results
         self.faults = []
         self.lock = threading.RLock()
+        self.commit_hooks = {}          # project id (str) -> callbacks run before its next commit POST
         self._ids = itertools.count(1000)
         self._server = None
         self._thread = None
@@ -583,7 +584,17 @@ class GitLabEmulator:
             raise ApiError(400, {"error": ", ".join(errors)})
         return actions
 
+    def on_next_commit(self, project_id, callback):
+        """Runs `callback` (e.g. another add_file) when the next commit POST to the project arrives,
+        before it is applied: a concurrent edit between the agent's read and its commit."""
+        with self.lock:
+            self.commit_hooks.setdefault(str(project_id), []).append(callback)
+
     def _post_commit(self, project_id, params, user):
+        with self.lock:
+            hooks = self.commit_hooks.pop(str(project_id), [])
+        for hook in hooks:
+            hook()
         actions = self._validate_commit_params(params)
         project = self._project(project_id)
         if self._access_level(project, user) < DEVELOPER:
