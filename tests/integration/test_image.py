@@ -42,9 +42,13 @@ BASE = "docker.io/library/debian:bookworm-slim"
 TAG = f"localhost/jit-agent-test:{os.getpid()}-{secrets.token_hex(3)}"
 NETWORK_FAILURE = ("Could not resolve", "Failed to fetch", "Temporary failure resolving",
                    "Unable to locate package", "Network is unreachable",
-                   # npm (the tools stage) without a reachable registry
-                   "npm error code ENOTFOUND", "npm error code EAI_AGAIN", "npm error code ECONNREFUSED",
-                   "npm error code ETIMEDOUT", "npm error network")
+                   # npm (the tools stage): no reachable registry, or TLS intercepted by a CA the
+                   # build cannot trust (npm 9 writes "npm ERR! code X", npm 10+ "npm error code X")
+                   *(f"npm {p} code {c}" for p in ("ERR!", "error")
+                     for c in ("ENOTFOUND", "EAI_AGAIN", "ECONNREFUSED", "ECONNRESET", "ETIMEDOUT",
+                               "SELF_SIGNED_CERT_IN_CHAIN", "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
+                               "UNABLE_TO_VERIFY_LEAF_SIGNATURE", "DEPTH_ZERO_SELF_SIGNED_CERT")),
+                   "npm error network", "npm ERR! network")
 MAX_IMAGE_MB = 400  # issue 8: the image with bandit, flawfinder, shellcheck and eslint stays below it
 TIMINGS = {}
 

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <fstream>
 #include <atomic>
 #include <mutex>
 #include <sstream>
@@ -35,26 +36,59 @@ bool executable_file(const fs::path& p) {
   return fs::is_regular_file(p, ec) && ::access(p.c_str(), X_OK) == 0;
 }
 
+/// `name` in the environment's PATH (absolute entries only), or "".
+fs::path in_path(const std::string& name, const ExternalOptions& options);
+
+/// The interpreter a script's "#!" line names when it cannot be found ("node" for
+/// "#!/usr/bin/env node" without node in PATH, "/usr/bin/python3" when absent); "" otherwise
+/// (a binary, or an interpreter that is there). A tool whose interpreter is missing is not installed.
+std::string missing_interpreter(const fs::path& script, const ExternalOptions& options) {
+  std::ifstream in(script, std::ios::binary);
+  char head[256] = {};
+  in.read(head, sizeof head - 1);
+  std::string_view line(head, static_cast<std::size_t>(in.gcount()));
+  if (line.substr(0, 2) != "#!") return "";
+  line = line.substr(2, line.find('\n') == std::string_view::npos ? std::string_view::npos : line.find('\n') - 2);
+  std::istringstream words{std::string(line)};
+  std::string interpreter, word;
+  words >> interpreter;
+  if (interpreter.empty()) return "";
+  if (fs::path(interpreter).filename() == "env") {
+    while (words >> word && !word.empty() && word.front() == '-') {}  // env -S ...
+    if (word.empty() || word.find('=') != std::string::npos) return "";
+    return in_path(word, options).empty() ? word : "";
+  }
+  return executable_file(interpreter) ? "" : interpreter;
+}
+
 }  // namespace
 
 std::optional<fs::path> find_tool(const config::ToolSpec& spec, const ExternalOptions& options) {
   const std::string command = command_of(spec, options);
   if (command.empty()) return std::nullopt;
   if (command.find('/') != std::string::npos) {
-    if (executable_file(command)) return fs::path(command);
+    if (executable_file(command) && missing_interpreter(command, options).empty()) return fs::path(command);
     return std::nullopt;
   }
+  fs::path found = in_path(command, options);
+  if (found.empty() || !missing_interpreter(found, options).empty()) return std::nullopt;
+  return found;
+}
+
+namespace {
+fs::path in_path(const std::string& name, const ExternalOptions& options) {
   std::string path = env_value(options, "PATH");
   if (path.empty()) path = default_tool_path;
   std::stringstream dirs(path);
   std::string dir;
   while (std::getline(dirs, dir, ':')) {
     if (dir.empty() || dir.front() != '/') continue;  // a relative PATH entry would depend on the cwd
-    fs::path candidate = fs::path(dir) / command;
+    fs::path candidate = fs::path(dir) / name;
     if (executable_file(candidate)) return candidate;
   }
-  return std::nullopt;
+  return {};
 }
+}  // namespace
 
 std::string tool_version(const config::ToolSpec& spec, const fs::path& executable, const ExternalOptions& options) {
   if (spec.version_args.empty()) return "";
@@ -143,6 +177,10 @@ void ExternalControl::run_folders(const ScanInput& input, findings::ScanResult& 
     const std::string command = command_of(spec_, options_);
     std::string reason = spec_.name + " is not installed (looked for `" + command + "`" +
                          (command.find('/') == std::string::npos ? " in PATH)" : ")");
+    fs::path script = command.find('/') == std::string::npos ? in_path(command, options_) : fs::path(command);
+    if (!script.empty() && executable_file(script))
+      if (std::string interpreter = missing_interpreter(script, options_); !interpreter.empty())
+        reason = spec_.name + " is not installed: `" + command + "` needs `" + interpreter + "`, which is not in PATH";
     reason = terminal_safe(redactor.apply(reason), false);
     if (spec_.automatic) {
       spdlog::info("{}: skipped: {}", spec_.name, reason);

@@ -14,6 +14,7 @@
 #include "agent/controls/secrets/rule.h"
 #include "agent/controls/secrets/checksum.h"
 #include "agent/util/error.h"
+#include "agent/util/yaml_guard.h"
 #include "agent/util/glob.h"
 
 namespace agent::controls::secrets {
@@ -35,9 +36,10 @@ class Loader {
     out_.files.push_back(file);
     YAML::Node root;
     try {
-      root = YAML::Load(yaml);
-    } catch (const YAML::Exception& e) {
-      error(file, e.mark, e.msg);
+      root = util::load_yaml(yaml, file);  // refuses alias bombs before anything walks the document
+    } catch (const util::UsageError& e) {
+      // Already "file:line:col: ..." (invalid YAML, or an alias bomb refused).
+      errors_.push_back({out_.files.size(), 0, 0, e.what()});
       return;
     }
     if (root.IsNull()) return error(file, root.Mark(), "empty rule file (expected a map with 'rules')");
