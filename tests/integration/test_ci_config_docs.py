@@ -66,10 +66,32 @@ class ConfigDocsTest(unittest.TestCase):
         examples = doc_examples()
         self.assertGreaterEqual(len(examples), 4)
         for text in examples:
+            if text.lstrip().startswith("ignores:"):  # an ignores.yml example: its own schema and loader
+                with self.subTest(example=text[:40]):
+                    self.assert_valid_ignores(text)
+                continue
             with self.subTest(example=text[:40]):
                 self.assertEqual([], [e.message for e in self.validator.iter_errors(yaml.safe_load(text))])
                 ok, err = self.agent_accepts(text)
                 self.assertTrue(ok, err)
+
+    def assert_valid_ignores(self, text):
+        with open(os.path.join(util.SOURCE_DIR, "schemas", "jit-ignores.schema.json")) as f:
+            schema = json.load(f)
+
+        class NoDates(yaml.SafeLoader):  # the agent reads dates as strings
+            pass
+        NoDates.yaml_implicit_resolvers = {
+            k: [(t, rx) for t, rx in v if t != "tag:yaml.org,2002:timestamp"]
+            for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()}
+        self.assertEqual([], [e.message for e in jsonschema.Draft202012Validator(schema).iter_errors(
+            yaml.load(text, Loader=NoDates))])
+        path = os.path.join(self.tmp.name, "ignores.yml")
+        with open(path, "w") as f:
+            f.write(text)
+        p = util.run_agent("config", "validate", "--layer", "ignores", path)
+        os.remove(path)
+        self.assertEqual(0, p.returncode, p.stdout + p.stderr)
 
     def test_schema_examples_are_valid(self):
         for example in self.schema["examples"]:

@@ -180,6 +180,7 @@ class SchemaTest(unittest.TestCase):
         artifacts = pipeline["jit-scan"]["artifacts"]
         self.assertEqual(artifacts["reports"], {"secret_detection": "gl-secret-detection-report.json",
                                                 "dependency_scanning": "gl-dependency-scanning-report.json",
+                                                "sast": "gl-sast-report.json",
                                                 "cyclonedx": "gl-sbom-*.cdx.json"})
         self.assertEqual(artifacts["paths"], ["jit-agent.sarif", "jit-agent.json"])
         self.assertEqual(artifacts["when"], "always")
