@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "agent/cli/commands.h"
+#include "agent/cli/printable.h"
 #include "agent/config/config.h"
 #include "agent/config/ignores.h"
 #include "agent/config/folders.h"
@@ -28,27 +29,6 @@ struct ShowOptions {
   std::string target = ".";
   bool json = false;
 };
-
-// Messages quote the files' text: control characters are shown escaped, never interpreted by
-// the terminal (newlines separate messages and are kept).
-std::string printable(std::string_view text) {
-  std::string out;
-  for (unsigned char c : text) {
-    if (c == '\n') {
-      out += '\n';
-    } else if (c == '\t') {
-      out += "\\t";
-    } else if (c < 0x20 || c == 0x7f) {
-      static constexpr char kHex[] = "0123456789abcdef";
-      out += "\\x";
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  return out;
-}
 
 std::string read_file(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
@@ -124,10 +104,10 @@ int validate(const ValidateOptions& o) {
   int invalid = 0;
   for (const auto& f : files) {
     try {
-      std::cout << printable(f.string() + ": ok (" + validate_one(f, o.layer) + ")") << '\n';
+      std::cout << printable(f.string() + ": ok (" + validate_one(f, o.layer) + ")", true) << '\n';
     } catch (const util::UsageError& e) {
       ++invalid;
-      std::cout << printable(e.what()) << '\n';
+      std::cout << printable(e.what(), true) << '\n';
     }
   }
   if (files.size() > 1)
@@ -143,9 +123,9 @@ int show(const ShowOptions& o) {
   if (!o.target.empty() && fs::is_regular_file(repo_file)) repository = repo_file;
   const config::Config c = config::load_config(central, repository);
   if (o.json)
-    std::cout << printable(config::show_json(c).dump(2)) << '\n';
+    std::cout << printable(config::show_json(c).dump(2), true) << '\n';
   else
-    std::cout << printable(config::show_yaml(c));
+    std::cout << printable(config::show_yaml(c), true);
   return 0;
 }
 

@@ -7,6 +7,7 @@
 #include <set>
 
 #include "agent/cli/commands.h"
+#include "agent/cli/printable.h"
 #include "agent/cli/rules_import.h"
 #include "agent/cli/settings.h"
 #include "agent/controls/secrets/engine.h"
@@ -24,25 +25,6 @@ struct RulesOptions {
 std::vector<std::filesystem::path> rule_paths(const RulesOptions& opts, const GlobalOptions& global) {
   if (opts.paths.empty()) return {rules_dir(global.env)};
   return {opts.paths.begin(), opts.paths.end()};
-}
-
-// Examples go to the terminal: control characters (newlines of multi-line keys, escapes) are shown
-// escaped, never interpreted.
-std::string printable(std::string_view text) {
-  std::string out;
-  for (unsigned char c : text) {
-    if (c == '\n') out += "\\n";
-    else if (c == '\t') out += "\\t";
-    else if (c < 0x20 || c == 0x7f) {
-      static constexpr char kHex[] = "0123456789abcdef";
-      out += "\\x";
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  return out;
 }
 
 // Ids of the rules that report a finding in `ex` (scanned as the file it names, if any).
@@ -82,7 +64,7 @@ int check(const RulesOptions& opts, const GlobalOptions& global) {
       if (ids.count(rule.id)) continue;
       ++failures;
       std::cout << ex.file << ':' << ex.line << ": rule " << rule.id
-                << ": example did not match: " << printable(ex.text) << '\n'
+                << ": example did not match: " << printable(ex.text, false) << '\n'
                 << others(ids, rule.id);
     }
     for (const auto& ex : rule.negative_examples) {
@@ -90,7 +72,7 @@ int check(const RulesOptions& opts, const GlobalOptions& global) {
       if (!rules_found(engine, *scratch, ex).count(rule.id)) continue;
       ++failures;
       std::cout << ex.file << ':' << ex.line << ": rule " << rule.id
-                << ": negative example matched: " << printable(ex.text) << '\n';
+                << ": negative example matched: " << printable(ex.text, false) << '\n';
     }
   }
   std::cout << engine.rules().rules.size() << " rules, " << examples << " examples, " << failures
