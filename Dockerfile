@@ -43,7 +43,14 @@ COPY scripts/install-tools.sh /src/scripts/install-tools.sh
 RUN --mount=type=secret,id=npm-ca \
     if [ -s /run/secrets/npm-ca ]; then export NODE_EXTRA_CA_CERTS=/run/secrets/npm-ca; fi \
  && bash /src/scripts/install-tools.sh /out/tools \
- && rm -rf /root/.npm
+ && rm -rf /root/.npm \
+ && cd /out/tools/eslint/node_modules \
+ && rm -rf typescript/lib/_tsc.js typescript/lib/tsc.js typescript/lib/_tsserver.js typescript/lib/tsserver.js \
+      typescript/lib/tsserverlibrary.* typescript/lib/typingsInstaller.js typescript/lib/_typingsInstaller.js \
+      typescript/lib/watchGuard.js typescript/lib/lib.*.d.ts typescript/lib/??/ typescript/lib/??-??/ \
+ && find . -type f \( -name '*.md' -o -name '*.map' -o -name '*.d.ts' -o -name '*.d.mts' -o -name '*.d.cts' \) -delete
+# (eslint's TypeScript parser uses only the parser of typescript.js: the compiler and language
+# server entry points, the lib .d.ts files and the message translations are not needed.)
 
 # ---- runtime ---------------------------------------------------------------------------------
 FROM ${DEBIAN_IMAGE} AS runtime
@@ -55,7 +62,9 @@ ARG SOURCE=
 # Only the shared libraries the binary links (readelf -d: NEEDED), the CA bundle that libgit2
 # (mbedTLS) and libcurl read, and the external controls' tools: bandit (Python), flawfinder
 # (C/C++), shellcheck (shell) from Debian, and Node.js for eslint (installed by the tools stage).
-# No git, no compiler. bookworm-backports comes from the mirror the base image's apt sources name.
+# No git, no compiler: Debian's bandit depends on GitPython and so on git and perl, which only its
+# bandit-baseline command uses; they are purged to keep the image small. bookworm-backports
+# comes from the mirror the base image's apt sources name.
 RUN apt-get update -qq \
  && mirror=$(apt-get indextargets --format '$(REPO_URI) $(RELEASE)' | awk '$2 == "bookworm" { print $1; exit }') \
  && test -n "$mirror" \
@@ -68,7 +77,10 @@ RUN apt-get update -qq \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
       -t bookworm-backports libgit2-1.8 \
  && apt-get clean \
+ && dpkg --purge --force-depends git git-man liberror-perl perl perl-modules-5.36 libperl5.36 \
  && find /usr/lib/python3 -name __pycache__ -prune -exec rm -rf {} + \
+ && find /usr/share/doc -type f ! -name copyright -delete \
+ && rm -rf /usr/share/man/* /usr/share/info/* \
  && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin /var/log/apt /var/log/dpkg.log
 
 COPY --from=builder /out/usr/local/ /usr/local/
