@@ -38,25 +38,10 @@ using findings::ScanResult;
 
 constexpr std::uint64_t kMaxFileSize = 10ull << 20;
 
-/// A private scratch folder, removed with everything in it.
-class TempDir {
- public:
-  explicit TempDir(const util::Environment& env) {
-    std::string pattern = (fs::path(env.get_or("TMPDIR", "/tmp")) / "jit-agent-ci-XXXXXX").string();
-    if (!mkdtemp(pattern.data())) throw util::RuntimeError("cannot create a temporary folder like " + pattern);
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
+/// A private scratch folder under $TMPDIR (else /tmp), removed with everything in it.
+util::TempDir scratch_dir(const util::Environment& env) {
+  return util::TempDir(env.get_or("TMPDIR", "/tmp"), "jit-agent-ci-");
+}
 
 checkout::FolderFilter folder_filter(const config::FoldersConfig& folders) {
   std::vector<std::string> paths;
@@ -169,7 +154,7 @@ ScanResult dependencies_on(const CiScanInput& in, const fs::path& db, const std:
 
 /// Changed lockfiles only; for added lines, advisories the merge base already had are left out.
 void dependencies_in_changes(const CiScanInput& in, const fs::path& db, ScanResult& out) {
-  TempDir work(in.env);
+  util::TempDir work = scratch_dir(in.env);
   std::vector<controls::FileEntry> candidates;
   for (const auto& d : changed_files(in))
     if (!excluded(in, d.new_path)) candidates.push_back(controls::FileEntry{d.new_path, work.path() / d.new_path, 0});
@@ -225,7 +210,7 @@ void external_on_changes(const CiScanInput& in, ScanResult& out) {
   for (auto& d : changed_files(in))
     if (!d.binary && !excluded(in, d.new_path)) changes.push_back(std::move(d));
   if (changes.empty()) return;
-  TempDir work(in.env);
+  util::TempDir work = scratch_dir(in.env);
   const fs::path tree = work.path() / "tree";
   fs::create_directories(tree);
   std::vector<std::string> folders;
@@ -284,7 +269,7 @@ void external_on_changes(const CiScanInput& in, ScanResult& out) {
 
 /// Every enabled control on a sparse checkout of the head (only the configured folders written).
 void full_tree(const CiScanInput& in, const std::optional<fs::path>& db, ScanResult& out) {
-  TempDir work(in.env);
+  util::TempDir work = scratch_dir(in.env);
   std::vector<std::string> folders;
   for (const auto& f : in.folders.folders) folders.push_back(f.path);
   checkout::checkout_folders(in.fetched.git_dir, in.fetched.head_sha, work.path(), folders);

@@ -5,9 +5,7 @@
 
 #include <chrono>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
-#include <sstream>
 
 #include "agent/cli/commands.h"
 #include "agent/config/ignores.h"
@@ -34,14 +32,10 @@ struct IgnoreOptions {
   std::string author;
 };
 
+/// The file's text; "" when it does not exist yet (add creates it).
 std::string read_or_empty(const fs::path& file) {
   std::error_code ec;
-  if (!fs::exists(file, ec)) return "";
-  std::ifstream in(file, std::ios::binary);
-  if (!in) throw util::UsageError(util::at(file.string(), 0, 0, "cannot read the ignores file"));
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  return fs::exists(file, ec) ? util::read_file(file) : std::string();
 }
 
 int run_add(const IgnoreOptions& o) {

@@ -108,4 +108,16 @@ std::string format_size(std::uint64_t bytes) {
   return buf;
 }
 
+TempDir::TempDir(const std::filesystem::path& base, std::string_view prefix) {
+  std::string pattern = (base / (std::string(prefix) + "XXXXXX")).string();
+  if (::mkdtemp(pattern.data()) == nullptr)
+    throw RuntimeError("cannot create a temporary folder like " + pattern + ": " + std::strerror(errno));
+  path_ = pattern;
+}
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  std::filesystem::remove_all(path_, ec);
+}
+
 }  // namespace agent::util

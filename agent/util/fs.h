@@ -13,6 +13,20 @@ namespace agent::util {
 /// regular file (/dev/null, /dev/stdout, a FIFO) is written in place. Throws RuntimeError.
 void write_file_atomic(const std::filesystem::path& path, std::string_view content);
 
+/// A private folder (mode 0700) `base`/`prefix`XXXXXX, removed with everything in it when the
+/// object goes. Throws RuntimeError when it cannot be created.
+class TempDir {
+ public:
+  TempDir(const std::filesystem::path& base, std::string_view prefix);
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
 /// Reads a whole file. Throws RuntimeError naming the file.
 std::string read_file(const std::filesystem::path& path);
 

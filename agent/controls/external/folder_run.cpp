@@ -13,6 +13,7 @@
 #include "agent/controls/external/parsers.h"
 #include "agent/controls/external/process_runner.h"
 #include "agent/controls/external/variables.h"
+#include "agent/util/fs.h"
 
 namespace agent::controls::external {
 namespace {
@@ -29,31 +30,6 @@ std::string format_duration(std::chrono::seconds d) {
 bool contains(const std::vector<int>& codes, int code) {
   return std::find(codes.begin(), codes.end(), code) != codes.end();
 }
-
-// A private directory for one run's report, removed with everything in it.
-class TempDir {
- public:
-  explicit TempDir(const fs::path& base, const std::string& name) {
-    std::string pattern = (base / ("jit-" + name + "-XXXXXX")).string();
-    std::vector<char> buf(pattern.begin(), pattern.end());
-    buf.push_back('\0');
-    if (::mkdtemp(buf.data()) == nullptr)
-      throw util::RuntimeError("cannot create a temporary directory under " + base.string() + ": " +
-                               std::strerror(errno));
-    path_ = buf.data();
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
-
 
 class FolderRun {
  public:
@@ -156,7 +132,7 @@ class FolderRun {
     std::error_code ec;
     const fs::path root = fs::absolute(input_.root, ec).lexically_normal();
     std::string tmp = env_value(options_, "TMPDIR");
-    TempDir temp(tmp.empty() ? fs::temp_directory_path() : fs::path(tmp), spec_.name);
+    util::TempDir temp(tmp.empty() ? fs::temp_directory_path() : fs::path(tmp), "jit-" + spec_.name + "-");
     Variables vars;
     vars.work_dir = root.string();
     vars.folder = folder.empty() ? root.string() : (root / folder).lexically_normal().string();
@@ -213,7 +189,6 @@ class FolderRun {
   const fs::path& executable_;
   const util::Redactor& redactor_;
 };
-
 
 }  // namespace
 

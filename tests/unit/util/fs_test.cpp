@@ -44,3 +44,19 @@ TEST_CASE("write_file_atomic writes devices in place instead of replacing them")
   CHECK(fs::is_character_file("/dev/null"));
   CHECK_FALSE(fs::exists("/dev/null.tmp." + std::to_string(::getpid())));
 }
+
+TEST_CASE("TempDir: a private folder, removed with its contents; a bad base is an error naming it") {
+  namespace fs = std::filesystem;
+  fs::path kept;
+  {
+    agent::util::TempDir dir(fs::temp_directory_path(), "jit-test-");
+    kept = dir.path();
+    CHECK(fs::is_directory(kept));
+    CHECK(kept.filename().string().rfind("jit-test-", 0) == 0);
+    CHECK((fs::status(kept).permissions() & fs::perms::all) == fs::perms::owner_all);
+    fs::create_directories(kept / "a" / "b");
+    std::ofstream(kept / "a" / "b" / "report.json") << "{}";
+  }
+  CHECK_FALSE(fs::exists(kept));
+  CHECK_THROWS_AS(agent::util::TempDir("/nonexistent/jit-test-base", "x-"), agent::util::RuntimeError);
+}
