@@ -80,6 +80,17 @@ struct Suppression {
   std::string expires;    ///< "YYYY-MM-DD" or ""
 };
 
+/// The commit a history scan attributes a finding to: the first commit (in topological order)
+/// whose tree holds the blob at `Finding::path`. Author and summary are as the commit says them
+/// (reports make them terminal-safe).
+struct CommitDetail {
+  std::string author_name;
+  std::string author_email;
+  std::string date;      ///< author date, RFC 3339 UTC ("2024-05-01T12:00:00Z")
+  std::string summary;   ///< first line of the message, at most 200 bytes
+  std::string blob;      ///< object id of the blob the secret is in
+};
+
 struct Finding {
   std::string control;       ///< "secrets", "dependencies", or an external tool's name
   std::string rule_id;       ///< secret rule id, or the advisory id for dependencies
@@ -100,6 +111,7 @@ struct Finding {
   std::optional<DependencyDetail> dependency;
   std::optional<ToolDetail> tool;  ///< set by external controls only
   std::optional<Suppression> suppression;  ///< set on the findings in ScanResult::ignored only
+  std::optional<CommitDetail> provenance;  ///< set by history scans: who committed it, when
 };
 
 /// Counters every scan reports in its summary (a util type: checkout fills some of them).

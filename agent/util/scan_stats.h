@@ -14,6 +14,8 @@ struct ScanStats {
   std::uint64_t skipped_symlinks = 0;
   std::uint64_t unreadable = 0;
   std::uint64_t suppressed = 0;     ///< matches silenced by jit:allow / gitleaks:allow
+  std::uint64_t commits_scanned = 0;  ///< history scans: commits walked
+  std::uint64_t blobs_cached = 0;     ///< blobs the verdict cache answered without reading them
 };
 
 }  // namespace agent::util

@@ -1,4 +1,5 @@
 #include "agent/controls/secrets/engine.h"
+#include "agent/util/hash.h"
 
 #include <algorithm>
 #include <cstring>
@@ -183,6 +184,48 @@ std::unique_ptr<Scratch> Engine::make_scratch() const {
 }
 
 const RuleSet& Engine::rules() const { return impl_->rules; }
+
+std::string Engine::rules_hash() const {
+  // Length-prefixed fields, so no two rule sets serialise alike.
+  std::string text = "jit-agent secrets verdict v1\n";
+  auto field = [&text](std::string_view v) {
+    text += std::to_string(v.size());
+    text += ':';
+    text += v;
+  };
+  auto list = [&](const std::vector<std::string>& v) {
+    field(std::to_string(v.size()));
+    for (const auto& s : v) field(s);
+  };
+  field(std::to_string(impl_->decode_depth));
+  for (const Rule& r : impl_->rules.rules) {
+    field(r.id);
+    field(r.name);
+    field(r.description);
+    field(findings::to_string(r.severity));
+    field(findings::to_string(r.confidence));
+    field(r.pattern);
+    list(r.keywords);
+    field(std::to_string(r.entropy));
+    field(std::to_string(r.low_confidence_entropy));
+    list(r.allow);
+    field(std::to_string(r.filter_placeholders ? static_cast<int>(r.placeholders) : -1));
+    list(r.paths);
+    field(r.multiline ? "m" : "");
+    field(r.generic ? "g" : "");
+    field(r.checksum);
+    list(r.references);
+    list(r.cwes);
+  }
+  return util::sha256_hex(text);
+}
+
+std::string Engine::path_key(std::string_view path) const {
+  std::string key;
+  for (unsigned r : impl_->path_rules)
+    if (applies_to_path(impl_->compiled[r], path)) key += std::to_string(r) + ",";
+  return key;
+}
 void Engine::set_decode_depth(int depth) { impl_->decode_depth = std::max(0, depth); }
 int Engine::decode_depth() const { return impl_->decode_depth; }
 bool Engine::loaded_from_cache() const { return impl_->from_cache; }

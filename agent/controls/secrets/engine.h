@@ -60,6 +60,15 @@ class Engine {
   int decode_depth() const;
 
   const RuleSet& rules() const;
+
+  /// Hex SHA-256 of everything that decides what `scan` reports: every rule's meaning (pattern,
+  /// filters, paths, severity, texts) and the decode depth. Verdicts cached under it stay valid
+  /// for exactly these rules.
+  std::string rules_hash() const;
+  /// Which of the rules restricted by `paths` apply to `path`: "" when none do (most files), else
+  /// their indices. Two paths with the same key get the same findings for the same content, up to
+  /// the path written into them.
+  std::string path_key(std::string_view path) const;
   /// True when the last construction loaded the database from the cache.
   bool loaded_from_cache() const;
   /// Number of rules Vectorscan runs in prefilter mode (0 when loaded from the cache).
