@@ -11,6 +11,8 @@
 
 #include "agent/checkout/worktree.h"
 #include "agent/cli/commands.h"
+#include "agent/cli/history_scan.h"
+#include "agent/cli/settings.h"
 #include "agent/cli/scan_runner.h"
 #include "agent/config/ignores.h"
 #include "agent/report/report.h"
@@ -45,6 +47,9 @@ struct ScanOptions {
   bool no_git = false;
   bool no_cache = false;
   int decode_depth = 1;
+  bool history = false;
+  std::string range;
+  std::string since;
 };
 
 /// A report destination: format + file ("-" = stdout).
@@ -89,6 +94,33 @@ void write_baseline(const std::string& file, const findings::ScanResult& result)
   spdlog::info("baseline of {} finding{} written to {}", seen.size(), seen.size() == 1 ? "" : "s", file);
 }
 
+/// `--history`, `--range`, `--since`: secrets in every unique blob of the history instead of the tree.
+ScanOutcome scan_history_of(const ScanOptions& o, const ScanRequest& request, const GlobalOptions& global) {
+  for (const auto& c : request.controls)
+    if (c != "secrets")
+      throw util::UsageError("--history: history scans run the secrets control only (not '" + c + "')");
+  if (!o.range.empty() && !o.since.empty()) throw util::UsageError("--range and --since: give one of them");
+  HistoryScanRequest h;
+  h.repository = request.root.string();
+  if (!o.range.empty()) h.range = checkout::parse_range(o.range);
+  else if (!o.since.empty()) h.range.exclude.push_back(o.since);
+  h.jobs = request.jobs;
+  h.max_file_size = request.max_file_size;
+  h.excludes = o.excludes;
+  for (const auto& g : scan_config(request).exclude) h.excludes.push_back(g);
+  if (request.use_cache) h.verdict_cache = verdict_cache_dir(global.env);
+  h.progress = !global.quiet;
+  h.progress_tty = ::isatty(STDERR_FILENO) == 1;
+  auto engine = make_secrets_engine(request, global.env);
+  ScanOutcome outcome;
+  outcome.result = scan_history(engine, h);
+  const auto& s = outcome.result.stats;
+  spdlog::info("history: {} commit{}, {} blob{} read ({} bytes), {} answered by the verdict cache", s.commits_scanned,
+               s.commits_scanned == 1 ? "" : "s", s.files_scanned + s.skipped_binary,
+               s.files_scanned + s.skipped_binary == 1 ? "" : "s", s.bytes_scanned, s.blobs_cached);
+  return outcome;
+}
+
 int run_scan(const ScanOptions& o, const GlobalOptions& global) {
   ScanRequest request;
   request.root = o.path;
@@ -115,7 +147,8 @@ int run_scan(const ScanOptions& o, const GlobalOptions& global) {
   if (!o.ignores.empty()) ignore_files.push_back(config::load_ignores(o.ignores));
   if (!o.baseline.empty()) ignore_files.push_back(config::load_ignores(o.baseline));
 
-  ScanOutcome outcome = run_controls(request, global.env);
+  const bool history = o.history || !o.range.empty() || !o.since.empty();
+  ScanOutcome outcome = history ? scan_history_of(o, request, global) : run_controls(request, global.env);
   const std::string today = config::today_utc();
   for (const auto& ig : ignore_files)
     if (auto n = config::apply_ignores(ig, outcome.result, "", today))
@@ -162,6 +195,8 @@ void add_scan(CLI::App& root, const GlobalOptions& global, Action& action) {
       "  jit-agent scan . --report gitlab=gl-secret-detection-report.json --report json=jit.json\n"
       "  jit-agent scan . --exclude 'node_modules/**' --exclude '*.min.js' --fail-on high\n"
       "  jit-agent scan . --control bandit --report gitlab-sast=gl-sast-report.json\n"
+      "  jit-agent scan --history repo.git --report sarif=history.sarif   # every blob of every ref, once\n"
+      "  jit-agent scan --range v1.0..main .              # secrets the commits since v1.0 added\n"
       "Exit codes: 0 nothing at or above --fail-on; 1 findings at or above it; 2 bad usage or configuration;\n"
       "3 I/O or git failure; 5 a control errored (tool missing, crashed, timed out, bad output): the reports\n"
       "hold what the other controls found.\n");
@@ -197,9 +232,14 @@ void add_scan(CLI::App& root, const GlobalOptions& global, Action& action) {
                   "Write every finding of this scan to FILE as accepted_risk ignore entries (onboarding)");
   sub->add_flag("--show-ignored", o->show_ignored, "List ignored findings in the text output too");
   sub->add_flag("--no-git", o->no_git, "Walk the folder even inside a git checkout (scan ignored files too)");
-  sub->add_flag("--no-cache", o->no_cache, "Do not read or write the compiled rule database cache");
+  sub->add_flag("--no-cache", o->no_cache, "Do not read or write the caches (compiled rule databases, secret verdicts of history blobs)");
   sub->add_option("--decode-depth", o->decode_depth,
                   "Levels of base64/hex/percent-encoded text searched for secrets (0: none)")->capture_default_str();
+  sub->add_flag("--history", o->history,
+                "Scan the git history of PATH (a checkout or a bare repository) for secrets: every blob reachable from "
+                "any ref, each read once, findings attributed to the commit that added them");
+  sub->add_option("--range", o->range, "History scan of the commits in A..B only (implies --history)");
+  sub->add_option("--since", o->since, "History scan of the commits not reachable from REV (implies --history)");
   sub->callback([o, &global, &action] { action = [o, &global] { return run_scan(*o, global); }; });
 }
 

@@ -27,8 +27,8 @@ bool is_builtin(std::string_view name) {
   return std::find(kBuiltinControls.begin(), kBuiltinControls.end(), name) != kBuiltinControls.end();
 }
 
-/// The configuration a local scan runs: defaults < --config FILE (central) < ROOT/.jit/jit-config.yml,
-/// then --control-set.
+}  // namespace
+
 config::Config scan_config(const ScanRequest& request) {
   std::optional<fs::path> central;
   if (!request.config_file.empty()) {
@@ -43,6 +43,20 @@ config::Config scan_config(const ScanRequest& request) {
   apply_control_settings(cfg, request.control_settings);
   return cfg;
 }
+
+controls::secrets::Engine make_secrets_engine(const ScanRequest& request, const util::Environment& env) {
+  auto paths = request.rule_paths;
+  if (paths.empty()) paths.push_back(rules_dir(env));
+  auto rules = controls::secrets::load_rules(paths);
+  fs::path cache = request.use_cache ? secrets_cache_dir(env) : fs::path{};
+  controls::secrets::Engine engine(std::move(rules), cache);
+  engine.set_decode_depth(request.decode_depth);
+  spdlog::debug("secrets: {} rules ({})", engine.rules().rules.size(),
+                engine.loaded_from_cache() ? "database from cache" : "database compiled");
+  return engine;
+}
+
+namespace {
 
 /// The controls to run, in order: built-in ones first, then external ones in the configuration's
 /// order. Named controls are required; unnamed presets stay automatic.
@@ -91,15 +105,7 @@ std::vector<std::unique_ptr<controls::Control>> make_controls(const ScanRequest&
   std::vector<std::unique_ptr<controls::Control>> out;
   for (const auto& name : selection.builtin) {
     if (name == "secrets") {
-      auto paths = request.rule_paths;
-      if (paths.empty()) paths.push_back(rules_dir(env));
-      auto rules = controls::secrets::load_rules(paths);
-      fs::path cache = request.use_cache ? secrets_cache_dir(env) : fs::path{};
-      controls::secrets::Engine engine(std::move(rules), cache);
-      engine.set_decode_depth(request.decode_depth);
-      spdlog::debug("secrets: {} rules ({})", engine.rules().rules.size(),
-                    engine.loaded_from_cache() ? "database from cache" : "database compiled");
-      out.push_back(std::make_unique<controls::secrets::SecretsControl>(std::move(engine)));
+      out.push_back(std::make_unique<controls::secrets::SecretsControl>(make_secrets_engine(request, env)));
     } else if (name == "dependencies") {
       fs::path db = request.db_dir.empty() ? osv_db_dir(env) : fs::path(request.db_dir);
       out.push_back(std::make_unique<controls::dependencies::DependenciesControl>(db, folders));

@@ -8,6 +8,7 @@
 #include "agent/checkout/worktree.h"
 #include "agent/config/config.h"
 #include "agent/controls/dependencies/dependencies_control.h"
+#include "agent/controls/secrets/engine.h"
 #include "agent/findings/finding.h"
 #include "agent/report/dependency_reports.h"
 #include "agent/util/environment.h"
@@ -41,6 +42,14 @@ struct ScanOutcome {
   findings::ScanResult result;
   std::vector<report::SbomLockfile> sboms;   ///< every lockfile the dependency control parsed
 };
+
+/// The configuration a local scan runs: defaults < --config FILE (central) <
+/// ROOT/.jit/jit-config.yml, then --control-set. Throws util::UsageError on invalid input.
+config::Config scan_config(const ScanRequest& request);
+
+/// The secrets engine of `request`: its rule paths (else the built-in packs), the compiled-rule
+/// cache unless disabled, its decode depth. Throws util::UsageError on a bad rule.
+controls::secrets::Engine make_secrets_engine(const ScanRequest& request, const util::Environment& env);
 
 /// Lists files, runs the controls, sorts findings. Bad input (rules, config, control names)
 /// throws util::UsageError before any file is read; a control failing at runtime (a built-in one

@@ -19,6 +19,11 @@ fs::path secrets_cache_dir(const util::Environment& env) {
   return {};
 }
 
+fs::path verdict_cache_dir(const util::Environment& env) {
+  fs::path hsdb = secrets_cache_dir(env);
+  return hsdb.empty() ? hsdb : hsdb.parent_path() / "verdicts";
+}
+
 fs::path osv_db_dir(const util::Environment& env) {
   if (auto dir = env.get_or("JIT_DB_DIR", ""); !dir.empty()) return dir;
   if (auto cache = env.get_or("XDG_CACHE_HOME", ""); !cache.empty()) return fs::path(cache) / "jit-agent" / "osv";

@@ -18,6 +18,10 @@ std::filesystem::path rules_dir(const util::Environment& env);
 /// ~/.cache/jit-agent/hsdb; empty (no cache) when none is set.
 std::filesystem::path secrets_cache_dir(const util::Environment& env);
 
+/// Secret verdicts of scanned blobs (history and ci scans): $JIT_CACHE_DIR/verdicts, else
+/// $XDG_CACHE_HOME/jit-agent/verdicts, else ~/.cache/jit-agent/verdicts; empty (none) when none is set.
+std::filesystem::path verdict_cache_dir(const util::Environment& env);
+
 /// The OSV database: $JIT_DB_DIR, else $XDG_CACHE_HOME/jit-agent/osv, else
 /// ~/.cache/jit-agent/osv, else .cache/jit-agent/osv.
 std::filesystem::path osv_db_dir(const util::Environment& env);
