@@ -123,6 +123,20 @@ std::string safe_snippet(const findings::Finding& finding, std::size_t max_bytes
   return truncate_utf8(std::string_view(text).substr(first, last - first + 1), max_bytes);
 }
 
+std::string commit_text(std::string_view text) {
+  std::string line = sanitize_terminal(text.substr(0, text.find_first_of("\r\n")));
+  auto first = line.find_first_not_of(' ');
+  if (first == std::string::npos) return "";
+  return line.substr(first, line.find_last_not_of(' ') - first + 1);
+}
+
+std::string commit_author(const findings::CommitDetail& commit) {
+  std::string name = commit_text(commit.author_name);
+  std::string email = commit_text(commit.author_email);
+  if (email.empty()) return name;
+  return name.empty() ? '<' + email + '>' : name + " <" + email + '>';
+}
+
 std::string describe_issue(const findings::ControlIssue& issue, std::string_view verb) {
   std::string text = sanitize_terminal(issue.control) + ' ' + std::string(verb);
   if (!issue.folder.empty() && issue.folder != "/") text += " in " + sanitize_terminal(issue.folder);

@@ -72,6 +72,15 @@ std::string tool_label(const findings::Finding& finding);
 /// our own tokens and URL credentials redacted, at most `max_bytes`.
 std::string safe_snippet(const findings::Finding& finding, std::size_t max_bytes = 1000);
 
+/// Text a commit carries (author name or e-mail, summary) as one terminal-safe line: what comes
+/// before the first line break, control characters removed, no surrounding blanks. Anyone can
+/// write a commit; a "summary" holding "\nSigned-off-by: admin" must not forge a second line.
+std::string commit_text(std::string_view text);
+
+/// A commit's author as git writes an ident, "Name <email>" (either part alone when the other is
+/// empty; "" when both are), each part through commit_text.
+std::string commit_author(const findings::CommitDetail& commit);
+
 /// "bandit did not run: timed out after 5m0s" (with " in folder X" when the issue names one).
 std::string describe_issue(const findings::ControlIssue& issue, std::string_view verb);
 

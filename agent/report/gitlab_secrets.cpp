@@ -56,7 +56,17 @@ Json location_of(const Finding& f, const findings::ScanResult& result) {
     loc["start_line"] = f.line;
     loc["end_line"] = f.end_line >= f.line ? f.end_line : f.line;
   }
-  loc["commit"] = {{"sha", sha}};
+  Json commit = {{"sha", sha}};
+  // A history scan knows who introduced the secret: the schema's commit object has author, date
+  // and message (plain strings, no limits). Only with the finding's own sha: they describe it,
+  // not the checkout's HEAD. Author and message are commit text anyone could have written.
+  if (f.provenance && !f.commit.empty()) {
+    const auto& p = *f.provenance;
+    if (auto author = commit_author(p); !author.empty()) commit["author"] = author;
+    if (!p.date.empty()) commit["date"] = p.date;
+    if (auto message = commit_text(p.summary); !message.empty()) commit["message"] = message;
+  }
+  loc["commit"] = std::move(commit);
   return loc;
 }
 

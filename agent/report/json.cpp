@@ -1,5 +1,7 @@
-// Our own JSON format, schema_version "1" (minor revision 1: finding.tool, control_status): documented in docs/report-json.md and described by
-// schemas/jit-report.schema.json. Keys are written in a fixed order so output is diffable.
+// Our own JSON format, schema_version "1" (minor revisions: 1 finding.tool and control_status, 2
+// ignored, 3 finding.provenance and stats.commits_scanned/blobs_cached): documented in
+// docs/report-json.md and described by schemas/jit-report.schema.json. Keys are written in a
+// fixed order so output is diffable.
 #include "agent/report/common.h"
 #include "agent/report/time_format.h"
 #include "agent/util/redact.h"
@@ -61,6 +63,18 @@ Json tool_json(const findings::Finding& f) {
   return j;
 }
 
+/// Who committed the blob a history scan found the finding in. Author and summary are commit
+/// text anyone could have written: one line, control characters removed, as for tool snippets.
+Json provenance_json(const findings::CommitDetail& p) {
+  Json j;
+  j["author_name"] = string_or_null(commit_text(p.author_name));
+  j["author_email"] = string_or_null(commit_text(p.author_email));
+  j["date"] = string_or_null(p.date);
+  j["summary"] = string_or_null(commit_text(p.summary));
+  j["blob"] = string_or_null(p.blob);
+  return j;
+}
+
 /// Every control with what became of it: "ran", "errored" (with the reason) or "skipped", per
 /// monorepo folder when the issue concerned one folder only.
 Json control_status_json(const findings::ScanResult& result) {
@@ -104,6 +118,7 @@ Json finding_json(const findings::Finding& f, const Options& options) {
   j["secret"] = f.secret ? secret_json(*f.secret, options) : Json(nullptr);
   j["dependency"] = f.dependency ? dependency_json(*f.dependency) : Json(nullptr);
   j["tool"] = f.tool ? tool_json(f) : Json(nullptr);
+  j["provenance"] = f.provenance ? provenance_json(*f.provenance) : Json(nullptr);
   return j;
 }
 
@@ -113,7 +128,7 @@ void write_json(std::ostream& out, const findings::ScanResult& result, const Opt
   auto list = sorted_findings(result);
   Json doc;
   doc["schema_version"] = "1";
-  doc["schema_minor"] = 2;
+  doc["schema_minor"] = 3;
   doc["tool"] = {{"name", "jit-agent"}, {"version", options.tool_version}};
   doc["root"] = result.root;
   doc["commit"] = string_or_null(result.commit_sha);
@@ -124,7 +139,8 @@ void write_json(std::ostream& out, const findings::ScanResult& result, const Opt
   doc["stats"] = {{"files_scanned", st.files_scanned},       {"bytes_scanned", st.bytes_scanned},
                   {"skipped_binary", st.skipped_binary},     {"skipped_too_large", st.skipped_too_large},
                   {"skipped_excluded", st.skipped_excluded}, {"skipped_symlinks", st.skipped_symlinks},
-                  {"unreadable", st.unreadable},             {"suppressed", st.suppressed}};
+                  {"unreadable", st.unreadable},             {"suppressed", st.suppressed},
+                  {"commits_scanned", st.commits_scanned},   {"blobs_cached", st.blobs_cached}};
   auto counts = count_by_severity(list);
   Json by_severity;
   for (int s = static_cast<int>(findings::Severity::critical); s >= 0; --s)

@@ -2,6 +2,7 @@
 // writer therefore never emits: absolute or file:// URIs, columns or lines < 1, empty messages,
 // a ruleIndex that does not point at the rule with the same id. Columns are the findings' byte
 // columns: exact on ASCII lines (SARIF counts UTF-16 code units; the line text is not at hand).
+#include <cctype>
 #include <cstdio>
 #include <map>
 #include <utility>
@@ -175,6 +176,15 @@ Json result_json(const Finding& f, std::size_t rule_index) {
   props["confidence"] = std::string(findings::to_string(f.confidence));
   if (f.tool && !f.tool->original_severity.empty()) props["toolSeverity"] = sanitize_terminal(f.tool->original_severity);
   if (!f.commit.empty()) props["commit"] = f.commit;
+  if (f.provenance) {
+    // History scans: who introduced the blob, and which blob. Commit text is untrusted.
+    const auto& p = *f.provenance;
+    if (auto name = commit_text(p.author_name); !name.empty()) props["commitAuthor"] = name;
+    if (auto email = commit_text(p.author_email); !email.empty()) props["commitAuthorEmail"] = email;
+    if (!p.date.empty()) props["commitDate"] = p.date;
+    if (auto summary = commit_text(p.summary); !summary.empty()) props["commitSummary"] = summary;
+    if (!p.blob.empty()) props["blob"] = p.blob;
+  }
   if (f.secret && !f.secret->encoding.empty()) props["encoding"] = f.secret->encoding;
   r["properties"] = std::move(props);
   if (f.suppression) {
@@ -190,6 +200,29 @@ Json result_json(const Finding& f, std::size_t rule_index) {
     r["suppressions"] = Json::array({std::move(sup)});
   }
   return r;
+}
+
+/// True for an absolute URI ("https://host/x.git", "ssh://git@host/x"): RFC 3986 scheme then ':'.
+bool is_absolute_uri(std::string_view text) {
+  auto colon = text.find(':');
+  if (colon == std::string_view::npos || colon < 2) return false;  // "c:/x" is a Windows path
+  if (!std::isalpha(static_cast<unsigned char>(text[0]))) return false;
+  for (char c : text.substr(0, colon))
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '+' && c != '-' && c != '.') return false;
+  return text.size() > colon + 1;
+}
+
+/// The run's versionControlProvenance: the scanned revision, its repository, and that %SRCROOT%
+/// is where the repository's root was. SARIF requires an absolute repositoryUri; the scan root
+/// is one only when the caller named the repository by its URL (a local path or a GitLab project
+/// path is not one, and guessing a file:// URI would leak the runner's paths), so otherwise none.
+Json version_control_provenance(const findings::ScanResult& result) {
+  if (result.commit_sha.empty() || !is_absolute_uri(result.root)) return Json::array();
+  Json details;
+  details["repositoryUri"] = result.root;
+  details["revisionId"] = result.commit_sha;
+  details["mappedTo"] = {{"uriBaseId", "%SRCROOT%"}};
+  return Json::array({std::move(details)});
 }
 
 Json notification(std::string_view level, const std::string& text) {
@@ -220,6 +253,7 @@ Json run_json(Json driver, const std::vector<const Finding*>& list, bool externa
   run["tool"] = {{"driver", std::move(driver)}};
   run["invocations"] = Json::array({std::move(invocation)});
   run["results"] = std::move(results);
+  if (auto vcp = version_control_provenance(result); !vcp.empty()) run["versionControlProvenance"] = std::move(vcp);
   return run;
 }
 

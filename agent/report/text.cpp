@@ -2,6 +2,7 @@
 // table, each external control's findings, the controls that errored or were skipped, a summary.
 // Every string that came from scanned content goes through sanitize_terminal before printing.
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <map>
 #include <tuple>
@@ -93,6 +94,39 @@ Cell confidence_cell(findings::Confidence c) {
   return {"conf " + std::string(findings::to_string(c)), "\x1b[2m"};
 }
 
+/// "2024-04-30" of an RFC 3339 date, or "" when `date` does not start with one.
+std::string day_of(std::string_view date) {
+  if (date.size() < 10) return "";
+  for (std::size_t i = 0; i < 10; ++i) {
+    bool dash = i == 4 || i == 7;
+    if (dash ? date[i] != '-' : !std::isdigit(static_cast<unsigned char>(date[i]))) return "";
+  }
+  return std::string(date.substr(0, 10));
+}
+
+/// At most `max_bytes` of `text`, cut after a whole word when one ends in the second half, "…" added.
+std::string shorten(const std::string& text, std::size_t max_bytes) {
+  if (text.size() <= max_bytes) return text;
+  std::string cut = truncate_utf8(text, max_bytes);       // ends in "…" (3 bytes)
+  auto space = cut.rfind(' ', cut.size() - 3);
+  if (space != std::string::npos && space > max_bytes / 2) cut = cut.substr(0, space) + "\xE2\x80\xA6";
+  return cut;
+}
+
+/// "commit 0123456789ab by Jane Doe on 2024-04-30: add settings" for a finding a history scan
+/// attributed, else "". The author's name only: e-mail addresses stay out of CI logs.
+std::string commit_line(const Finding& f) {
+  if (!f.provenance) return "";
+  const auto& p = *f.provenance;
+  std::string line = "commit";
+  if (!f.commit.empty()) line += ' ' + sanitize_terminal(std::string_view(f.commit).substr(0, 12));
+  if (auto name = shorten(commit_text(p.author_name), 60); !name.empty()) line += " by " + name;
+  if (auto day = day_of(p.date); !day.empty()) line += " on " + day;
+  // Git's own advice is a summary under ~72 columns; longer ones are cut, not wrapped.
+  if (auto summary = shorten(commit_text(p.summary), 80); !summary.empty()) line += ": " + summary;
+  return line;
+}
+
 void write_matches(std::ostream& out, const std::vector<const Finding*>& list, const Options& options) {
   std::vector<Row> rows;
   rows.reserve(list.size());
@@ -111,6 +145,12 @@ void write_matches(std::ostream& out, const std::vector<const Finding*>& list, c
       write_heading(out, list[i]->path.empty() ? "(no file)" : sanitize_terminal(list[i]->path), options.color);
     }
     write_row(out, rows[i], widths, options.color);
+    if (auto line = commit_line(*list[i]); !line.empty()) {
+      // Under the severity column: it reads as part of the match above it.
+      out << std::string(2 + widths[0] + 2, ' ');
+      if (options.color) out << "\x1b[2m" << line << kReset << '\n';
+      else out << line << '\n';
+    }
   }
   if (!list.empty()) out << '\n';
 }
@@ -245,7 +285,11 @@ void write_summary(std::ostream& out, const findings::ScanResult& result,
     out << "  Confidence: " << by[2] << " high, " << by[1] << " medium, " << by[0] << " low\n";
   }
   out << "  Scanned:    " << st.files_scanned << (st.files_scanned == 1 ? " file, " : " files, ")
-      << human_bytes(st.bytes_scanned) << " (" << st.bytes_scanned << " bytes)\n";
+      << human_bytes(st.bytes_scanned) << " (" << st.bytes_scanned << " bytes)";
+  // History scans only: a scan of a working tree walks no commit and has no verdict cache.
+  if (st.commits_scanned > 0) out << ", " << st.commits_scanned << (st.commits_scanned == 1 ? " commit" : " commits");
+  if (st.blobs_cached > 0) out << ", " << st.blobs_cached << (st.blobs_cached == 1 ? " cached blob" : " cached blobs");
+  out << '\n';
   out << "  Skipped:    " << st.skipped_binary << " binary, " << st.skipped_too_large << " too large, "
       << st.skipped_excluded << " excluded, " << st.skipped_symlinks << " symlinks, " << st.unreadable
       << " unreadable\n";

@@ -42,6 +42,22 @@ inline findings::Finding secret(std::string path, int line, int column, std::str
   return f;
 }
 
+/// What a history scan says of the commit that introduced a blob.
+inline findings::CommitDetail commit_detail(std::string name, std::string email, std::string date,
+                                            std::string summary, std::string blob) {
+  return findings::CommitDetail{std::move(name), std::move(email), std::move(date), std::move(summary),
+                                std::move(blob)};
+}
+
+// Commit text is whatever its author typed: a hyperlink and a forged trailer line in the name; a
+// clear screen, cursor move and bidi override in a summary too long for one line, with a forged
+// second line.
+inline constexpr std::string_view kHostileAuthor =
+    "Mallory \x1b]8;;https://evil.example\x1b\\Trusted Bot\x1b]8;;\x1b\\\r\nReviewed-by: admin";
+inline constexpr std::string_view kHostileSummary =
+    "fix: rotate keys \x1b[2J\x1b[1;1H\xE2\x80\xAEgnp.exe, all good, and a long tail that goes on past any "
+    "sensible width\r\nSigned-off-by: admin";
+
 inline findings::Finding dependency(std::string folder, std::string lockfile, int line, std::string package,
                                     std::string version, std::string ecosystem, std::string advisory,
                                     std::vector<std::string> aliases, findings::Severity severity,
@@ -82,12 +98,19 @@ inline findings::ScanResult fixture() {
   r.findings.push_back(secret("src/donn\xC3\xA9" "es/\xE7\xA7\x98\xE5\xAF\x86.py", 7, 12, "aws-access-key-id",
                               "AWS access key ID", Severity::critical, kRawAws, "AKIA\xE2\x80\xA6"));
   r.findings.back().references = {"https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_access-keys.html"};
+  // Found by a history scan: attributed to the commit that added the blob.
+  r.findings.back().commit = "89abcdef0123456789abcdef0123456789abcdef";
+  r.findings.back().provenance = commit_detail("Zo\xC3\xAB Dupr\xC3\xA9", "zoe@example.com", "2024-04-30T09:15:00Z",
+                                               "Add data loader settings", "1111111111111111111111111111111111111111");
   r.findings.push_back(secret("config/app settings.yml", 3, 15, "gitlab-pat", "GitLab personal access token",
                               Severity::high, kRawPat, "glpa\xE2\x80\xA6"));
   r.findings.back().references = {"https://docs.gitlab.com/ee/user/profile/personal_access_tokens.html"};
   r.findings.push_back(secret("docs/evil.md", 2, 1, "generic-password", "Generic password", Severity::medium,
                               kRawHostile, "\x1b]8;;https://evil.example\x1b\\**pw\xE2\x80\xA6"));
   r.findings.back().commit = "fedcba9876543210fedcba9876543210fedcba98";
+  r.findings.back().provenance = commit_detail(std::string(kHostileAuthor), "mallory@evil.example\x1b[2J",
+                                               "2023-12-31T23:59:59Z", std::string(kHostileSummary),
+                                               "2222222222222222222222222222222222222222");
   r.findings.back().confidence = findings::Confidence::medium;
   r.findings.push_back(secret("config/app settings.yml", 10, 0, "jwt", "JSON Web Token", Severity::low,
                               "eyJhbGciOiJIUzI1NiJ9.e30.ZmFrZQ", "eyJh\xE2\x80\xA6"));
@@ -113,6 +136,8 @@ inline findings::ScanResult fixture() {
   r.stats.skipped_symlinks = 2;
   r.stats.unreadable = 1;
   r.stats.suppressed = 2;
+  r.stats.commits_scanned = 57;
+  r.stats.blobs_cached = 9;
   r.warnings = {"services/api/yarn.lock: unsupported lockfile version 9",
                 "cannot read secret\x1b[31m/dir/key.pem: permission denied"};
   r.controls = {"secrets", "dependencies"};

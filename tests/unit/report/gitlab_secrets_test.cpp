@@ -57,6 +57,8 @@ TEST_CASE("gitlab report takes the commit from the finding, the scan, or a place
   for (const auto& v : doc["vulnerabilities"]) {
     if (v["location"]["file"] == "docs/evil.md")
       CHECK(v["location"]["commit"]["sha"] == "fedcba9876543210fedcba9876543210fedcba98");
+    else if (v["identifiers"][0]["value"] == "aws-access-key-id")
+      CHECK(v["location"]["commit"]["sha"] == "89abcdef0123456789abcdef0123456789abcdef");
     else
       CHECK(v["location"]["commit"]["sha"] == "0000000");
   }
