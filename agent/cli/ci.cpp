@@ -1,21 +1,21 @@
 // `jit-agent ci`: the pipeline job. Event -> skip? -> status running -> fetch -> configuration ->
 // scan what the event adds -> reports on disk -> MR threads, summary note, results endpoint ->
-// final status -> exit code by policy. Reports are written before anything is posted.
+// final status -> exit code by policy. Reports are written before anything is posted. The steps
+// after the scan are agent/job/'s (shared with `merge`). As a shard (--shard I/N, N > 1) it scans
+// its share and writes the partial results instead (agent/job/partial.h).
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <filesystem>
 #include <memory>
-#include <sstream>
-#include <thread>
 
 #include "agent/checkout/diff.h"
 #include "agent/checkout/fetch.h"
 #include "agent/checkout/git.h"
 #include "agent/checkout/partial.h"
+#include "agent/cli/ci.h"
 #include "agent/cli/ci_note.h"
 #include "agent/cli/ci_scan.h"
-#include "agent/cli/scan_runner.h"
 #include "agent/cli/commands.h"
 #include "agent/cli/settings.h"
 #include "agent/config/config.h"
@@ -23,124 +23,18 @@
 #include "agent/config/ignores.h"
 #include "agent/event/load.h"
 #include "agent/gitlab/client.h"
+#include "agent/job/context.h"
+#include "agent/job/finish.h"
+#include "agent/job/partial.h"
+#include "agent/job/settings.h"
+#include "agent/job/status.h"
 #include "agent/publish/dry_run.h"
-#include "agent/publish/merge_request.h"
-#include "agent/publish/render.h"
-#include "agent/publish/results.h"
-#include "agent/publish/status.h"
-#include "agent/report/report.h"
 #include "agent/util/error.h"
 #include "agent/util/fs.h"
 
 namespace agent::cli {
 namespace {
 namespace fs = std::filesystem;
-
-struct CiOptions {
-  std::string output_dir;
-  std::string config;
-  bool dry_run = false;
-  std::string min_confidence;  ///< empty: min_confidence of jit.yml (default low)
-  int decode_depth = 1;        ///< levels of base64/hex/percent decoding for secrets
-};
-
-/// Everything the job knows once the code is fetched.
-struct Job {
-  const event::Event& ev;
-  const util::Environment& env;
-  config::Config cfg;
-  config::FoldersConfig folders;
-  std::string project;     ///< API id of the project ("42" or "group/app")
-  std::string head_sha;
-  gitlab::Api* api = nullptr;
-  std::vector<std::string> publish_errors;
-  config::Ignores ignores;  ///< ignores.yml of the dedicated project (empty when it has none)
-};
-
-/// Posts a status; a failure is a publish error only for the final one (`final_status`).
-void post_status(Job& job, const std::string& state, const std::string& description, bool final_status) {
-  if (!job.api || !job.cfg.status_enabled || job.head_sha.empty()) return;
-  std::string ref;
-  if (const auto& push = job.ev.push()) ref = push->short_ref();
-  else if (const auto& mr = job.ev.merge_request(); mr && mr->source_project_id == job.ev.project().id)
-    ref = mr->source_branch;  // a fork's branch does not exist in the target project
-  auto status = publish::commit_status(state, job.cfg.status_name, description, job.env.get_or("CI_JOB_URL", ""), ref);
-  try {
-    job.api->set_commit_status(job.project, job.head_sha, status);
-    spdlog::info("status {}: {} ({})", status.name, state, status.description);
-  } catch (const gitlab::ApiError& e) {
-    // The state is already set (a retried request that had landed, or a parallel job): fine.
-    if (e.status() == 400 && std::string_view(e.what()).find("Cannot transition status") != std::string_view::npos) {
-      spdlog::info("status {}: already {}", status.name, state);
-      return;
-    }
-    spdlog::warn("setting the commit status: {}", e.what());
-    if (final_status) job.publish_errors.push_back(std::string("commit status: ") + e.what());
-  }
-}
-
-/// Writes the reports into `dir` (before anything is posted) and returns the JSON report's text.
-std::string write_reports(const fs::path& dir, const findings::ScanResult& result) {
-  std::vector<std::pair<std::string, std::string>> reports = {
-      {"gitlab", "gl-secret-detection-report.json"}, {"sarif", "jit-agent.sarif"}, {"json", "jit-agent.json"}};
-  bool dependencies_ran =
-      std::find(result.controls.begin(), result.controls.end(), "dependencies") != result.controls.end();
-  if (dependencies_ran) reports.emplace_back("gitlab-dependency-scanning", "gl-dependency-scanning-report.json");
-  // The SAST report whenever an external control ran or was attempted (an errored one included: the
-  // report then says the scan failed instead of silently reporting nothing).
-  bool tools_ran = std::any_of(result.controls.begin(), result.controls.end(), [](const std::string& c) {
-    return c != "secrets" && c != "dependencies";
-  }) || !result.errored_controls.empty();
-  if (tools_ran) reports.emplace_back("gitlab-sast", "gl-sast-report.json");
-  std::string json;
-  std::string written;
-  for (const auto& [format, name] : reports) {
-    report::Writer writer = report::writer_for(format);
-    if (!writer) {
-      spdlog::warn("no {} report writer in this build: {} not written", format, name);
-      continue;
-    }
-    std::ostringstream text;
-    writer(text, result, report::Options{});
-    util::write_file_atomic(dir / name, text.str());
-    if (format == "json") json = text.str();
-    written += (written.empty() ? "" : ", ") + name;
-  }
-  spdlog::info("reports: {} in {}", written, dir.string());
-  return json;
-}
-
-/// The merge request: threads and summary note.
-void publish_merge_request(Job& job, const CiScanInput& scan, const findings::ScanResult& result) {
-  const auto& mr = *job.ev.merge_request();
-  publish::MergeRequestOptions options;
-  options.summary_note = job.cfg.summary_note;
-  options.threads = job.cfg.threads;
-  options.fail_on = job.cfg.fail_on;
-  options.thread_min_confidence = job.cfg.thread_min_confidence;
-  options.pipeline_url = job.env.get_or("CI_PIPELINE_URL", "");
-  auto out = publish::publish_merge_request(*job.api, {job.project, mr.iid, job.head_sha}, result,
-                                            ci_diff_index(scan), options);
-  spdlog::info("merge request !{}: {} thread{} opened, {} already there, {} resolved, {} reopened; summary note {}",
-               mr.iid, out.threads_created, out.threads_created == 1 ? "" : "s", out.threads_existing,
-               out.threads_resolved, out.threads_reopened, out.summary);
-  for (auto& e : out.errors) job.publish_errors.push_back(std::move(e));
-}
-
-/// The optional results endpoint (JIT_RESULTS_URL): the JSON report.
-void publish_results(Job& job, const std::string& json_report) {
-  auto endpoint = publish::results_endpoint_from_env(job.env);
-  if (!endpoint) return;
-  try {
-    gitlab::CurlTransport transport(gitlab::transport_from_env(job.env));
-    publish::post_results(transport, gitlab::retry_from_env(job.env),
-                          [](std::chrono::milliseconds d) { std::this_thread::sleep_for(d); }, *endpoint, json_report);
-    spdlog::info("results endpoint: report sent to {}", gitlab::url_for_display(endpoint->url));
-  } catch (const util::RuntimeError& e) {
-    spdlog::warn("{}", e.what());
-    job.publish_errors.push_back(e.what());
-  }
-}
 
 /// The cached mirror fetch() will use for `request`, as fetch.cpp names it ("" when the request
 /// has no cache folder: then a scratch mirror is used and nothing is known about it).
@@ -214,16 +108,6 @@ void complete_partial_mirror(checkout::FetchRequest& request, checkout::FetchRes
     throw util::RuntimeError("git cache " + fetched.git_dir.string() + ": " + still + " missing after a complete fetch");
 }
 
-/// The GitLab API client, or null when CI gives no API URL (then nothing is posted).
-std::unique_ptr<gitlab::Client> make_client(const util::Environment& env) {
-  auto options = gitlab::ClientOptions::from_env(env);
-  if (options.api_url.empty()) {
-    spdlog::warn("no GitLab API URL (CI_API_V4_URL or CI_SERVER_URL): nothing will be posted");
-    return nullptr;
-  }
-  return std::make_unique<gitlab::Client>(options);
-}
-
 /// The dedicated project's ignores.yml as GitLab knows it (for the thread commands).
 IgnoresLocation ignores_location(const util::Environment& env) {
   IgnoresLocation where;
@@ -267,46 +151,74 @@ std::optional<event::Event> rescan_event(const event::Event& note_event) {
   return mr;
 }
 
+/// What a shard tells merge about the event it saw.
+job::EventIdentity identity_of(const event::Event& ev, const std::string& head_sha) {
+  job::EventIdentity id;
+  id.kind = std::string(event::to_string(ev.kind()));
+  id.project_id = ev.project().id;
+  id.project_path = ev.project().path;
+  id.head_sha = head_sha;
+  if (const auto& mr = ev.merge_request()) id.merge_request_iid = mr->iid;
+  return id;
+}
+
+/// A shard's partial for an event it did not scan (skipped, or left to merge): merge then does
+/// the same, once.
+int shard_without_scan(job::Shard shard, const event::Event& ev, job::PartialStatus status, const std::string& reason,
+                       const fs::path& out_dir) {
+  job::Partial partial;
+  partial.shard = shard;
+  partial.status = status;
+  partial.reason = reason;
+  partial.event = identity_of(ev, ev.head_sha());
+  auto file = job::write_partial(out_dir, partial);
+  spdlog::info("shard {}/{}: {} ({}) written to {}", shard.index, shard.total, job::to_string(status), reason,
+               file.string());
+  return 0;
+}
+
+}  // namespace
+
 int run_ci(const CiOptions& opts, const GlobalOptions& global) {
   const util::Environment& env = global.env;
+  const job::Shard shard = job::shard_from(opts.shard, env);
   const event::Event loaded = event::load_event(env);
   spdlog::info("event: {}", loaded.describe());
+  if (shard.sharded())
+    spdlog::info("shard {}/{}: this job scans its share and writes {} for jit-agent merge; it posts no results",
+                 shard.index, shard.total, job::partial_file_name(shard));
 
-  std::optional<fs::path> central;
-  if (!opts.config.empty()) central = opts.config;
-  else if (auto dir = env.get_or("CI_PROJECT_DIR", ""); !dir.empty() && fs::exists(fs::path(dir) / "jit.yml"))
-    central = fs::path(dir) / "jit.yml";
-  config::Config cfg = config::load_config(central, std::nullopt);
-  // ignores.yml beside jit.yml in the dedicated project ($JIT_IGNORES_FILE names another); validated
-  // before anything is fetched or posted, like jit.yml.
-  config::Ignores ignores;
-  {
-    fs::path dir = central ? central->parent_path() : fs::path(env.get_or("CI_PROJECT_DIR", "."));
-    if (dir.empty()) dir = ".";
-    const fs::path file = dir / env.get_or("JIT_IGNORES_FILE", "ignores.yml");
-    if (fs::exists(file)) ignores = config::load_ignores(file);
-    else if (!env.get_or("JIT_IGNORES_FILE", "").empty())
-      throw util::UsageError(file.string() + ": no such ignores file (JIT_IGNORES_FILE)");
-  }
-  if (!opts.min_confidence.empty()) cfg.min_confidence = parse_min_confidence(opts.min_confidence);
+  job::CentralSettings central = job::load_central_settings(opts.config, opts.min_confidence, env);
+  config::Config cfg = std::move(central.cfg);
+  config::Ignores ignores = std::move(central.ignores);
   // A bad central `folders:` fails now, before anything else.
   const config::FoldersConfig central_folders = config::merge_folders(cfg.folders);
+  const fs::path out_dir =
+      !opts.output_dir.empty() ? fs::path(opts.output_dir) : fs::path(env.get_or("CI_PROJECT_DIR", "."));
 
   if (!loaded.needs_scan()) {
     spdlog::info("skipping: {}", loaded.skip_reason());
+    if (shard.sharded()) return shard_without_scan(shard, loaded, job::PartialStatus::skipped, loaded.skip_reason(), out_dir);
     return 0;
   }
   if (config::project_excluded(cfg, loaded.project().path)) {
-    spdlog::info("skipping: project {} is excluded by {}", loaded.project().path, central ? central->string() : "jit.yml");
+    spdlog::info("skipping: project {} is excluded by {}", loaded.project().path,
+                 central.file ? central.file->string() : "jit.yml");
+    if (shard.sharded())
+      return shard_without_scan(shard, loaded, job::PartialStatus::skipped,
+                                "project " + loaded.project().path + " is excluded", out_dir);
     return 0;
   }
   std::optional<event::Event> converted;
   if (loaded.kind() == event::Kind::note) {
+    // A thread command changes ignores.yml once: merge handles it (and scans the MR again) alone.
+    if (shard.sharded())
+      return shard_without_scan(shard, loaded, job::PartialStatus::deferred,
+                                "a thread command, handled by jit-agent merge", out_dir);
     // A thread command: commit the ignore (or its undo), then scan the MR again so its threads,
     // summary and commit status reflect it at once.
-    const std::string target =
-        loaded.project().id > 0 ? std::to_string(loaded.project().id) : loaded.project().path;
-    std::unique_ptr<gitlab::Client> note_client = make_client(env);
+    const std::string target = job::project_api_id(loaded);
+    std::unique_ptr<gitlab::Client> note_client = job::make_client(env);
     if (!note_client) throw util::UsageError("a thread command needs the GitLab API (CI_API_V4_URL or CI_SERVER_URL)");
     IgnoresLocation where = ignores_location(env);
     if (where.project.empty())
@@ -331,13 +243,15 @@ int run_ci(const CiOptions& opts, const GlobalOptions& global) {
   }
   const event::Event& ev = converted ? *converted : loaded;
 
-  Job job{ev, env, std::move(cfg), {}, ev.project().id > 0 ? std::to_string(ev.project().id) : ev.project().path,
-          ev.head_sha(), nullptr, {}, std::move(ignores)};
-  std::unique_ptr<gitlab::Client> client = make_client(env);
+  job::JobContext job{ev, env, std::move(cfg), {}, job::project_api_id(ev), ev.head_sha(), nullptr, {},
+                      std::move(ignores)};
+  std::unique_ptr<gitlab::Client> client = job::make_client(env);
   publish::DryRunApi dry(client.get());
   job.api = opts.dry_run ? static_cast<gitlab::Api*>(&dry) : client.get();
 
-  post_status(job, "running", "jit-agent: scanning", false);
+  // Shards: only shard 1 says "running"; the verdict is merge's. A shard that cannot fetch,
+  // configure or scan still says "failed": merge will not run, and the gate must not stay "running".
+  if (shard.index == 1) job::post_status(job, "running", "jit-agent: scanning", false);
   checkout::FetchRequest request;
   // A full-tree scan reads only the configured folders: fetch commits and trees, .jit/ and the
   // central folders' files first (when the server can filter), the repository's folders once
@@ -349,24 +263,25 @@ int run_ci(const CiOptions& opts, const GlobalOptions& global) {
     if (full_tree_before_fetch(ev, job.cfg, request)) request.folders = sparse_fetch_folders(central_folders, request);
     fetched = checkout::fetch(request);
   } catch (const util::Error&) {
-    post_status(job, "failed", "jit-agent: could not fetch the code (see the job log)", false);
+    job::post_status(job, "failed", "jit-agent: could not fetch the code (see the job log)", false);
     throw;
   }
   job.head_sha = fetched.head_sha;
   auto repo = checkout::open_repository(fetched.git_dir.string());
+  std::optional<std::string> repo_config;
   try {
-    if (auto text = checkout::read_file(repo.get(), job.head_sha, ".jit/jit-config.yml"))
-      config::apply_layer(job.cfg, *text, ".jit/jit-config.yml", config::Layer::repository);
+    repo_config = checkout::read_file(repo.get(), job.head_sha, ".jit/jit-config.yml");
+    if (repo_config) config::apply_layer(job.cfg, *repo_config, ".jit/jit-config.yml", config::Layer::repository);
     job.folders = config::merge_folders(job.cfg.folders);
   } catch (const util::UsageError&) {
-    post_status(job, "failed", "jit-agent: invalid configuration (see the job log)", false);
+    job::post_status(job, "failed", "jit-agent: invalid configuration (see the job log)", false);
     throw;
   }
   const CiMode mode = ci_mode_for(ev, job.cfg, fetched);
   try {
     if (fetched.partial) complete_partial_mirror(request, fetched, repo, mode, job.folders);
   } catch (const util::Error&) {
-    post_status(job, "failed", "jit-agent: could not fetch the code (see the job log)", false);
+    job::post_status(job, "failed", "jit-agent: could not fetch the code (see the job log)", false);
     throw;
   }
   spdlog::info("git cache {}: {}, {} mirror, received {} object{} ({} bytes)", fetched.git_dir.string(),
@@ -376,62 +291,42 @@ int run_ci(const CiOptions& opts, const GlobalOptions& global) {
   std::vector<report::SbomLockfile> sboms;
   CiScanInput scan{env, job.cfg, job.folders, fetched, repo.get(), mode, &sboms};
   scan.decode_depth = opts.decode_depth;
+  scan.shard = shard;
   findings::ScanResult result;
   try {
     result = run_ci_scan(scan);
   } catch (const util::Error&) {
-    post_status(job, "failed", "jit-agent: scan failed (see the job log)", false);
+    job::post_status(job, "failed", "jit-agent: scan failed (see the job log)", false);
     throw;
   }
-  result.root = ev.project().path;
-  if (!job.ignores.entries.empty())
-    if (auto n = config::apply_ignores(job.ignores, result, ev.project().path, config::today_utc()))
-      spdlog::info("{} finding{} ignored by {}", n, n == 1 ? "" : "s", job.ignores.file);
-  if (auto dropped = findings::drop_below_confidence(result.findings, job.cfg.min_confidence))
-    spdlog::info("{} finding{} below confidence {} not reported (min_confidence)", dropped, dropped == 1 ? "" : "s",
-                 findings::to_string(job.cfg.min_confidence));
-  for (const auto& w : result.warnings) spdlog::warn("{}", w);
+  if (shard.sharded()) {
+    job::Partial partial;
+    partial.shard = shard;
+    partial.event = identity_of(ev, job.head_sha);
+    partial.mode = std::string(to_string(mode));
+    partial.repo_config = repo_config;
+    if (ev.kind() == event::Kind::merge_request && ev.merge_request()) partial.diff = ci_diff_index(scan);
+    partial.sboms = std::move(sboms);
+    spdlog::info("shard {}/{} ({}, {}): {} finding{} in {} file{}, {} warning{}", shard.index, shard.total,
+                 to_string(mode), job.head_sha.substr(0, 12), result.findings.size(),
+                 result.findings.size() == 1 ? "" : "s", result.stats.files_scanned,
+                 result.stats.files_scanned == 1 ? "" : "s", result.warnings.size(), result.warnings.size() == 1 ? "" : "s");
+    partial.result = std::move(result);
+    try {
+      auto file = job::write_partial(out_dir, partial);
+      spdlog::info("partial results written to {}", file.string());
+    } catch (const util::Error&) {
+      job::post_status(job, "failed", "jit-agent: could not write the partial results (see the job log)", false);
+      throw;
+    }
+    return 0;
+  }
+  job::settle_findings(job, result);
   spdlog::info("scan ({}, {}): {} finding{} in {} file{}", to_string(scan.mode), job.head_sha.substr(0, 12),
                result.findings.size(), result.findings.size() == 1 ? "" : "s", result.stats.files_scanned,
                result.stats.files_scanned == 1 ? "" : "s");
-
-  fs::path out_dir = !opts.output_dir.empty() ? fs::path(opts.output_dir) : fs::path(env.get_or("CI_PROJECT_DIR", "."));
-  std::string json_report;
-  try {
-    json_report = write_reports(out_dir, result);
-    write_sboms(out_dir, sboms, result, "gl-sbom-");
-  } catch (const util::Error&) {
-    post_status(job, "failed", "jit-agent: could not write the reports (see the job log)", false);
-    throw;
-  }
-
-  if (job.api && ev.kind() == event::Kind::merge_request && ev.merge_request()) publish_merge_request(job, scan, result);
-  if (!opts.dry_run) publish_results(job, json_report);
-
-  const std::size_t failing = publish::count_failing(result.findings, job.cfg.fail_on);
-  for (const auto& e : result.errored_controls)
-    spdlog::error("control {} did not complete{}: {}; its findings are missing from this scan", e.control,
-                  e.folder.empty() ? "" : " in " + e.folder, e.reason);
-  if (!result.errored_controls.empty()) {
-    // An incomplete scan is never "success": the pipeline must not look clean when a tool failed.
-    std::string names;
-    for (const auto& e : result.errored_controls)
-      if (names.find(e.control) == std::string::npos) names += (names.empty() ? "" : ", ") + e.control;
-    post_status(job, "failed", "jit-agent: " + names + " did not complete (see the job log)", true);
-  } else {
-    post_status(job, failing ? "failed" : "success", publish::status_description(result.findings, job.cfg.fail_on),
-                true);
-  }
-  if (!job.publish_errors.empty()) {
-    spdlog::error("posting results failed ({} problem{}); the reports in {} are complete", job.publish_errors.size(),
-                  job.publish_errors.size() == 1 ? "" : "s", out_dir.string());
-    return static_cast<int>(util::ExitCode::publish);
-  }
-  if (!result.errored_controls.empty()) return static_cast<int>(util::ExitCode::control);
-  return static_cast<int>(failing ? util::ExitCode::findings : util::ExitCode::ok);
+  return job::write_and_publish(job, result, sboms, [&scan] { return ci_diff_index(scan); }, out_dir, opts.dry_run);
 }
-
-}  // namespace
 
 void add_ci(CLI::App& root, const GlobalOptions& global, Action& action) {
   auto opts = std::make_shared<CiOptions>();
@@ -444,6 +339,9 @@ void add_ci(CLI::App& root, const GlobalOptions& global, Action& action) {
       ->check(CLI::NonNegativeNumber)->capture_default_str();
   sub->add_option("--min-confidence", opts->min_confidence,
                   "Report only findings at or above: high, medium, low (default: min_confidence of jit.yml, else low)");
+  sub->add_option("--shard", opts->shard,
+                  "Scan only shard I of N (I/N, 1-based; default: CI_NODE_INDEX/CI_NODE_TOTAL of parallel: N) and "
+                  "write jit-partial-I-of-N.json for 'jit-agent merge' instead of reports; posts nothing");
   sub->callback([opts, &global, &action] { action = [opts, &global] { return run_ci(*opts, global); }; });
 }
 

@@ -57,6 +57,9 @@ bool excluded(const CiScanInput& in, std::string_view path) {
   return in.folders.configured();  // outside every configured folder
 }
 
+/// False for a path another shard scans (diff scans of a shard).
+bool in_shard(const CiScanInput& in, std::string_view path) { return !in.plan || in.plan->mine(path); }
+
 /// Scans one in-memory text; `line_of` maps the text's line numbers to the file's.
 template <typename LineMap>
 void scan_text(const secrets::Engine& engine, secrets::Scratch& scratch, std::string_view text, const std::string& path,
@@ -88,12 +91,13 @@ void secrets_on_added_lines(const CiScanInput& in, ScanResult& out) {
   const std::string& base = in.fetched.merge_base;
   const std::string& head = in.fetched.head_sha;
   for (const auto& t : checkout::added_lines(in.repo, base, head, filter)) {
+    if (!in_shard(in, t.path)) continue;
     if (excluded(in, t.path)) { out.stats.skipped_excluded++; continue; }
     scan_text(engine, *scratch, t.text, t.path, t.commit, [&t](int l) { return t.line_at(l); }, out);
   }
   ScanResult per_commit;
   for (const auto& t : checkout::added_lines_per_commit(in.repo, base, head, filter)) {
-    if (t.commit == head || excluded(in, t.path)) continue;
+    if (t.commit == head || !in_shard(in, t.path) || excluded(in, t.path)) continue;
     scan_text(engine, *scratch, t.text, t.path, t.commit, [&t](int l) { return t.line_at(l); }, per_commit);
   }
   std::set<std::string> seen;
@@ -110,11 +114,18 @@ std::vector<checkout::FileDiff> changed_files(const CiScanInput& in) {
   return out;
 }
 
+/// The changed files this shard scans (all of them unsharded).
+std::vector<checkout::FileDiff> shard_changes(const CiScanInput& in) {
+  auto out = changed_files(in);
+  std::erase_if(out, [&in](const checkout::FileDiff& d) { return !in_shard(in, d.new_path); });
+  return out;
+}
+
 /// Whole changed files of the head commit, read from the mirror.
 void secrets_in_changed_files(const CiScanInput& in, ScanResult& out) {
   auto engine = make_engine(in);
   auto scratch = engine.make_scratch();
-  for (const auto& d : changed_files(in)) {
+  for (const auto& d : shard_changes(in)) {
     if (excluded(in, d.new_path)) { out.stats.skipped_excluded++; continue; }
     auto content = checkout::read_file(in.repo, in.fetched.head_sha, d.new_path);
     if (!content) continue;
@@ -156,7 +167,7 @@ ScanResult dependencies_on(const CiScanInput& in, const fs::path& db, const std:
 void dependencies_in_changes(const CiScanInput& in, const fs::path& db, ScanResult& out) {
   util::TempDir work = scratch_dir(in.env);
   std::vector<controls::FileEntry> candidates;
-  for (const auto& d : changed_files(in))
+  for (const auto& d : shard_changes(in))
     if (!excluded(in, d.new_path)) candidates.push_back(controls::FileEntry{d.new_path, work.path() / d.new_path, 0});
   std::vector<std::string> lockfiles;
   for (const auto& [entry, folder] : deps::select_lockfiles(candidates, in.folders)) lockfiles.push_back(entry->path);
@@ -184,6 +195,19 @@ std::vector<std::string> scan_folders(const config::FoldersConfig& folders) {
   return out;
 }
 
+/// A shard's plan for a diff scan: the changed files (by their size at the head) or their folders.
+job::ShardPlan diff_shard_plan(const CiScanInput& in) {
+  std::map<std::string, std::uint64_t, std::less<>> sizes;
+  for (const auto& f : checkout::list_files(in.repo, in.fetched.head_sha, folder_filter(in.folders)))
+    sizes[f.path] = f.size;
+  std::vector<job::ShardItem> items;
+  for (const auto& d : changed_files(in)) {
+    auto it = sizes.find(d.new_path);
+    items.push_back({d.new_path, it == sizes.end() ? 0 : it->second});
+  }
+  return job::ShardPlan(in.shard, items, scan_folders(in.folders));
+}
+
 /// Runs every enabled external control over `input` (a checkout on disk) into `out`.
 void run_external(const CiScanInput& in, const controls::ScanInput& input, ScanResult& out) {
   controls::external::ExternalOptions options;
@@ -207,7 +231,7 @@ bool any_external(const CiScanInput& in) {
 void external_on_changes(const CiScanInput& in, ScanResult& out) {
   if (!any_external(in)) return;
   std::vector<checkout::FileDiff> changes;
-  for (auto& d : changed_files(in))
+  for (auto& d : shard_changes(in))
     if (!d.binary && !excluded(in, d.new_path)) changes.push_back(std::move(d));
   if (changes.empty()) return;
   util::TempDir work = scratch_dir(in.env);
@@ -286,6 +310,8 @@ void full_tree(const CiScanInput& in, const std::optional<fs::path>& db, ScanRes
     if (excluded(in, file.path)) out.stats.skipped_excluded++;
     else input.files.push_back(std::move(file));
   }
+  input.folders = scan_folders(in.folders);
+  const auto tools = job::restrict_to_shard(in.shard, input, out);  // unsharded: all of `input`
   if (in.cfg.secrets) {
     secrets::SecretsControl control(make_engine(in));
     control.run(input, out);
@@ -298,8 +324,7 @@ void full_tree(const CiScanInput& in, const std::optional<fs::path>& db, ScanRes
       for (const auto& scanned : control.lockfiles()) in.sboms->push_back(to_sbom(scanned));
     out.controls.emplace_back("dependencies");
   }
-  input.folders = scan_folders(in.folders);
-  run_external(in, input, out);
+  if (tools) run_external(in, *tools, out);
   for (auto& f : out.findings)
     if (f.tool && f.commit.empty()) f.commit = in.fetched.head_sha;
 }
@@ -409,7 +434,10 @@ std::string missing_scan_blobs(git_repository* repo, const checkout::FetchResult
   return "";
 }
 
-ScanResult run_ci_scan(const CiScanInput& in) {
+ScanResult run_ci_scan(const CiScanInput& given) {
+  std::optional<job::ShardPlan> plan;
+  CiScanInput in = given;
+  if (in.shard.sharded() && in.mode != CiMode::full_tree) in.plan = &plan.emplace(diff_shard_plan(in));
   ScanResult out;
   out.start_time = std::chrono::system_clock::now();
   out.commit_sha = in.fetched.head_sha;

@@ -10,6 +10,7 @@
 #include "agent/config/folders.h"
 #include "agent/event/event.h"
 #include "agent/findings/finding.h"
+#include "agent/job/shard.h"
 #include "agent/publish/merge_request.h"
 #include "agent/report/dependency_reports.h"
 #include "agent/util/environment.h"
@@ -46,13 +47,16 @@ struct CiScanInput {
   CiMode mode;
   std::vector<report::SbomLockfile>* sboms = nullptr;  ///< receives the head's lockfile inventory
   int decode_depth = 1;                                ///< levels of base64/hex/percent decoding (secrets)
+  job::Shard shard;                                    ///< scan only this shard's files or folders
+  const job::ShardPlan* plan = nullptr;                ///< diff scans of a shard: set by run_ci_scan
 };
 
 /// Runs the enabled controls. Secrets: added lines of the final diff and of every commit (a
 /// secret added then removed is still reported), whole changed files, or a sparse checkout of
 /// the tree. Dependencies: the changed lockfiles (for added lines: only advisories the base did
 /// not have), or the whole tree. `result.controls` lists the controls that ran. Throws
-/// util::Error when a control cannot be set up (bad rules) or the mirror cannot be read.
+/// util::Error when a control cannot be set up (bad rules) or the mirror cannot be read. A shard
+/// (`in.shard`) scans only its files or monorepo folders (job::ShardPlan); the diff index stays whole.
 findings::ScanResult run_ci_scan(const CiScanInput& in);
 
 /// The MR's final diff (merge base .. head) as positions GitLab accepts: added lines per file.

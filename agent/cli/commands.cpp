@@ -19,9 +19,10 @@ constexpr const char* kExitCodes =
     "  2  usage or configuration error (bad flag, rule file, config file, event payload)\n"
     "  3  runtime error (I/O, git, network, tool failure)\n"
     "  4  reports written, but posting results back to GitLab failed\n"
-    "  5  reports written, but a control errored (tool missing, crashed, timed out, bad output)\n";
+    "  5  reports written, but a control errored (tool missing, crashed, timed out, bad output)\n"
+    "  6  merge: partial results of a shard missing, or the shards disagree; nothing written or posted\n";
 
-constexpr std::array kCommands = {add_scan, add_ci, add_rules, add_config, add_ignore, add_db, add_version, add_fetch};
+constexpr std::array kCommands = {add_scan, add_ci, add_merge, add_rules, add_config, add_ignore, add_db, add_version, add_fetch};
 
 }  // namespace
 

@@ -25,6 +25,7 @@ using Registrar = void (*)(CLI::App& root, const GlobalOptions& global, Action& 
 
 void add_scan(CLI::App& root, const GlobalOptions& global, Action& action);
 void add_ci(CLI::App& root, const GlobalOptions& global, Action& action);
+void add_merge(CLI::App& root, const GlobalOptions& global, Action& action);
 void add_rules(CLI::App& root, const GlobalOptions& global, Action& action);
 void add_version(CLI::App& root, const GlobalOptions& global, Action& action);
 void add_fetch(CLI::App& root, const GlobalOptions& global, Action& action);

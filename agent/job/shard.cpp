@@ -48,10 +48,12 @@ Shard shard_from(const std::string& flag, const util::Environment& env) {
   if (!flag.empty()) return parse_shard(flag, "--shard");
   auto index = env.get_or("CI_NODE_INDEX", "");
   auto total = env.get_or("CI_NODE_TOTAL", "");
-  if (index.empty() && total.empty()) return {};
+  // GitLab sets CI_NODE_TOTAL=1 (and no CI_NODE_INDEX) for every job without `parallel:`.
+  if (index.empty() && (total.empty() || total == "1")) return {};
   const std::string text = index + "/" + total;
   if (index.empty() || total.empty())
-    throw util::UsageError("CI_NODE_INDEX/CI_NODE_TOTAL " + text + ": both must be set (GitLab sets them for parallel: N)");
+    throw util::UsageError("CI_NODE_INDEX/CI_NODE_TOTAL " + text +
+                           ": both must be set (GitLab sets them for parallel: N), or use --shard I/N");
   return checked(parse_int(index), parse_int(total), text, "CI_NODE_INDEX/CI_NODE_TOTAL");
 }
 

@@ -27,7 +27,8 @@ struct Shard {
 Shard parse_shard(std::string_view text, std::string_view source);
 
 /// The shard from `--shard` when given (`flag` non-empty), else from CI_NODE_INDEX/CI_NODE_TOTAL
-/// (GitLab's `parallel:` variables; both or neither), else {1, 1}. Throws util::UsageError.
+/// (GitLab's `parallel:` variables; a job without `parallel:` has CI_NODE_TOTAL=1 and no index),
+/// else {1, 1}. Throws util::UsageError.
 Shard shard_from(const std::string& flag, const util::Environment& env);
 
 /// Something assigned whole to one shard: a monorepo folder or a file, weighed by bytes.

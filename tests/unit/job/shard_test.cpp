@@ -44,6 +44,7 @@ TEST_CASE("the shard comes from --shard, else from GitLab's CI_NODE_INDEX/CI_NOD
   CHECK(shard_from("", env) == Shard{3, 4});
   CHECK(shard_from("1/2", env) == Shard{1, 2});  // the flag wins
   CHECK(shard_from("", Environment::from_map({})) == Shard{1, 1});
+  CHECK(shard_from("", Environment::from_map({{"CI_NODE_TOTAL", "1"}})) == Shard{1, 1});  // no parallel:
   CHECK_THAT(usage_message([] { shard_from("", Environment::from_map({{"CI_NODE_INDEX", "5"}, {"CI_NODE_TOTAL", "4"}})); }),
              ContainsSubstring("CI_NODE_INDEX/CI_NODE_TOTAL 5/4"));
   CHECK_THAT(usage_message([] { shard_from("", Environment::from_map({{"CI_NODE_TOTAL", "4"}})); }),
