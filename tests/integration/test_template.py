@@ -8,7 +8,9 @@ PATH) against the HTTPS git server and the GitLab API emulator of tests/support:
   pulls it, fetches over HTTPS with the token, and produces every artifact the job declares; its
   GitLab cache keeps the git mirror and the compiled rules for the next pipeline;
 - a relay's JIT_EVENT through the trigger API (GitLab fills TRIGGER_PAYLOAD with the request too);
-- the includable template in a target project's own merge request pipeline (spec:inputs).
+- the includable template in a target project's own merge request pipeline (spec:inputs);
+- the sharded variant (JIT_SHARDED=true): three jit-scan-shard jobs (parallel: 3) and jit-report
+  (needs:) run as one pipeline, posting once.
 
 gitlab-ci-local and Node 22 come from npm (scripts/install-test-tools.sh); exit 77 when npm or the
 registry is unavailable.
@@ -234,6 +236,10 @@ class TemplateRunTest(unittest.TestCase):
         self.assertEqual(p.jobs(CI_PIPELINE_SOURCE="web"), [])
         self.assertEqual(p.jobs(CI_PIPELINE_SOURCE="schedule"), ["jit-db-update"])
         self.assertEqual(p.jobs(CI_PIPELINE_SOURCE="web", JIT_DB_UPDATE="true"), ["jit-db-update"])
+        sharded = ["jit-report", "jit-scan-shard: [1/3]", "jit-scan-shard: [2/3]", "jit-scan-shard: [3/3]"]
+        self.assertEqual(p.jobs(CI_PIPELINE_SOURCE="trigger", JIT_SHARDED="true"), sharded)
+        self.assertEqual(p.jobs(CI_PIPELINE_SOURCE="api", JIT_EVENT=event, JIT_SHARDED="true"), sharded)
+        self.assertEqual(p.jobs(CI_PIPELINE_SOURCE="schedule", JIT_SHARDED="true"), ["jit-db-update"])
         listed = p.gcl("--list", variables={"CI_PIPELINE_SOURCE": "trigger"})
         self.assertEqual(listed.returncode, 0, listed.log)
         self.assertIn("json schema validated", listed.log)
@@ -335,6 +341,47 @@ class TemplateRunTest(unittest.TestCase):
         self.assertTrue(os.path.isdir(os.path.join(self.project.cache(f"jit-git-{fx.PROJECT_ID}"), ".jit-cache",
                                                    f"{fx.PROJECT_ID}.git")), r.log)
         self.assert_no_leak(r.log)
+
+
+    def test_sharded_pipeline_posts_once(self):
+        r = self.world.repo
+        r.write(".jit/jit-config.yml", "folders:\n  - path: /a\n  - path: /b\n  - path: /c\n")
+        for d, size in (("a", 30), ("b", 20), ("c", 10)):
+            r.write(f"{d}/README.md", "text\n" * size)
+        base = r.commit("initial")
+        r.push("main")
+        r.branch("feature")
+        self.secret = util.fake_github_pat(81)
+        secrets = [self.secret, util.fake_github_pat(82), util.fake_github_pat(83)]
+        for d, s in zip("abc", secrets):
+            r.write(f"{d}/token.py", f'TOKEN = "{s}"\n')
+        head = r.commit("tokens")
+        r.push("feature")
+        r.merge_request(9, "feature")
+        self.world.register_mr(9, base, head)
+        # CI_PROJECT_DIR ".": each job's own folder (gitlab-ci-local's shell executor runs every job
+        # in its build folder but says /builds/<path>, and parallel jobs have no fixed folder name).
+        variables = self.ci_variables(CI_PIPELINE_SOURCE="trigger", TRIGGER_PAYLOAD=self.world.mr_payload(9, head),
+                                      JIT_SHARDED="true", CI_PROJECT_DIR=".")
+        p = self.project.gcl("--force-shell-executor", "--shell-isolation", variables=variables)
+        self.assertEqual(p.returncode, 0, p.log)  # exit 1 (findings) of jit-report is an allowed failure
+        for i in (1, 2, 3):
+            self.assertRegex(p.log, rf"PASS\s+jit-scan-shard: \[{i}/3\]")
+            self.assertIn(f"partial results written to ./jit-partial-{i}-of-3.json", p.log)
+        self.assertRegex(p.log, r"WARN\s+jit-report")
+        self.assertIn("merge: 3 partial results of 3 shards", p.log)
+        threads = [d for d in self.world.api.discussions(fx.PROJECT_ID, 9) if not d["individual_note"]]
+        self.assertEqual(len(threads), 3, p.log)
+        summaries = [d for d in self.world.api.discussions(fx.PROJECT_ID, 9)
+                     if d["individual_note"] and d["notes"][0]["body"].startswith("<!-- jit-agent:summary -->")]
+        self.assertEqual(len(summaries), 1)
+        self.assertEqual(["running", "failed"], [s["status"] for s in self.world.api.statuses(fx.PROJECT_ID, head)])
+        report = json.loads(self.project.artifact("jit-report", "jit-agent.json"))
+        self.assertEqual(sorted(f["path"] for f in report["findings"]), ["a/token.py", "b/token.py", "c/token.py"])
+        self.assertEqual(self.project.reports("jit-report"), ["gl-secret-detection-report.json"])
+        for s in secrets:
+            self.assertNotIn(s, p.log)
+        self.assertNotIn(self.world.token, p.log)
 
 
 class IncludableTemplateTest(unittest.TestCase):
