@@ -2,9 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
-#include <condition_variable>
 #include <ctime>
-#include <deque>
 #include <exception>
 #include <mutex>
 #include <thread>
@@ -15,9 +13,10 @@
 namespace agent::checkout {
 namespace {
 
-constexpr std::size_t kQueueLimit = 4096;          // blobs waiting for a worker
 constexpr std::size_t kSummaryLimit = 200;         // bytes of a commit summary kept
 constexpr std::size_t kObjectCacheLimit = 64 << 20;  // libgit2's object cache (trees, commits)
+constexpr std::size_t kPackWindow = 32 << 20;        // one mapped window of a pack file
+constexpr std::size_t kPackMappedLimit = 192 << 20;  // all windows mapped at once
 
 std::string rfc3339(git_time_t t) {
   std::time_t tt = static_cast<std::time_t>(t);
@@ -94,48 +93,89 @@ HistoryWalk::HistoryWalk(git_repository* repo, const HistoryRange& range, std::f
   for (const auto& spec : range_.exclude) resolve(repo_, spec);
 }
 
-bool HistoryWalk::walk_tree(const git_tree* tree, std::string& prefix, std::uint32_t commit,
-                            const std::function<bool(HistoryBlob&&)>* on_blob, bool& complete) {
+void HistoryWalk::mark_tree(const git_tree* tree) {
+  for (std::size_t i = 0; i < git_tree_entrycount(tree); ++i) {
+    const git_tree_entry* e = git_tree_entry_byindex(tree, i);
+    const git_oid* id = git_tree_entry_id(e);
+    if (!excluded_.insert(*id)) continue;  // met before: everything below it is marked
+    if (git_tree_entry_type(e) != GIT_OBJECT_TREE) continue;
+    git_tree* raw = nullptr;
+    if (git_tree_lookup(&raw, repo_, id) < 0) continue;  // not fetched: nothing to leave out
+    TreePtr sub(raw);
+    mark_tree(sub.get());
+  }
+}
+
+void HistoryWalk::diff_tree(const git_tree* tree, const git_tree* parent, std::string& prefix, std::uint32_t commit,
+                            const std::function<std::uint16_t(std::string_view)>& classify) {
   counters_.trees.fetch_add(1, std::memory_order_relaxed);
   const std::size_t n = git_tree_entrycount(tree);
-  for (std::size_t i = 0; i < n && !stop_; ++i) {
+  const std::size_t pn = parent ? git_tree_entrycount(parent) : 0;
+  std::size_t j = 0;  // both trees are sorted: one pass finds each entry's counterpart in the parent
+  for (std::size_t i = 0; i < n; ++i) {
     const git_tree_entry* e = git_tree_entry_byindex(tree, i);
     const git_object_t type = git_tree_entry_type(e);
     const git_filemode_t mode = git_tree_entry_filemode(e);
     // Symbolic links (their "content" is a path) and submodules are not files of this repository.
-    if (type == GIT_OBJECT_TREE || mode == GIT_FILEMODE_BLOB || mode == GIT_FILEMODE_BLOB_EXECUTABLE) {
-      const git_oid* id = git_tree_entry_id(e);
-      if (seen_.contains(*id)) continue;
-      const std::size_t keep = prefix.size();
-      prefix += git_tree_entry_name(e);
-      if (on_blob && keep_path_ && !keep_path_(prefix, type == GIT_OBJECT_TREE)) {
-        counters_.pruned.fetch_add(1, std::memory_order_relaxed);
-        complete = false;  // the pruned part may be kept under another path: this tree stays unseen
-      } else if (type == GIT_OBJECT_TREE) {
-        git_tree* raw = nullptr;
-        if (git_tree_lookup(&raw, repo_, id) < 0)
-          throw util::RuntimeError("history: cannot read the tree " + prefix + " (" + to_hex(*id) + "): " + last_git_error());
-        TreePtr sub(raw);
-        prefix += '/';
-        bool sub_complete = true;
-        walk_tree(sub.get(), prefix, commit, on_blob, sub_complete);
-        if (sub_complete && !stop_) seen_.insert(*id);
-        else complete = false;
-      } else {
-        seen_.insert(*id);
-        if (on_blob) {
-          counters_.blobs.fetch_add(1, std::memory_order_relaxed);
-          if (!(*on_blob)(HistoryBlob{*id, prefix, commit})) stop_ = true;
-        }
+    if (type != GIT_OBJECT_TREE && mode != GIT_FILEMODE_BLOB && mode != GIT_FILEMODE_BLOB_EXECUTABLE) continue;
+    const git_tree_entry* before = nullptr;
+    while (j < pn) {
+      const git_tree_entry* p = git_tree_entry_byindex(parent, j);
+      const int c = git_tree_entry_cmp(p, e);
+      if (c < 0) {
+        ++j;
+        continue;
       }
-      prefix.resize(keep);
+      if (c == 0) before = p, ++j;
+      break;
     }
+    const git_oid* id = git_tree_entry_id(e);
+    if (before && git_tree_entry_type(before) == type && git_oid_equal(git_tree_entry_id(before), id)) continue;
+    if (excluded_.contains(*id)) continue;  // the excluded side has it (for a tree: all of it)
+    const std::size_t keep = prefix.size();
+    prefix += git_tree_entry_name(e);
+    if (keep_path_ && !keep_path_(prefix, type == GIT_OBJECT_TREE)) {
+      counters_.pruned.fetch_add(1, std::memory_order_relaxed);
+    } else if (type == GIT_OBJECT_TREE) {
+      git_tree* raw = nullptr;
+      if (git_tree_lookup(&raw, repo_, id) < 0)
+        throw util::RuntimeError("history: cannot read the tree " + prefix + " (" + to_hex(*id) + "): " + last_git_error());
+      TreePtr sub(raw);
+      TreePtr sub_before;
+      if (before && git_tree_entry_type(before) == GIT_OBJECT_TREE) {
+        git_tree* b = nullptr;
+        if (git_tree_lookup(&b, repo_, git_tree_entry_id(before)) == 0) sub_before.reset(b);
+      }
+      prefix += '/';
+      diff_tree(sub.get(), sub_before.get(), prefix, commit, classify);
+    } else {
+      introduced_.set(*id, OidMap::Value{commit, classify(prefix)});
+    }
+    prefix.resize(keep);
   }
-  return !stop_;
 }
 
-void HistoryWalk::run(const std::function<bool(HistoryBlob&&)>& on_blob) {
+git_tree* HistoryWalk::parent_tree(std::uint32_t index) const {
+  git_commit* c = nullptr;
+  if (git_commit_lookup(&c, repo_, &commits_[index]) < 0) return nullptr;
+  CommitPtr commit(c);
+  if (git_commit_parentcount(commit.get()) == 0) return nullptr;
+  git_commit* p = nullptr;
+  if (git_commit_parent(&p, commit.get(), 0) < 0) return nullptr;  // beyond a shallow boundary
+  CommitPtr parent(p);
+  git_tree* t = nullptr;
+  return git_commit_tree(&t, parent.get()) == 0 ? t : nullptr;
+}
+
+std::vector<WalkedBlob> HistoryWalk::run(const std::function<std::uint16_t(std::string_view)>& classify) {
   git_libgit2_opts(GIT_OPT_SET_CACHE_MAX_SIZE, static_cast<ssize_t>(kObjectCacheLimit));
+  // A commit's root tree is read again as the next commit's parent tree: keep trees of any size
+  // in the object cache (libgit2 caches only those up to 4 KiB by default).
+  git_libgit2_opts(GIT_OPT_SET_CACHE_OBJECT_LIMIT, GIT_OBJECT_TREE, static_cast<std::size_t>(1) << 20);
+  // Pack files are memory-mapped in windows; bounded, so a large history does not map (and count
+  // as resident) hundreds of MB of pack at once.
+  git_libgit2_opts(GIT_OPT_SET_MWINDOW_SIZE, static_cast<std::size_t>(kPackWindow));
+  git_libgit2_opts(GIT_OPT_SET_MWINDOW_MAPPED_LIMIT, static_cast<std::size_t>(kPackMappedLimit));
   git_revwalk* raw = nullptr;
   check(git_revwalk_new(&raw, repo_), "history walk");
   RevwalkPtr walk(raw);
@@ -152,7 +192,7 @@ void HistoryWalk::run(const std::function<bool(HistoryBlob&&)>& on_blob) {
   for (git_oid id; git_revwalk_next(&id, walk.get()) == 0;) commits_.push_back(id);
 
   // What the excluded side already holds is not new: the trees of the excluded commits and of
-  // every parent outside the walk (the boundary), marked without being handed out.
+  // every parent outside the walk (the boundary).
   OidSet walked;
   for (const auto& id : commits_) walked.insert(id);
   OidSet boundary;
@@ -164,35 +204,41 @@ void HistoryWalk::run(const std::function<bool(HistoryBlob&&)>& on_blob) {
     git_tree* t = nullptr;
     if (git_commit_tree(&t, commit.get()) < 0) return;
     TreePtr tree(t);
-    std::string prefix;
-    bool complete = true;
-    walk_tree(tree.get(), prefix, 0, nullptr, complete);
+    mark_tree(tree.get());
   };
   for (const auto& id : exclude) mark(id);
-  for (const auto& id : commits_) {
-    git_commit* c = nullptr;
-    check(git_commit_lookup(&c, repo_, &id), "history: commit " + to_hex(id));
-    CommitPtr commit(c);
-    for (unsigned p = 0; p < git_commit_parentcount(commit.get()); ++p) {
-      const git_oid* parent = git_commit_parent_id(commit.get(), p);
-      if (parent && !walked.contains(*parent)) mark(*parent);
+  if (!exclude.empty())
+    for (const auto& id : commits_) {
+      git_commit* c = nullptr;
+      check(git_commit_lookup(&c, repo_, &id), "history: commit " + to_hex(id));
+      CommitPtr commit(c);
+      for (unsigned p = 0; p < git_commit_parentcount(commit.get()); ++p) {
+        const git_oid* parent = git_commit_parent_id(commit.get(), p);
+        if (parent && !walked.contains(*parent)) mark(*parent);
+      }
     }
-  }
-  counters_.trees.store(0);
 
-  for (std::uint32_t i = 0; i < commits_.size() && !stop_; ++i) {
+  // Newest first: a commit's tree, then its parent's, usually stored as a delta of the former.
+  for (std::size_t k = commits_.size(); k-- > 0;) {
+    const auto i = static_cast<std::uint32_t>(k);
     git_commit* c = nullptr;
     check(git_commit_lookup(&c, repo_, &commits_[i]), "history: commit " + to_hex(commits_[i]));
     CommitPtr commit(c);
     git_tree* t = nullptr;
     check(git_commit_tree(&t, commit.get()), "history: tree of " + to_hex(commits_[i]));
     TreePtr tree(t);
+    TreePtr before(parent_tree(i));
     std::string prefix;
-    bool complete = true;
-    walk_tree(tree.get(), prefix, i, &on_blob, complete);
+    diff_tree(tree.get(), before.get(), prefix, i, classify);
     counters_.commits.fetch_add(1, std::memory_order_relaxed);
+    counters_.blobs.store(introduced_.size(), std::memory_order_relaxed);
   }
+  std::vector<WalkedBlob> out;
+  out.reserve(introduced_.size());
+  introduced_.for_each([&](const git_oid& id, OidMap::Value v) { out.push_back(WalkedBlob{id, v.commit, v.path_class}); });
+  introduced_ = OidMap{};
   counters_.walk_done = true;
+  return out;
 }
 
 CommitSummary HistoryWalk::describe(std::uint32_t index) const {
@@ -214,82 +260,97 @@ CommitSummary HistoryWalk::describe(std::uint32_t index) const {
   return s;
 }
 
-void read_blobs(const std::string& git_dir, unsigned jobs, std::uint64_t max_size,
-                const std::function<void(const std::function<bool(HistoryBlob&&)>& push)>& produce,
-                const std::function<void(unsigned, const HistoryBlob&, std::string_view)>& consume,
-                const std::function<void(unsigned, const HistoryBlob&, std::uint64_t)>& skipped) {
+void read_blobs(const std::string& git_dir, unsigned jobs, std::uint64_t max_size, std::size_t count,
+                const std::function<const git_oid&(std::size_t)>& id_at, const BlobReader& reader) {
   jobs = std::max(1u, jobs);
-  std::mutex mutex;
-  std::condition_variable not_empty, not_full;
-  std::deque<HistoryBlob> queue;
-  bool done = false;
-  bool failed = false;
+  // Neighbours in pack order share delta bases: each thread takes a run of them at a time.
+  constexpr std::size_t kChunk = 64;
+  std::atomic<std::size_t> next{0};
+  std::atomic<bool> failed{false};
+  std::mutex error_mutex;
   std::exception_ptr error;
-  auto fail = [&](std::exception_ptr e) {
-    std::lock_guard lock(mutex);
-    if (!error) error = e;
-    failed = true;
-    not_empty.notify_all();
-    not_full.notify_all();
-  };
-
   auto worker = [&](unsigned index) {
     try {
-      RepositoryPtr repo = open_repository(git_dir);  // own handle: own caches, no shared lock
+      RepositoryPtr repo = open_repository(git_dir);  // own handle: own object database state
       git_odb* raw = nullptr;
       check(git_repository_odb(&raw, repo.get()), "object database of " + git_dir);
       OdbPtr odb(raw);
       for (;;) {
-        HistoryBlob blob;
-        {
-          std::unique_lock lock(mutex);
-          not_empty.wait(lock, [&] { return failed || done || !queue.empty(); });
-          if (failed || queue.empty()) return;
-          blob = std::move(queue.front());
-          queue.pop_front();
-          not_full.notify_one();
+        const std::size_t begin = next.fetch_add(kChunk, std::memory_order_relaxed);
+        if (begin >= count || failed) return;
+        for (std::size_t i = begin; i < std::min(count, begin + kChunk) && !failed; ++i) {
+          const git_oid& id = id_at(i);
+          std::size_t size = 0;
+          git_object_t type = GIT_OBJECT_INVALID;
+          if (git_odb_read_header(&size, &type, odb.get(), &id) < 0) {
+            reader.unreadable(index, i, last_git_error());
+            continue;
+          }
+          if (size > max_size) {
+            reader.too_large(index, i, size);
+            continue;
+          }
+          git_odb_object* obj = nullptr;
+          if (git_odb_read(&obj, odb.get(), &id) < 0) {
+            reader.unreadable(index, i, last_git_error());
+            continue;
+          }
+          OdbObjectPtr owned(obj);
+          reader.consume(index, i, {static_cast<const char*>(git_odb_object_data(obj)), git_odb_object_size(obj)});
         }
-        std::size_t size = 0;
-        git_object_t type = GIT_OBJECT_INVALID;
-        if (git_odb_read_header(&size, &type, odb.get(), &blob.id) < 0)
-          throw util::RuntimeError("history: cannot read " + blob.path + " (blob " + to_hex(blob.id) +
-                                   "): " + last_git_error());
-        if (size > max_size) {
-          skipped(index, blob, size);
-          continue;
-        }
-        git_odb_object* obj = nullptr;
-        if (git_odb_read(&obj, odb.get(), &blob.id) < 0)
-          throw util::RuntimeError("history: cannot read " + blob.path + " (blob " + to_hex(blob.id) +
-                                   "): " + last_git_error());
-        OdbObjectPtr owned(obj);
-        consume(index, blob, {static_cast<const char*>(git_odb_object_data(obj)), git_odb_object_size(obj)});
       }
     } catch (...) {
-      fail(std::current_exception());
+      std::lock_guard lock(error_mutex);
+      if (!error) error = std::current_exception();
+      failed = true;
     }
   };
   std::vector<std::thread> threads;
-  for (unsigned i = 0; i < jobs; ++i) threads.emplace_back(worker, i);
-  try {
-    produce([&](HistoryBlob&& blob) {
-      std::unique_lock lock(mutex);
-      not_full.wait(lock, [&] { return failed || queue.size() < kQueueLimit; });
-      if (failed) return false;
-      queue.push_back(std::move(blob));
-      not_empty.notify_one();
-      return true;
-    });
-  } catch (...) {
-    fail(std::current_exception());
-  }
-  {
-    std::lock_guard lock(mutex);
-    done = true;
-    not_empty.notify_all();
-  }
+  for (unsigned i = 1; i < jobs; ++i) threads.emplace_back(worker, i);
+  worker(0);
   for (auto& t : threads) t.join();
   if (error) std::rethrow_exception(error);
+}
+
+std::string HistoryWalk::find_path(std::uint32_t index, const git_oid& blob) const {
+  if (index >= commits_.size()) return "";
+  git_commit* c = nullptr;
+  if (git_commit_lookup(&c, repo_, &commits_[index]) < 0) return "";
+  CommitPtr commit(c);
+  git_tree* t = nullptr;
+  if (git_commit_tree(&t, commit.get()) < 0) return "";
+  TreePtr root(t);
+  TreePtr parent(parent_tree(index));
+  // The path where the blob differs from the parent's entry: where this commit introduced it.
+  std::string found;
+  std::function<bool(const git_tree*, const git_tree*, const std::string&)> search =
+      [&](const git_tree* tree, const git_tree* before, const std::string& prefix) {
+        for (std::size_t i = 0; i < git_tree_entrycount(tree); ++i) {
+          const git_tree_entry* e = git_tree_entry_byindex(tree, i);
+          const git_tree_entry* b = before ? git_tree_entry_byname(before, git_tree_entry_name(e)) : nullptr;
+          if (b && git_oid_equal(git_tree_entry_id(b), git_tree_entry_id(e))) continue;
+          const std::string path = prefix + git_tree_entry_name(e);
+          const bool dir = git_tree_entry_type(e) == GIT_OBJECT_TREE;
+          if (keep_path_ && !keep_path_(path, dir)) continue;
+          if (dir) {
+            git_tree* sub = nullptr;
+            if (git_tree_lookup(&sub, repo_, git_tree_entry_id(e)) < 0) continue;
+            TreePtr owned(sub);
+            TreePtr sub_before;
+            if (b && git_tree_entry_type(b) == GIT_OBJECT_TREE) {
+              git_tree* sb = nullptr;
+              if (git_tree_lookup(&sb, repo_, git_tree_entry_id(b)) == 0) sub_before.reset(sb);
+            }
+            if (search(owned.get(), sub_before.get(), path + "/")) return true;
+          } else if (git_oid_equal(git_tree_entry_id(e), &blob)) {
+            found = path;
+            return true;
+          }
+        }
+        return false;
+      };
+  search(root.get(), parent.get(), "");
+  return found;
 }
 
 }  // namespace agent::checkout

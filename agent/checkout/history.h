@@ -27,12 +27,12 @@ struct HistoryRange {
 /// util::UsageError naming the text when malformed.
 HistoryRange parse_range(std::string_view text);
 
-/// One blob to read: its id, its path in `commit` (repository-relative), the commit's index in
-/// HistoryWalk::commits().
-struct HistoryBlob {
+/// A blob the walk found: its id, the oldest commit (index into HistoryWalk::commits()) that
+/// introduced it, and the class its path there was given.
+struct WalkedBlob {
   git_oid id;
-  std::string path;
   std::uint32_t commit = 0;
+  std::uint16_t path_class = 0;
 };
 
 /// Who made a commit, for attribution.
@@ -60,38 +60,51 @@ class HistoryWalk {
   /// or a file, repository-relative) is walked; folders it refuses are pruned.
   HistoryWalk(git_repository* repo, const HistoryRange& range, std::function<bool(std::string_view path, bool is_dir)> keep_path);
 
-  /// Walks every commit, oldest first, calling `on_blob` once per blob id not seen before (and not
-  /// in an excluded commit's tree). Stops early when `on_blob` returns false.
-  void run(const std::function<bool(HistoryBlob&&)>& on_blob);
+  /// Walks the commits newest first, comparing each tree with its first parent's (as `git log`
+  /// does, so each tree is read right after the one it is stored as a delta of): a blob that
+  /// differs from the parent's at its path is introduced there. Returns every blob introduced in
+  /// range and not in the excluded side's trees, once, with its oldest introduction; `classify`
+  /// gives that path's class (it is called for every introduction).
+  std::vector<WalkedBlob> run(const std::function<std::uint16_t(std::string_view path)>& classify);
 
   /// The commits walked, oldest first (valid after run()).
   const std::vector<git_oid>& commits() const { return commits_; }
   /// Author, date and summary of commit `index` (looked up on demand).
   CommitSummary describe(std::uint32_t index) const;
+  /// The path at which commit `index` introduced `blob` (differs from its first parent's there;
+  /// pruned as the walk prunes); "" when it holds no such path.
+  std::string find_path(std::uint32_t index, const git_oid& blob) const;
   HistoryCounters& counters() { return counters_; }
 
  private:
-  bool walk_tree(const git_tree* tree, std::string& prefix, std::uint32_t commit,
-                 const std::function<bool(HistoryBlob&&)>* on_blob, bool& complete);
+  void mark_tree(const git_tree* tree);
+  void diff_tree(const git_tree* tree, const git_tree* parent, std::string& prefix, std::uint32_t commit,
+                 const std::function<std::uint16_t(std::string_view)>& classify);
+  git_tree* parent_tree(std::uint32_t index) const;
 
   git_repository* repo_;
   HistoryRange range_;
   std::function<bool(std::string_view path, bool is_dir)> keep_path_;
   std::vector<git_oid> commits_;
-  OidSet seen_;
+  OidSet excluded_;     // blobs and trees of the excluded side
+  OidMap introduced_;   // blob -> oldest introduction so far
   HistoryCounters counters_;
-  bool stop_ = false;
 };
 
-/// Reads `blob` ids handed out by a producer on `jobs` threads, each with its own handle on the
-/// repository at `git_dir`. `consume(worker, blob, data)` gets the content of every blob no larger
-/// than `max_size`; `skipped(worker, blob, size)` is told of the larger ones (their content is
-/// never inflated). `produce(push)` runs on the calling thread and pushes blobs; the queue between
-/// them is bounded, so memory does not grow with the repository. The first exception of any
-/// thread stops everything and is rethrown.
-void read_blobs(const std::string& git_dir, unsigned jobs, std::uint64_t max_size,
-                const std::function<void(const std::function<bool(HistoryBlob&&)>& push)>& produce,
-                const std::function<void(unsigned worker, const HistoryBlob& blob, std::string_view data)>& consume,
-                const std::function<void(unsigned worker, const HistoryBlob& blob, std::uint64_t size)>& skipped);
+/// What read_blobs() tells its callers, per blob (by its index in the caller's list).
+struct BlobReader {
+  /// The content of a blob no larger than the limit.
+  std::function<void(unsigned worker, std::size_t index, std::string_view data)> consume;
+  /// A blob over the limit: its size, read from the pack header; the content is never inflated.
+  std::function<void(unsigned worker, std::size_t index, std::uint64_t size)> too_large;
+  /// A blob the repository does not have (a partial clone) or cannot inflate: libgit2's message.
+  std::function<void(unsigned worker, std::size_t index, const std::string& message)> unreadable;
+};
+
+/// Reads `count` blobs, `id_at(i)` for i in [0, count), in that order (sort them by PackOrder
+/// first), in chunks shared out to `jobs` threads, each with its own handle on the repository at
+/// `git_dir`. The first exception of any callback stops every thread and is rethrown.
+void read_blobs(const std::string& git_dir, unsigned jobs, std::uint64_t max_size, std::size_t count,
+                const std::function<const git_oid&(std::size_t)>& id_at, const BlobReader& reader);
 
 }  // namespace agent::checkout

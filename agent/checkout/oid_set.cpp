@@ -58,3 +58,35 @@ bool OidSet::contains(const git_oid& id) const {
 }
 
 }  // namespace agent::checkout
+
+namespace agent::checkout {
+
+void OidMap::grow() {
+  std::vector<Slot> old = std::move(slots_);
+  slots_.assign(old.empty() ? 1024 : old.size() * 2, Slot{});
+  size_ = 0;
+  for (const auto& s : old)
+    if (s.used) set(s.id, Value{s.commit, s.path_class});
+}
+
+void OidMap::set(const git_oid& id, Value value) {
+  if ((size_ + 1) * 10 > slots_.size() * 7) grow();
+  const std::size_t mask = slots_.size() - 1;
+  std::uint64_t h;
+  std::memcpy(&h, id.id, sizeof h);
+  for (std::size_t i = h & mask;; i = (i + 1) & mask) {
+    Slot& s = slots_[i];
+    if (!s.used) {
+      s = Slot{id, value.commit, value.path_class, true};
+      ++size_;
+      return;
+    }
+    if (git_oid_equal(&s.id, &id)) {
+      s.commit = value.commit;
+      s.path_class = value.path_class;
+      return;
+    }
+  }
+}
+
+}  // namespace agent::checkout

@@ -31,3 +31,36 @@ class OidSet {
 };
 
 }  // namespace agent::checkout
+
+namespace agent::checkout {
+
+/// Object id -> (commit index, path class), in one flat table like OidSet.
+class OidMap {
+ public:
+  struct Value {
+    std::uint32_t commit = 0;
+    std::uint16_t path_class = 0;
+  };
+  /// Sets the value of `id` (inserting it when new).
+  void set(const git_oid& id, Value value);
+  /// Calls `f(id, value)` for every entry, in table order.
+  template <typename F>
+  void for_each(F&& f) const {
+    for (const auto& s : slots_)
+      if (s.used) f(s.id, Value{s.commit, s.path_class});
+  }
+  std::size_t size() const { return size_; }
+
+ private:
+  struct Slot {
+    git_oid id;
+    std::uint32_t commit;
+    std::uint16_t path_class;
+    bool used;
+  };
+  void grow();
+  std::vector<Slot> slots_;
+  std::size_t size_ = 0;
+};
+
+}  // namespace agent::checkout

@@ -1,12 +1,15 @@
 #include <catch2/catch_test_macros.hpp>
 
+#include <algorithm>
 #include <map>
 #include <mutex>
 #include <set>
+#include <sstream>
 
 #include "agent/checkout/git.h"
 #include "agent/checkout/history.h"
 #include "agent/checkout/oid_set.h"
+#include "agent/checkout/pack_order.h"
 #include "agent/util/error.h"
 #include "repo_fixture.h"
 
@@ -23,17 +26,36 @@ git_oid oid_of(int n) {
   return id;
 }
 
-/// path -> commit index of the blobs the walk hands out (the last one per path).
+std::uint16_t no_class(std::string_view) { return 0; }
+
+/// path (where its commit introduced it) -> commit index, for every blob of the walk.
 std::map<std::string, std::uint32_t> walk_all(HistoryWalk& walk) {
   std::map<std::string, std::uint32_t> out;
-  walk.run([&](HistoryBlob&& b) {
-    out[b.path] = b.commit;  // a path changed later maps to its last version's commit
-    return true;
-  });
+  for (const auto& b : walk.run(no_class)) {
+    const std::string path = walk.find_path(b.commit, b.id);
+    REQUIRE_FALSE(path.empty());
+    auto [it, added] = out.emplace(path, b.commit);
+    if (!added) it->second = std::max(it->second, b.commit);  // a path changed later: its last version
+  }
   return out;
 }
 
 }  // namespace
+
+TEST_CASE("OidMap keeps the last value set per id", "[history]") {
+  OidMap map;
+  for (int i = 1; i <= 3000; ++i) map.set(oid_of(i), {static_cast<std::uint32_t>(i), 1});
+  for (int i = 1; i <= 3000; ++i) map.set(oid_of(i), {static_cast<std::uint32_t>(i / 2), 2});
+  CHECK(map.size() == 3000);
+  std::size_t seen = 0;
+  map.for_each([&](const git_oid& id, OidMap::Value v) {
+    ++seen;
+    const int i = id.id[0] | (id.id[1] << 8) | (id.id[2] << 16);
+    CHECK(v.commit == static_cast<std::uint32_t>(i / 2));
+    CHECK(v.path_class == 2);
+  });
+  CHECK(seen == 3000);
+}
 
 TEST_CASE("OidSet keeps each id once, grows, and knows the zero id", "[history]") {
   OidSet set;
@@ -91,9 +113,11 @@ TEST_CASE("a history walk hands out each blob once, at the commit that introduce
   CHECK(walk.counters().pruned.load() >= 1);
   // dir/b.txt's first version (c1) and second (c2) are two blobs under one path: the map holds
   // the last one handed out, so count them instead.
-  std::size_t count = 0;
   HistoryWalk again(opened.get(), {}, nullptr);
-  again.run([&](HistoryBlob&& b) { count += b.path == "dir/b.txt"; return true; });
+  const auto all = again.run(no_class);
+  CHECK(all.size() == 6);  // a, b (twice), c, side, vendor/x
+  std::size_t count = 0;
+  for (const auto& b : all) count += again.find_path(b.commit, b.id) == "dir/b.txt";
   CHECK(count == 2);
 
   auto c = walk.describe(blobs.at("side.txt"));
@@ -116,42 +140,88 @@ TEST_CASE("a range walk leaves out what the excluded side already holds", "[hist
   auto opened = open_repository(repo.git_dir());
   HistoryWalk walk(opened.get(), parse_range(c1 + "..main"), nullptr);
   std::set<std::string> paths;
-  walk.run([&](HistoryBlob&& b) { paths.insert(b.path); return true; });
+  for (const auto& b : walk.run(no_class)) paths.insert(walk.find_path(b.commit, b.id));
   CHECK(paths == std::set<std::string>{"a.txt", "b.txt"});
   CHECK(walk.commits().size() == 2);
   CHECK_THROWS_AS(HistoryWalk(opened.get(), parse_range("nope..main"), nullptr), agent::util::UsageError);
 }
 
-TEST_CASE("read_blobs reads every blob once on several threads and skips large ones unread", "[history]") {
+TEST_CASE("read_blobs reads every blob once on several threads, large ones unread, missing ones reported", "[history]") {
   test::TempRepo repo("history-read");
   for (int i = 0; i < 200; ++i) repo.write("f" + std::to_string(i) + ".txt", "content " + std::to_string(i) + "\n");
   repo.write("big.txt", std::string(5000, 'x'));
   repo.commit("c1");
   auto opened = open_repository(repo.git_dir());
   HistoryWalk walk(opened.get(), {}, nullptr);
+  struct Named {
+    git_oid id;
+    std::string path;
+  };
+  std::vector<Named> blobs;
+  for (const auto& b : walk.run(no_class)) blobs.push_back({b.id, walk.find_path(b.commit, b.id)});
+  git_oid missing{};
+  missing.id[0] = 0x42;
+  blobs.push_back(Named{missing, "gone.txt"});
+  PackOrder order(repo.git_dir());  // loose objects only here: every key sorts last
+  CHECK(order.key(blobs.front().id) == ~std::uint64_t{0});
+
   std::mutex m;
   std::map<std::string, std::string> read;
-  std::set<std::string> skipped;
-  read_blobs(
-      repo.git_dir(), 3, 1000, [&](const auto& push) { walk.run(push); },
-      [&](unsigned, const HistoryBlob& b, std::string_view data) {
-        std::lock_guard lock(m);
-        read.emplace(b.path, std::string(data));
-      },
-      [&](unsigned, const HistoryBlob& b, std::uint64_t size) {
-        std::lock_guard lock(m);
-        CHECK(size == 5000);
-        skipped.insert(b.path);
-      });
+  std::set<std::string> large, bad;
+  BlobReader reader;
+  reader.consume = [&](unsigned, std::size_t i, std::string_view data) {
+    std::lock_guard lock(m);
+    CHECK(read.emplace(blobs[i].path, std::string(data)).second);
+  };
+  reader.too_large = [&](unsigned, std::size_t i, std::uint64_t size) {
+    std::lock_guard lock(m);
+    CHECK(size == 5000);
+    large.insert(blobs[i].path);
+  };
+  reader.unreadable = [&](unsigned, std::size_t i, const std::string&) {
+    std::lock_guard lock(m);
+    bad.insert(blobs[i].path);
+  };
+  read_blobs(repo.git_dir(), 3, 1000, blobs.size(), [&](std::size_t i) -> const git_oid& { return blobs[i].id; }, reader);
   CHECK(read.size() == 200);
   CHECK(read.at("f7.txt") == "content 7\n");
-  CHECK(skipped == std::set<std::string>{"big.txt"});
+  CHECK(large == std::set<std::string>{"big.txt"});
+  CHECK(bad == std::set<std::string>{"gone.txt"});
 
-  // A consumer's exception stops the readers and reaches the caller.
-  HistoryWalk walk2(opened.get(), {}, nullptr);
-  CHECK_THROWS_AS(read_blobs(
-                      repo.git_dir(), 2, 1000, [&](const auto& push) { walk2.run(push); },
-                      [](unsigned, const HistoryBlob&, std::string_view) { throw agent::util::RuntimeError("boom"); },
-                      [](unsigned, const HistoryBlob&, std::uint64_t) {}),
+  // A callback's exception stops the readers and reaches the caller.
+  reader.consume = [](unsigned, std::size_t, std::string_view) { throw agent::util::RuntimeError("boom"); };
+  CHECK_THROWS_AS(read_blobs(repo.git_dir(), 2, 1000, blobs.size(),
+                             [&](std::size_t i) -> const git_oid& { return blobs[i].id; }, reader),
                   agent::util::RuntimeError);
+}
+
+TEST_CASE("pack order follows the pack index offsets", "[history]") {
+  test::TempRepo repo("history-pack");
+  for (int i = 0; i < 50; ++i) repo.write("f" + std::to_string(i) + ".txt", std::string(100 + i, 'a' + i % 26));
+  repo.commit("c1");
+  repo.git("gc -q");
+  auto opened = open_repository(repo.git_dir());
+  HistoryWalk walk(opened.get(), {}, nullptr);
+  std::vector<git_oid> ids;
+  for (const auto& b : walk.run(no_class)) ids.push_back(b.id);
+  PackOrder order(repo.git_dir());
+  REQUIRE(order.packs() == 1);
+  std::set<std::uint64_t> keys;
+  for (const auto& id : ids) {
+    const std::uint64_t key = order.key(id);
+    CHECK(key < (std::uint64_t{1} << 40));  // pack 0, a real offset
+    CHECK(key >= 12);                        // after the pack header
+    keys.insert(key);
+  }
+  CHECK(keys.size() == ids.size());
+  // Offsets agree with git's own index.
+  const std::string first = to_hex(ids.front());
+  const std::string verify = repo.git("verify-pack -v " + repo.git_dir() + "/objects/pack/*.idx");
+  const auto at = verify.find(first);
+  REQUIRE(at != std::string::npos);
+  std::istringstream line(verify.substr(at));
+  std::string sha, type;
+  std::uint64_t size = 0, packed = 0, offset = 0;
+  line >> sha >> type >> size >> packed >> offset;
+  CHECK(order.key(ids.front()) == offset);
 }
