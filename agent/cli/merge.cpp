@@ -39,7 +39,13 @@ std::vector<job::LoadedPartial> load_partials(const std::vector<std::string>& di
   std::vector<fs::path> folders(dirs.begin(), dirs.end());
   if (folders.empty()) folders.emplace_back(".");
   std::vector<job::LoadedPartial> out;
-  for (const auto& file : job::find_partials(folders)) {
+  std::vector<fs::path> files;
+  try {
+    files = job::find_partials(folders);
+  } catch (const util::Error& e) {
+    refuse(e.what());
+  }
+  for (const auto& file : files) {
     std::string text;
     try {
       text = util::read_file(file);
