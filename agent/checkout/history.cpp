@@ -14,9 +14,8 @@ namespace agent::checkout {
 namespace {
 
 constexpr std::size_t kSummaryLimit = 200;         // bytes of a commit summary kept
-constexpr std::size_t kObjectCacheLimit = 64 << 20;  // libgit2's object cache (trees, commits)
-constexpr std::size_t kPackWindow = 32 << 20;        // one mapped window of a pack file
-constexpr std::size_t kPackMappedLimit = 192 << 20;  // all windows mapped at once
+constexpr std::size_t kPackWindow = 128 << 20;       // one mapped window of a pack file
+constexpr std::size_t kPackMappedLimit = 384 << 20;  // all windows mapped at once
 
 std::string rfc3339(git_time_t t) {
   std::time_t tt = static_cast<std::time_t>(t);
@@ -137,22 +136,31 @@ void HistoryWalk::diff_tree(const git_tree* tree, const git_tree* parent, std::s
     if (keep_path_ && !keep_path_(prefix, type == GIT_OBJECT_TREE)) {
       counters_.pruned.fetch_add(1, std::memory_order_relaxed);
     } else if (type == GIT_OBJECT_TREE) {
-      git_tree* raw = nullptr;
-      if (git_tree_lookup(&raw, repo_, id) < 0)
+      TreePtr sub = take_tree(*id);
+      if (!sub)
         throw util::RuntimeError("history: cannot read the tree " + prefix + " (" + to_hex(*id) + "): " + last_git_error());
-      TreePtr sub(raw);
       TreePtr sub_before;
-      if (before && git_tree_entry_type(before) == GIT_OBJECT_TREE) {
-        git_tree* b = nullptr;
-        if (git_tree_lookup(&b, repo_, git_tree_entry_id(before)) == 0) sub_before.reset(b);
-      }
+      if (before && git_tree_entry_type(before) == GIT_OBJECT_TREE) sub_before = take_tree(*git_tree_entry_id(before));
       prefix += '/';
       diff_tree(sub.get(), sub_before.get(), prefix, commit, classify);
+      keep_tree(std::move(sub_before));
     } else {
       introduced_.set(*id, OidMap::Value{commit, classify(prefix)});
     }
     prefix.resize(keep);
   }
+}
+
+TreePtr HistoryWalk::take_tree(const git_oid& id) {
+  for (auto& t : reuse_prev_)
+    if (t && git_oid_equal(git_tree_id(t.get()), &id)) return std::move(t);
+  git_tree* raw = nullptr;
+  if (git_tree_lookup(&raw, repo_, &id) < 0) return nullptr;
+  return TreePtr(raw);
+}
+
+void HistoryWalk::keep_tree(TreePtr tree) {
+  if (tree) reuse_cur_.push_back(std::move(tree));
 }
 
 git_tree* HistoryWalk::parent_tree(std::uint32_t index) const {
@@ -168,10 +176,10 @@ git_tree* HistoryWalk::parent_tree(std::uint32_t index) const {
 }
 
 std::vector<WalkedBlob> HistoryWalk::run(const std::function<std::uint16_t(std::string_view)>& classify) {
-  git_libgit2_opts(GIT_OPT_SET_CACHE_MAX_SIZE, static_cast<ssize_t>(kObjectCacheLimit));
-  // A commit's root tree is read again as the next commit's parent tree: keep trees of any size
-  // in the object cache (libgit2 caches only those up to 4 KiB by default).
-  git_libgit2_opts(GIT_OPT_SET_CACHE_OBJECT_LIMIT, GIT_OBJECT_TREE, static_cast<std::size_t>(1) << 20);
+  // No object cache: every tree is read once per commit that changes it, right after the tree it
+  // is a delta of (the pack's delta-base cache serves that), and a full cache evicts by scanning
+  // its whole hash table, which cost more than the reads it saved.
+  git_libgit2_opts(GIT_OPT_ENABLE_CACHING, 0);
   // Pack files are memory-mapped in windows; bounded, so a large history does not map (and count
   // as resident) hundreds of MB of pack at once.
   git_libgit2_opts(GIT_OPT_SET_MWINDOW_SIZE, static_cast<std::size_t>(kPackWindow));
@@ -224,12 +232,22 @@ std::vector<WalkedBlob> HistoryWalk::run(const std::function<std::uint16_t(std::
     git_commit* c = nullptr;
     check(git_commit_lookup(&c, repo_, &commits_[i]), "history: commit " + to_hex(commits_[i]));
     CommitPtr commit(c);
-    git_tree* t = nullptr;
-    check(git_commit_tree(&t, commit.get()), "history: tree of " + to_hex(commits_[i]));
-    TreePtr tree(t);
-    TreePtr before(parent_tree(i));
+    TreePtr tree = take_tree(*git_commit_tree_id(commit.get()));
+    if (!tree) throw util::RuntimeError("history: cannot read the tree of " + to_hex(commits_[i]) + ": " + last_git_error());
+    TreePtr before;
+    if (git_commit_parentcount(commit.get()) > 0) {
+      git_commit* p = nullptr;
+      if (git_commit_parent(&p, commit.get(), 0) == 0) {  // else beyond a shallow boundary
+        CommitPtr parent(p);
+        before = take_tree(*git_commit_tree_id(parent.get()));
+      }
+    }
     std::string prefix;
     diff_tree(tree.get(), before.get(), prefix, i, classify);
+    keep_tree(std::move(before));
+    // The parent's trees read for this commit are the next (older) commit's own trees.
+    reuse_prev_ = std::move(reuse_cur_);
+    reuse_cur_.clear();
     counters_.commits.fetch_add(1, std::memory_order_relaxed);
     counters_.blobs.store(introduced_.size(), std::memory_order_relaxed);
   }

@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "agent/checkout/git.h"
 #include "agent/checkout/oid_set.h"
 
 namespace agent::checkout {
@@ -81,6 +82,11 @@ class HistoryWalk {
   void diff_tree(const git_tree* tree, const git_tree* parent, std::string& prefix, std::uint32_t commit,
                  const std::function<std::uint16_t(std::string_view)>& classify);
   git_tree* parent_tree(std::uint32_t index) const;
+  /// The tree `id`: one the previous commit read as its parent's (walking newest first, the
+  /// parent is the next commit), else read from the repository; null when it cannot be read.
+  TreePtr take_tree(const git_oid& id);
+  /// Keeps a tree read as a parent's for the next commit, which is that parent.
+  void keep_tree(TreePtr tree);
 
   git_repository* repo_;
   HistoryRange range_;
@@ -88,6 +94,7 @@ class HistoryWalk {
   std::vector<git_oid> commits_;
   OidSet excluded_;     // blobs and trees of the excluded side
   OidMap introduced_;   // blob -> oldest introduction so far
+  std::vector<TreePtr> reuse_prev_, reuse_cur_;
   HistoryCounters counters_;
 };
 
