@@ -95,6 +95,7 @@ class Fetcher {
                 : mirror_.state == CacheState::warm ? kDefaultDepthWithBase
                                                     : std::max(kDefaultDepthWithBase, remembered_depth(repo));
     if (complete) depth = 0;
+    if (req_.full_history) depth = git_repository_is_shallow(repo) == 1 ? GIT_FETCH_DEPTH_UNSHALLOW : 0;
     fetch_specs(depth);
 
     result_.head_sha = resolve_wanted(req_.head_ref, req_.head_sha, "refs/jit/head", depth);

@@ -42,6 +42,9 @@ struct FetchRequest {
   /// changes; the mirror is "partial" from then on. Empty: every blob of the head.
   std::vector<std::string> folders;
   int depth = 0;                        ///< first fetch depth; 0 = automatic (1, or 20 with a base)
+  /// The whole history of the head (history scans): a shallow mirror is unshallowed, `depth` and
+  /// `folders` are ignored (every blob of every commit is read).
+  bool full_history = false;
   int max_deepen_rounds = 4;            ///< depth x4 per round, then one full unshallow
 };
 

@@ -14,6 +14,7 @@
 #include "agent/checkout/git.h"
 #include "agent/checkout/partial.h"
 #include "agent/cli/ci.h"
+#include "agent/cli/ci_history.h"
 #include "agent/cli/ci_note.h"
 #include "agent/cli/ci_scan.h"
 #include "agent/cli/commands.h"
@@ -278,7 +279,20 @@ int run_ci(const CiOptions& opts, const GlobalOptions& global) {
     throw;
   }
   const CiMode mode = ci_mode_for(ev, job.cfg, fetched);
+  // `history: true`: the whole history of the head is read (shard 1 scans it for a sharded job).
+  const bool history = shard.index == 1 && wants_history(ev, job.cfg, env);
   try {
+    if (history && (fetched.shallow || fetched.partial)) {
+      spdlog::info("history: fetching the whole history of {}", ev.head_ref().empty() ? job.head_sha : ev.head_ref());
+      request.full_history = true;
+      if (fetched.partial) {
+        fetch_from_scratch(request, fetched, repo);
+      } else {
+        request.folders.clear();
+        fetched = checkout::fetch(request);
+        repo = checkout::open_repository(fetched.git_dir.string());
+      }
+    }
     if (fetched.partial) complete_partial_mirror(request, fetched, repo, mode, job.folders);
   } catch (const util::Error&) {
     job::post_status(job, "failed", "jit-agent: could not fetch the code (see the job log)", false);
@@ -293,12 +307,33 @@ int run_ci(const CiOptions& opts, const GlobalOptions& global) {
   scan.decode_depth = opts.decode_depth;
   scan.shard = shard;
   findings::ScanResult result;
+  std::optional<HistoryState> history_state;
+  const std::string history_ref = ev.push() ? ev.push()->ref : ev.head_ref();
   try {
     result = run_ci_scan(scan);
+    if (history) {
+      history_state = HistoryState::load(history_state_dir(env), job.project);
+      const std::string since = history_state->last_head(history_ref).value_or("");
+      spdlog::info("history: scanning {} of {}", since.empty() ? "the whole history" : "the commits since " + since.substr(0, 12),
+                   history_ref.empty() ? job.head_sha.substr(0, 12) : history_ref);
+      findings::ScanResult found = scan_ci_history(scan, since);
+      spdlog::info("history: {} commit{}, {} blob{} read, {} answered by the verdict cache, {} finding{}",
+                   found.stats.commits_scanned, found.stats.commits_scanned == 1 ? "" : "s",
+                   found.stats.files_scanned + found.stats.skipped_binary,
+                   found.stats.files_scanned + found.stats.skipped_binary == 1 ? "" : "s", found.stats.blobs_cached,
+                   found.findings.size(), found.findings.size() == 1 ? "" : "s");
+      add_history(result, std::move(found));
+    }
   } catch (const util::Error&) {
     job::post_status(job, "failed", "jit-agent: scan failed (see the job log)", false);
     throw;
   }
+  // The next history scan starts after this head, once this one's results are safely out.
+  auto remember_history = [&](int code) {
+    if (history_state && !opts.dry_run && (code == 0 || code == static_cast<int>(util::ExitCode::findings)))
+      history_state->record(history_ref, job.head_sha);
+    return code;
+  };
   if (shard.sharded()) {
     job::Partial partial;
     partial.shard = shard;
@@ -319,13 +354,14 @@ int run_ci(const CiOptions& opts, const GlobalOptions& global) {
       job::post_status(job, "failed", "jit-agent: could not write the partial results (see the job log)", false);
       throw;
     }
-    return 0;
+    return remember_history(0);
   }
   job::settle_findings(job, result);
   spdlog::info("scan ({}, {}): {} finding{} in {} file{}", to_string(scan.mode), job.head_sha.substr(0, 12),
                result.findings.size(), result.findings.size() == 1 ? "" : "s", result.stats.files_scanned,
                result.stats.files_scanned == 1 ? "" : "s");
-  return job::write_and_publish(job, result, sboms, [&scan] { return ci_diff_index(scan); }, out_dir, opts.dry_run);
+  return remember_history(
+      job::write_and_publish(job, result, sboms, [&scan] { return ci_diff_index(scan); }, out_dir, opts.dry_run));
 }
 
 void add_ci(CLI::App& root, const GlobalOptions& global, Action& action) {

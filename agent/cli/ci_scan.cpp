@@ -23,6 +23,7 @@
 #include "agent/controls/secrets/engine.h"
 #include "agent/controls/secrets/rule.h"
 #include "agent/controls/secrets/secrets_control.h"
+#include "agent/controls/secrets/verdict_cache.h"
 #include "agent/publish/render.h"
 #include "agent/util/error.h"
 #include "agent/util/fs.h"
@@ -291,6 +292,43 @@ void external_on_changes(const CiScanInput& in, ScanResult& out) {
   for (auto& w : tools.warnings) out.warnings.push_back(std::move(w));
 }
 
+/// The secrets control over the checked-out files, except those whose blob an earlier pipeline
+/// found clean with the same rules (the verdict cache): a re-scan of a large tree after a small
+/// change reads only the changed files. Clean files are recorded for the next pipeline.
+void secrets_full_tree(const CiScanInput& in, const controls::ScanInput& input, ScanResult& out) {
+  auto engine = make_engine(in);
+  secrets::VerdictCache cache;
+  if (const fs::path dir = verdict_cache_dir(in.env); !dir.empty())
+    cache = secrets::VerdictCache::open(dir, engine.rules_hash(), out.warnings);
+  std::map<std::string, git_oid> blob_of;
+  if (cache.enabled())
+    for (const auto& f : checkout::list_files(in.repo, in.fetched.head_sha, folder_filter(in.folders))) blob_of.emplace(f.path, f.blob);
+  constexpr std::size_t kOid = sizeof(git_oid::id);
+  controls::ScanInput todo = input;
+  todo.files.clear();
+  for (const auto& f : input.files) {
+    auto it = blob_of.find(f.path);
+    if (it != blob_of.end() && cache.contains(it->second.id, kOid, engine.path_key(f.path))) out.stats.blobs_cached++;
+    else todo.files.push_back(f);
+  }
+  const std::size_t before = out.findings.size();
+  secrets::SecretsControl control(std::move(engine));
+  control.run(todo, out);
+  if (cache.enabled()) {
+    std::set<std::string> with_findings;
+    for (std::size_t i = before; i < out.findings.size(); ++i) with_findings.insert(out.findings[i].path);
+    for (const auto& f : todo.files) {
+      auto it = blob_of.find(f.path);
+      if (it != blob_of.end() && f.size <= todo.max_file_size && !with_findings.count(f.path))
+        cache.add(it->second.id, kOid, control.engine().path_key(f.path));
+    }
+    cache.flush();
+    if (out.stats.blobs_cached)
+      spdlog::info("secrets: {} file{} known clean from earlier pipelines (verdict cache), {} read", out.stats.blobs_cached,
+                   out.stats.blobs_cached == 1 ? "" : "s", todo.files.size());
+  }
+}
+
 /// Every enabled control on a sparse checkout of the head (only the configured folders written).
 void full_tree(const CiScanInput& in, const std::optional<fs::path>& db, ScanResult& out) {
   util::TempDir work = scratch_dir(in.env);
@@ -312,11 +350,7 @@ void full_tree(const CiScanInput& in, const std::optional<fs::path>& db, ScanRes
   }
   input.folders = scan_folders(in.folders);
   const auto tools = job::restrict_to_shard(in.shard, input, out);  // unsharded: all of `input`
-  if (in.cfg.secrets) {
-    secrets::SecretsControl control(make_engine(in));
-    control.run(input, out);
-    out.controls.emplace_back("secrets");
-  }
+  if (in.cfg.secrets) secrets_full_tree(in, input, out);
   if (db) {
     deps::DependenciesControl control(*db, in.folders);
     control.run(input, out);

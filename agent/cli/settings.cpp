@@ -24,6 +24,11 @@ fs::path verdict_cache_dir(const util::Environment& env) {
   return hsdb.empty() ? hsdb : hsdb.parent_path() / "verdicts";
 }
 
+fs::path history_state_dir(const util::Environment& env) {
+  fs::path verdicts = verdict_cache_dir(env);
+  return verdicts.empty() ? verdicts : verdicts.parent_path() / "history";
+}
+
 fs::path osv_db_dir(const util::Environment& env) {
   if (auto dir = env.get_or("JIT_DB_DIR", ""); !dir.empty()) return dir;
   if (auto cache = env.get_or("XDG_CACHE_HOME", ""); !cache.empty()) return fs::path(cache) / "jit-agent" / "osv";

@@ -22,6 +22,10 @@ std::filesystem::path secrets_cache_dir(const util::Environment& env);
 /// $XDG_CACHE_HOME/jit-agent/verdicts, else ~/.cache/jit-agent/verdicts; empty (none) when none is set.
 std::filesystem::path verdict_cache_dir(const util::Environment& env);
 
+/// Last scanned heads of history scans in ci: beside the verdicts ($JIT_CACHE_DIR/history, ...);
+/// empty when no cache folder is set (every history scan is then complete).
+std::filesystem::path history_state_dir(const util::Environment& env);
+
 /// The OSV database: $JIT_DB_DIR, else $XDG_CACHE_HOME/jit-agent/osv, else
 /// ~/.cache/jit-agent/osv, else .cache/jit-agent/osv.
 std::filesystem::path osv_db_dir(const util::Environment& env);

@@ -18,7 +18,7 @@ using findings::Severity;
 void apply_root(Config& c, const Reader& r, const YAML::Node& root) {
   r.each_key(root, "the configuration",
              {"controls", "scope", "fail_on", "min_confidence", "status", "merge_request", "exclude_projects", "exclude",
-              "folders"},
+              "folders", "history"},
              [&](const std::string& key, const YAML::Node& key_node, const YAML::Node& v) {
                if (key != "controls" && key != "status" && key != "merge_request") c.origins[key] = r.position(v);
                if (key == "controls") {
@@ -68,6 +68,8 @@ void apply_root(Config& c, const Reader& r, const YAML::Node& root) {
                  for (auto& p : r.strings(v, key)) c.exclude_projects.push_back(std::move(p));
                } else if (key == "exclude") {
                  for (auto& p : r.strings(v, key)) c.exclude.push_back(std::move(p));
+               } else if (key == "history") {
+                 c.history = r.boolean(v, key);
                } else {  // folders: Jit's monorepo format, validated where it is merged
                  if (!v.IsSequence() && !v.IsNull()) r.fail(v, "folders: expected a list of {path, exclude}");
                  c.folders.push_back(FoldersSource{r.file, v});

@@ -50,6 +50,9 @@ struct Config {
   findings::Confidence thread_min_confidence = findings::Confidence::medium;
   std::vector<std::string> exclude_projects;              ///< project path globs (central only)
   std::vector<std::string> exclude;                       ///< path globs never scanned (layers add up)
+  /// history: scheduled pipelines and default-branch pushes also scan the git history for
+  /// secrets (all of it the first time, then the commits new since the last history scan).
+  bool history = false;
   std::vector<FoldersSource> folders;                     ///< central first, then repository
   std::vector<std::string> sources;                       ///< files applied, in order
   /// Where each value set by a file came from: key path ("fail_on", "status.name",

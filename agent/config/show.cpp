@@ -131,6 +131,7 @@ std::string show_yaml(const Config& c) {
   out << YAML::Key << "exclude" << YAML::Value;
   emit_strings(out, c.exclude);
   out << YAML::Comment(source_of(c, "exclude"));
+  scalar("history", "history", c.history);
   out << YAML::Key << "folders" << YAML::Value << YAML::BeginSeq;
   for (const auto& f : folders.folders) {
     out << YAML::BeginMap << YAML::Key << "path" << YAML::Value << f.path;
@@ -163,11 +164,12 @@ nlohmann::json show_json(const Config& c) {
         {"thread_min_confidence", findings::to_string(c.thread_min_confidence)}}},
       {"exclude_projects", c.exclude_projects},
       {"exclude", c.exclude},
+      {"history", c.history},
       {"folders", folder_list}};
   nlohmann::json sources = nlohmann::json::object();
   for (const char* key : {"controls.secrets", "controls.dependencies", "scope", "fail_on", "min_confidence",
                           "status.enabled", "status.name", "merge_request.summary_note", "merge_request.threads",
-                          "merge_request.thread_min_confidence", "exclude_projects", "exclude"})
+                          "merge_request.thread_min_confidence", "exclude_projects", "exclude", "history"})
     sources[key] = source_of(c, key);
   for (const auto& t : c.tools) sources["controls." + t.name] = t.defined_at;
   return {{"config", config}, {"sources", sources}, {"files", c.sources}};

@@ -38,6 +38,7 @@ TEST_CASE("defaults: every control, diff scope, status, note and threads on") {
   CHECK(c.summary_note);
   CHECK(c.threads);
   CHECK(c.exclude.empty());
+  CHECK_FALSE(c.history);
   CHECK(load_config(std::nullopt, std::nullopt).sources.empty());
 }
 
@@ -56,9 +57,11 @@ merge_request:
   threads: true
 exclude_projects: [group/legacy, "group/*-sandbox"]
 exclude: ["**/testdata/**"]
+history: true
 folders:
   - path: /service-a
 )", "jit.yml", Layer::central);
+  CHECK(c.history);
   CHECK(c.secrets);
   CHECK_FALSE(c.dependencies);
   CHECK(c.mr_scope == Scope::files);
@@ -101,7 +104,7 @@ TEST_CASE("the repository layer overrides and adds up") {
 TEST_CASE("errors name file:line:col") {
   CHECK(error_of("scope: diff\nscop: full\n") ==
         "jit.yml:2:1: unknown key \"scop\" in the configuration (did you mean \"scope\"?) (allowed: controls, scope, fail_on, min_confidence, status, "
-        "merge_request, exclude_projects, exclude, folders)");
+        "merge_request, exclude_projects, exclude, folders, history)");
   CHECK(error_of("scope: everything\n") == "jit.yml:1:8: scope: expected diff, files or full");
   CHECK_THAT(error_of("controls:\n  secrets: maybe\n"), StartsWith("jit.yml:2:12: controls.secrets: expected true or false"));
   CHECK_THAT(error_of("controls:\n  sast: true\n"), StartsWith("jit.yml:2:3: no preset called sast"));

@@ -161,7 +161,7 @@ TEST_CASE("exit codes are integers 0-255, each in one list") {
 TEST_CASE("errors name file:line:col, the expected values and a close key") {
   CHECK(error_of("fail-on: high\n") ==
         "jit.yml:1:1: unknown key \"fail-on\" in the configuration (did you mean \"fail_on\"?) (allowed: controls, scope, "
-        "fail_on, min_confidence, status, merge_request, exclude_projects, exclude, folders)");
+        "fail_on, min_confidence, status, merge_request, exclude_projects, exclude, folders, history)");
   CHECK_THAT(error_of("Scope: diff\n"), ContainsSubstring("(did you mean \"scope\"?)"));  // case only
   CHECK_THAT(error_of("status:\n  nmae: x\n"), StartsWith("jit.yml:2:3: unknown key \"nmae\" in status (did you mean \"name\"?)"));
   CHECK_THAT(error_of("merge_request:\n  sumary_note: false\n"),
