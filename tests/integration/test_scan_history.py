@@ -214,6 +214,33 @@ class HistoryTest(unittest.TestCase):
             m3 = re.search(r"(\d+) answered by the verdict cache", err3)
             self.assertEqual(int(m3.group(1)), 0)
 
+    def test_reports_validate_against_their_schemas(self):
+        """The JSON report against ours, GitLab's and SARIF's against the official schemas."""
+        try:
+            import test_report_schemas as schemas
+        except ImportError as e:  # jsonschema missing
+            self.skipTest(f"jsonschema unavailable: {e}")
+        out = tempfile.mkdtemp(dir=self.tmp.name, prefix="reports-")
+        report, _ = self.scan("--history", "--report", f"gitlab={out}/gl.json", "--report", f"sarif={out}/r.sarif")
+        schemas.validate("json", report)
+        if not os.path.isdir(util.SHARED_DATA):
+            self.skipTest("../shared/data is absent: the official GitLab and SARIF schemas are there")
+        with open(f"{out}/gl.json") as f:
+            gitlab = json.load(f)
+        schemas.validate("gitlab", gitlab)
+        commits = {v["location"]["file"]: v["location"]["commit"] for v in gitlab["vulnerabilities"]}
+        self.assertEqual(self.c["c2"], commits["deploy/token.txt"]["sha"])
+        self.assertIn("Bob Builder", commits["deploy/token.txt"]["author"])
+        self.assertEqual("c2: deploy token", commits["deploy/token.txt"]["message"])
+        with open(f"{out}/r.sarif") as f:
+            sarif = json.load(f)
+        schemas.validate("sarif", sarif)
+        props = [r["properties"] for r in sarif["runs"][0]["results"] if r.get("properties", {}).get("commit") == self.c["c4"]]
+        self.assertTrue(props and props[0].get("commitAuthor") == "Alice Example", props)
+        for text in (json.dumps(gitlab), json.dumps(sarif)):
+            for value in (DELETED, KEPT, MODIFIED_NEW, SIDE, MERGE_ONLY):
+                self.assertNotIn(value, text, "a secret leaked into a report")
+
     def test_errors(self):
         p = util.run_agent("scan", self.repo.path, "--history", "--range", "nosuchref..main")
         self.assertEqual(p.returncode, 2, p.stderr)
