@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <ctime>
 #include <exception>
 #include <mutex>
@@ -14,8 +15,8 @@ namespace agent::checkout {
 namespace {
 
 constexpr std::size_t kSummaryLimit = 200;         // bytes of a commit summary kept
-constexpr std::size_t kPackWindow = 128 << 20;       // one mapped window of a pack file
-constexpr std::size_t kPackMappedLimit = 384 << 20;  // all windows mapped at once
+constexpr std::size_t kPackWindow = 64 << 20;        // one mapped window of a pack file
+constexpr std::size_t kPackMappedLimit = 256 << 20;  // all windows mapped at once
 
 std::string rfc3339(git_time_t t) {
   std::time_t tt = static_cast<std::time_t>(t);
@@ -151,6 +152,36 @@ void HistoryWalk::diff_tree(const git_tree* tree, const git_tree* parent, std::s
   }
 }
 
+std::pair<std::vector<git_oid>, std::vector<git_oid>> HistoryWalk::resolved() const {
+  std::vector<git_oid> include;
+  if (range_.include.empty()) include = all_ref_commits(repo_);
+  else
+    for (const auto& spec : range_.include) include.push_back(resolve(repo_, spec));
+  std::vector<git_oid> exclude;
+  for (const auto& spec : range_.exclude) exclude.push_back(resolve(repo_, spec));
+  return {include, exclude};
+}
+
+std::string HistoryWalk::range_key() const {
+  auto [include, exclude] = resolved();
+  auto hex_sorted = [](const std::vector<git_oid>& ids) {
+    std::vector<std::string> out;
+    for (const auto& id : ids) out.push_back(to_hex(id));
+    std::sort(out.begin(), out.end());
+    out.erase(std::unique(out.begin(), out.end()), out.end());
+    std::string joined;
+    for (const auto& h : out) joined += h + ",";
+    return joined;
+  };
+  return "include:" + hex_sorted(include) + "exclude:" + hex_sorted(exclude);
+}
+
+void HistoryWalk::restore(std::vector<git_oid> commits) {
+  commits_ = std::move(commits);
+  counters_.commits = commits_.size();
+  counters_.walk_done = true;
+}
+
 TreePtr HistoryWalk::take_tree(const git_oid& id) {
   for (auto& t : reuse_prev_)
     if (t && git_oid_equal(git_tree_id(t.get()), &id)) return std::move(t);
@@ -188,12 +219,7 @@ std::vector<WalkedBlob> HistoryWalk::run(const std::function<std::uint16_t(std::
   check(git_revwalk_new(&raw, repo_), "history walk");
   RevwalkPtr walk(raw);
   check(git_revwalk_sorting(walk.get(), GIT_SORT_TOPOLOGICAL | GIT_SORT_REVERSE), "history walk");
-  std::vector<git_oid> include;
-  if (range_.include.empty()) include = all_ref_commits(repo_);
-  else
-    for (const auto& spec : range_.include) include.push_back(resolve(repo_, spec));
-  std::vector<git_oid> exclude;
-  for (const auto& spec : range_.exclude) exclude.push_back(resolve(repo_, spec));
+  auto [include, exclude] = resolved();
   for (const auto& id : include) check(git_revwalk_push(walk.get(), &id), "history walk of " + to_hex(id));
   for (const auto& id : exclude) check(git_revwalk_hide(walk.get(), &id), "history walk hiding " + to_hex(id));
   commits_.clear();

@@ -10,6 +10,7 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "agent/checkout/git.h"
@@ -68,6 +69,13 @@ class HistoryWalk {
   /// gives that path's class (it is called for every introduction).
   std::vector<WalkedBlob> run(const std::function<std::uint16_t(std::string_view path)>& classify);
 
+  /// The commits the range resolves to now (sorted, every ref for an empty range), as text: two
+  /// walks with the same key see the same history.
+  std::string range_key() const;
+  /// Takes the commits of an earlier run() of the same range_key() instead of walking again, so
+  /// describe() and find_path() work on the blobs that run returned.
+  void restore(std::vector<git_oid> commits);
+
   /// The commits walked, oldest first (valid after run()).
   const std::vector<git_oid>& commits() const { return commits_; }
   /// Author, date and summary of commit `index` (looked up on demand).
@@ -78,6 +86,7 @@ class HistoryWalk {
   HistoryCounters& counters() { return counters_; }
 
  private:
+  std::pair<std::vector<git_oid>, std::vector<git_oid>> resolved() const;
   void mark_tree(const git_tree* tree);
   void diff_tree(const git_tree* tree, const git_tree* parent, std::string& prefix, std::uint32_t commit,
                  const std::function<std::uint16_t(std::string_view)>& classify);

@@ -10,10 +10,12 @@
 #include <cstdio>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "agent/checkout/git.h"
 #include "agent/checkout/pack_order.h"
+#include "agent/checkout/walk_cache.h"
 #include "agent/controls/secrets/secrets_control.h"
 #include "agent/controls/secrets/verdict_cache.h"
 #include "agent/util/glob.h"
@@ -168,16 +170,32 @@ findings::ScanResult scan_history(const secrets::Engine& engine, const HistorySc
   std::vector<std::string> class_paths{""};  // a path of each class: the engine's findings are the same for all
   std::vector<std::string> class_keys{""};
   std::map<std::string, std::uint16_t> classes{{"", 0}};
-  auto walked = walk.run([&](std::string_view path) -> std::uint16_t {
-    std::string key = engine.path_key(path);
-    if (key.empty()) return 0;
-    auto [it, added] = classes.emplace(std::move(key), static_cast<std::uint16_t>(class_paths.size()));
-    if (added) {
-      class_paths.emplace_back(path);
-      class_keys.push_back(it->first);
-    }
-    return it->second;
-  });
+  // The same history (same commits, pruning and rules) scanned again needs no walk.
+  std::string walk_key;
+  if (!request.walk_cache.empty() && !request.keep_path) {
+    walk_key = "walk v1|" + walk.range_key() + "|rules:" + engine.rules_hash() + "|excludes:";
+    for (const auto& g : request.excludes) walk_key += g + "\n";
+  }
+  std::vector<checkout::WalkedBlob> walked;
+  if (auto saved = walk_key.empty() ? std::nullopt : checkout::load_walk(request.walk_cache, walk_key)) {
+    walk.restore(std::move(saved->commits));
+    walked = std::move(saved->blobs);
+    class_paths = std::move(saved->class_paths);
+    class_keys = std::move(saved->class_keys);
+    spdlog::debug("history: the walk of these {} commits is known (walk cache)", walk.commits().size());
+  } else {
+    walked = walk.run([&](std::string_view path) -> std::uint16_t {
+      std::string key = engine.path_key(path);
+      if (key.empty()) return 0;
+      auto [it, added] = classes.emplace(std::move(key), static_cast<std::uint16_t>(class_paths.size()));
+      if (added) {
+        class_paths.emplace_back(path);
+        class_keys.push_back(it->first);
+      }
+      return it->second;
+    });
+    if (!walk_key.empty()) checkout::save_walk(request.walk_cache, walk_key, {walk.commits(), walked, class_paths, class_keys});
+  }
   std::vector<Task> tasks;
   tasks.reserve(walked.size());
   for (const auto& b : walked) {

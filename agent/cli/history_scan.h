@@ -23,6 +23,9 @@ struct HistoryScanRequest {
   /// Keeps a tree entry (path, is_dir) in addition to `excludes` (monorepo folders in ci).
   std::function<bool(std::string_view, bool)> keep_path;
   std::filesystem::path verdict_cache;   ///< folder of the verdict cache; empty: none
+  /// Folder of saved walks (the same history scanned again is not walked again); empty: none.
+  /// Not used with `keep_path`, which a key cannot name.
+  std::filesystem::path walk_cache;
   /// Progress: a refreshed line on a terminal, else (false) one log line every 10 s.
   bool progress_tty = false;
   bool progress = true;                  ///< false: no progress at all (tests, quiet)

@@ -109,6 +109,7 @@ ScanOutcome scan_history_of(const ScanOptions& o, const ScanRequest& request, co
   h.excludes = o.excludes;
   for (const auto& g : scan_config(request).exclude) h.excludes.push_back(g);
   if (request.use_cache) h.verdict_cache = verdict_cache_dir(global.env);
+  if (!h.verdict_cache.empty()) h.walk_cache = h.verdict_cache.parent_path() / "walks";
   h.progress = !global.quiet;
   h.progress_tty = ::isatty(STDERR_FILENO) == 1;
   auto engine = make_secrets_engine(request, global.env);

@@ -1,6 +1,7 @@
 #include <catch2/catch_test_macros.hpp>
 
 #include <algorithm>
+#include <filesystem>
 #include <map>
 #include <mutex>
 #include <set>
@@ -10,6 +11,8 @@
 #include "agent/checkout/history.h"
 #include "agent/checkout/oid_set.h"
 #include "agent/checkout/pack_order.h"
+#include "agent/checkout/walk_cache.h"
+#include "agent/util/fs.h"
 #include "agent/util/error.h"
 #include "repo_fixture.h"
 
@@ -224,4 +227,42 @@ TEST_CASE("pack order follows the pack index offsets", "[history]") {
   std::uint64_t size = 0, packed = 0, offset = 0;
   line >> sha >> type >> size >> packed >> offset;
   CHECK(order.key(ids.front()) == offset);
+}
+
+TEST_CASE("a saved walk round-trips, and a damaged or foreign one is not trusted", "[history]") {
+  const auto dir = std::filesystem::temp_directory_path() / ("jit-walk-cache-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  SavedWalk walk;
+  walk.commits = {oid_of(1), oid_of(2)};
+  walk.blobs = {WalkedBlob{oid_of(3), 1, 0}, WalkedBlob{oid_of(4), 0, 1}};
+  walk.class_paths = {"", ".npmrc"};
+  walk.class_keys = {"", "7,"};
+  save_walk(dir, "key one", walk);
+  auto loaded = load_walk(dir, "key one");
+  REQUIRE(loaded);
+  CHECK(loaded->commits.size() == 2);
+  CHECK(git_oid_equal(&loaded->commits[1], &walk.commits[1]));
+  REQUIRE(loaded->blobs.size() == 2);
+  CHECK(git_oid_equal(&loaded->blobs[1].id, &walk.blobs[1].id));
+  CHECK(loaded->blobs[0].commit == 1);
+  CHECK(loaded->blobs[1].path_class == 1);
+  CHECK(loaded->class_paths == walk.class_paths);
+  CHECK(loaded->class_keys == walk.class_keys);
+  CHECK_FALSE(load_walk(dir, "another key"));
+
+  // One flipped byte anywhere: the checksum refuses the file.
+  std::filesystem::path file;
+  for (const auto& e : std::filesystem::directory_iterator(dir)) file = e.path();
+  std::string bytes = agent::util::read_file(file);
+  bytes[20] = static_cast<char>(bytes[20] ^ 1);
+  agent::util::write_file_atomic(file, bytes);
+  CHECK_FALSE(load_walk(dir, "key one"));
+
+  // At most four walks are kept.
+  for (int i = 0; i < 6; ++i) save_walk(dir, "key " + std::to_string(i), walk);
+  std::size_t files = 0;
+  for (const auto& e : std::filesystem::directory_iterator(dir)) files += e.is_regular_file();
+  CHECK(files == 4);
+  CHECK(load_walk(dir, "key 5"));
+  std::filesystem::remove_all(dir);
 }
