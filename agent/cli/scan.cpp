@@ -15,6 +15,7 @@
 #include "agent/cli/settings.h"
 #include "agent/cli/scan_runner.h"
 #include "agent/config/ignores.h"
+#include "agent/job/reports.h"
 #include "agent/report/report.h"
 #include "agent/report/time_format.h"
 #include "agent/util/error.h"
@@ -176,7 +177,7 @@ int run_scan(const ScanOptions& o, const GlobalOptions& global) {
       spdlog::info("wrote {} report to {}", d.format, d.file);
     }
   }
-  if (!o.sbom_dir.empty()) write_sboms(o.sbom_dir, outcome.sboms, outcome.result, "");
+  if (!o.sbom_dir.empty()) job::write_sboms(o.sbom_dir, outcome.sboms, outcome.result, "");
   for (const auto& w : outcome.result.warnings) spdlog::warn("{}", w);
   for (const auto& e : outcome.result.errored_controls)
     spdlog::error("control {} errored{}: {} (the reports hold what the other controls found)", e.control,

@@ -5,7 +5,6 @@
 
 #include <algorithm>
 #include <memory>
-#include <sstream>
 
 #include "agent/config/folders.h"
 #include "agent/controls/dependencies/dependencies_control.h"
@@ -140,18 +139,6 @@ report::SbomLockfile to_sbom(const controls::dependencies::ScannedLockfile& scan
   for (const auto& p : scanned.parsed.packages)
     sbom.components.push_back({p.name, p.version, p.ecosystem, p.direct, p.direct_known});
   return sbom;
-}
-
-void write_sboms(const fs::path& dir, const std::vector<report::SbomLockfile>& sboms,
-                 const findings::ScanResult& result, std::string_view prefix) {
-  for (const auto& sbom : sboms) {
-    std::string name = sbom.path;
-    for (std::size_t pos = 0; (pos = name.find('/', pos)) != std::string::npos;) name.replace(pos, 1, "__");
-    std::ostringstream buf;
-    report::write_cyclonedx_lockfile(buf, sbom, result, report::Options{});
-    util::write_file_atomic(dir / (std::string(prefix) + name + ".cdx.json"), buf.str());
-  }
-  if (!sboms.empty()) spdlog::info("wrote {} SBOM(s) to {}", sboms.size(), dir.string());
 }
 
 std::optional<findings::Severity> parse_fail_on(const std::string& text) {

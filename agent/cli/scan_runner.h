@@ -60,11 +60,6 @@ ScanOutcome run_controls(const ScanRequest& request, const util::Environment& en
 /// The SBOM view of a lockfile the dependency control parsed.
 report::SbomLockfile to_sbom(const controls::dependencies::ScannedLockfile& scanned);
 
-/// Writes one CycloneDX 1.5 SBOM per lockfile into `dir`, named `prefix` + the lockfile path with
-/// '/' as "__" + ".cdx.json" (e.g. "gl-sbom-services__web__package-lock.json.cdx.json").
-void write_sboms(const std::filesystem::path& dir, const std::vector<report::SbomLockfile>& sboms,
-                 const findings::ScanResult& result, std::string_view prefix);
-
 /// "none" -> nullopt (never fail); a severity name -> that severity. Throws UsageError otherwise.
 std::optional<findings::Severity> parse_fail_on(const std::string& text);
 

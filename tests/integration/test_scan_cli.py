@@ -171,6 +171,24 @@ class ScanTest(unittest.TestCase):
         finally:
             shutil.rmtree(out)
 
+    def test_sbom_dir_writes_one_cyclonedx_per_lockfile(self):
+        write(f"{self.dir}/web/package-lock.json", json.dumps({
+            "name": "web", "lockfileVersion": 3, "packages": {
+                "": {"name": "web", "dependencies": {"left-pad": "1.3.0"}},
+                "node_modules/left-pad": {"version": "1.3.0"}}}))
+        write(f"{self.dir}/requirements.txt", "requests==2.31.0\n")
+        out = tempfile.mkdtemp()
+        try:
+            r = run_agent("scan", self.dir, "--sbom-dir", out, "--fail-on", "none", "--controls", "dependencies")
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertEqual(sorted(os.listdir(out)), ["requirements.txt.cdx.json", "web__package-lock.json.cdx.json"])
+            with open(f"{out}/web__package-lock.json.cdx.json") as f:
+                sbom = json.load(f)
+            self.assertEqual(("CycloneDX", "1.5"), (sbom["bomFormat"], sbom["specVersion"]))
+            self.assertIn("pkg:npm/left-pad@1.3.0", [c.get("purl") for c in sbom["components"]])
+        finally:
+            shutil.rmtree(out)
+
     # A credential-file rule: only `.netrc`, weak passwords kept as low confidence (issue 7).
     NETRC_RULES = r"""rules:
   - id: test-netrc-password
