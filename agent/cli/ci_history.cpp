@@ -14,6 +14,7 @@
 #include "agent/cli/settings.h"
 #include "agent/config/folders.h"
 #include "agent/controls/secrets/rule.h"
+#include "agent/job/combine.h"
 #include "agent/util/error.h"
 #include "agent/util/fs.h"
 #include "agent/util/glob.h"
@@ -115,13 +116,7 @@ void add_history(findings::ScanResult& into, findings::ScanResult&& history) {
   });
   std::move(history.findings.begin(), history.findings.end(), std::back_inserter(into.findings));
   findings::sort_findings(into.findings);
-  into.stats.commits_scanned += history.stats.commits_scanned;
-  into.stats.blobs_cached += history.stats.blobs_cached;
-  into.stats.files_scanned += history.stats.files_scanned;
-  into.stats.bytes_scanned += history.stats.bytes_scanned;
-  into.stats.skipped_binary += history.stats.skipped_binary;
-  into.stats.skipped_too_large += history.stats.skipped_too_large;
-  into.stats.suppressed += history.stats.suppressed;
+  job::add_stats(into.stats, history.stats);
   for (auto& w : history.warnings) into.warnings.push_back(std::move(w));
 }
 

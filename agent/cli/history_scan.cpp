@@ -18,6 +18,7 @@
 #include "agent/checkout/walk_cache.h"
 #include "agent/controls/secrets/secrets_control.h"
 #include "agent/controls/secrets/verdict_cache.h"
+#include "agent/job/combine.h"
 #include "agent/util/glob.h"
 
 namespace agent::cli {
@@ -126,14 +127,6 @@ class Progress {
   bool stopped_ = false;
   bool printed_ = false;
 };
-
-void add(findings::ScanStats& into, const findings::ScanStats& s) {
-  into.files_scanned += s.files_scanned;
-  into.bytes_scanned += s.bytes_scanned;
-  into.skipped_binary += s.skipped_binary;
-  into.skipped_too_large += s.skipped_too_large;
-  into.suppressed += s.suppressed;
-}
 
 }  // namespace
 
@@ -259,7 +252,7 @@ findings::ScanResult scan_history(const secrets::Engine& engine, const HistorySc
   checkout::OdbPtr odb(raw_odb);
   auto scratch = engine.make_scratch();
   std::map<std::uint32_t, checkout::CommitSummary> commits;
-  for (auto& w : workers) add(result.stats, w->stats);
+  for (auto& w : workers) job::add_stats(result.stats, w->stats);
   for (const auto& list : hits)
     for (std::size_t i : list) {
       const Task& t = tasks[i];

@@ -21,19 +21,6 @@ std::string describe(const EventIdentity& e) {
   return out + " at " + (e.head_sha.empty() ? "(no commit)" : e.head_sha.substr(0, 12));
 }
 
-void add_stats(findings::ScanStats& to, const findings::ScanStats& s) {
-  to.files_scanned += s.files_scanned;
-  to.bytes_scanned += s.bytes_scanned;
-  to.skipped_binary += s.skipped_binary;
-  to.skipped_too_large += s.skipped_too_large;
-  to.skipped_excluded += s.skipped_excluded;
-  to.skipped_symlinks += s.skipped_symlinks;
-  to.unreadable += s.unreadable;
-  to.suppressed += s.suppressed;
-  to.commits_scanned += s.commits_scanned;
-  to.blobs_cached += s.blobs_cached;
-}
-
 template <typename T, typename Key>
 void append_unique(std::vector<T>& to, const std::vector<T>& from, std::set<Key>& seen, Key (*key)(const T&)) {
   for (const auto& x : from)
@@ -85,6 +72,20 @@ void put_in_order(findings::ScanResult& r, const ControlOrder& order) {
 }
 
 }  // namespace
+
+void add_stats(findings::ScanStats& to, const findings::ScanStats& s) {
+  to.files_scanned += s.files_scanned;
+  to.bytes_scanned += s.bytes_scanned;
+  to.skipped_binary += s.skipped_binary;
+  to.skipped_too_large += s.skipped_too_large;
+  to.skipped_excluded += s.skipped_excluded;
+  to.skipped_symlinks += s.skipped_symlinks;
+  to.unreadable += s.unreadable;
+  to.suppressed += s.suppressed;
+  to.commits_scanned += s.commits_scanned;
+  to.blobs_cached += s.blobs_cached;
+}
+
 
 void check_complete(const std::vector<LoadedPartial>& partials) {
   if (partials.empty()) refuse("no partial results (jit-partial-*.json) found");

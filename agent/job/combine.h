@@ -36,6 +36,9 @@ struct ControlOrder {
   std::vector<std::string> folders;  ///< normalised ("svc/api")
 };
 
+/// Adds every counter of `s` to `to`.
+void add_stats(findings::ScanStats& to, const findings::ScanStats& s);
+
 /// Combines checked partials (in any order): findings concatenated in shard order, a fingerprint
 /// another shard already reported dropped, sorted; ignored likewise; stats summed; warnings
 /// unioned in first-seen order; controls and their errored and skipped entries unioned and put in

@@ -241,6 +241,20 @@ class HistoryTest(unittest.TestCase):
             for value in (DELETED, KEPT, MODIFIED_NEW, SIDE, MERGE_ONLY):
                 self.assertNotIn(value, text, "a secret leaked into a report")
 
+    def test_missing_blob_is_counted_and_named(self):
+        """A blob the repository lacks (a partial clone, a damaged object) is a warning and a count,
+        never a silent gap or a crash; the other blobs are still scanned."""
+        copy = os.path.join(self.tmp.name, "damaged")
+        if not os.path.exists(copy):
+            subprocess.run(["cp", "-a", self.repo.path, copy], check=True)
+            blob = subprocess.run(["git", "-C", copy, "rev-parse", f"{self.c['c1']}:README.md"], check=True,
+                                  capture_output=True, text=True).stdout.strip()
+            os.remove(os.path.join(copy, ".git", "objects", blob[:2], blob[2:]))
+        report, err = self.scan("--history", path=copy)
+        self.assertEqual(1, report["stats"]["unreadable"], err)
+        self.assertIn("history: cannot read blob", err)
+        self.assertIn(KEPT, self.by_secret(report))
+
     def test_errors(self):
         p = util.run_agent("scan", self.repo.path, "--history", "--range", "nosuchref..main")
         self.assertEqual(p.returncode, 2, p.stderr)
