@@ -77,15 +77,20 @@ std::string_view base_ecosystem(std::string_view ecosystem) {
 
 Scheme scheme_for_ecosystem(std::string_view ecosystem) {
   std::string_view base = base_ecosystem(ecosystem);
-  if (base == "npm" || base == "crates.io" || base == "Go" || base == "Hex" || base == "Pub" ||
-      base == "SwiftURL" || base == "GitHub Actions" || base == "Kubernetes") {
+  if (base == "npm" || base == "crates.io" || base == "Go" || base == "Hex" || base == "SwiftURL" ||
+      base == "CocoaPods" || base == "GitHub Actions" || base == "Kubernetes") {
     return Scheme::semver;
   }
+  if (base == "Pub") return Scheme::pub;
+  if (base == "CRAN" || base == "Bioconductor") return Scheme::cran;
   if (base == "NuGet") return Scheme::nuget;
   if (base == "PyPI") return Scheme::pypi;
   if (base == "Maven") return Scheme::maven;
   if (base == "RubyGems") return Scheme::rubygems;
   if (base == "Packagist") return Scheme::packagist;
+  // ConanCenter: Conan's own Version compares dot-separated items, numbers numerically and words
+  // lexically, with a "-pre" release below the release: the fallback order (only "1.2" vs
+  // "1.2.0", equal for Conan, differs).
   return Scheme::fallback;
 }
 
@@ -94,12 +99,14 @@ Version Version::parse(Scheme scheme, std::string_view text) {
   v.scheme_ = scheme;
   v.text_ = std::string(text);
   switch (scheme) {
-    case Scheme::semver: v.parsed_ = detail::parse_semver_like(text, 3); break;
+    case Scheme::semver:
+    case Scheme::pub: v.parsed_ = detail::parse_semver_like(text, 3); break;
     case Scheme::nuget: v.parsed_ = detail::parse_semver_like(text, 4); break;
     case Scheme::pypi: v.parsed_ = detail::parse_pep440(text); break;
     case Scheme::maven: v.parsed_ = detail::parse_maven(text); break;
     case Scheme::rubygems: v.parsed_ = detail::parse_rubygems(text); break;
     case Scheme::packagist: v.parsed_ = detail::parse_packagist(text); break;
+    case Scheme::cran: v.parsed_ = detail::parse_cran(text); break;
     case Scheme::fallback: v.parsed_ = detail::parse_fallback(text); break;
   }
   return v;
@@ -113,6 +120,8 @@ int Version::compare(const Version& other) const {
     case Scheme::nuget:
       return compare_semver(std::get<SemverLike>(parsed_), std::get<SemverLike>(other.parsed_),
                             scheme_ == Scheme::nuget);
+    case Scheme::pub:
+      return compare_pub(std::get<SemverLike>(parsed_), std::get<SemverLike>(other.parsed_));
     case Scheme::pypi:
       return compare_pep440(std::get<Pep440>(parsed_), std::get<Pep440>(other.parsed_));
     case Scheme::maven:
@@ -122,6 +131,8 @@ int Version::compare(const Version& other) const {
       return compare_rubygems(std::get<Words>(parsed_), std::get<Words>(other.parsed_));
     case Scheme::packagist:
       return compare_packagist(std::get<Words>(parsed_), std::get<Words>(other.parsed_));
+    case Scheme::cran:
+      return compare_cran(std::get<Words>(parsed_), std::get<Words>(other.parsed_));
     case Scheme::fallback:
       return compare_fallback(std::get<Words>(parsed_), std::get<Words>(other.parsed_));
   }
@@ -140,7 +151,10 @@ bool is_valid_version(Scheme scheme, std::string_view text) {
   switch (scheme) {
     case Scheme::semver:
     case Scheme::nuget:
+    case Scheme::pub:
       return detail::is_valid_semver(text);
+    case Scheme::cran:
+      return detail::is_valid_cran(text);
     case Scheme::pypi:
       return !detail::parse_pep440(text).legacy;
     default:

@@ -9,13 +9,16 @@ namespace agent::controls::dependencies {
 
 /// The ordering rules a version string follows.
 enum class Scheme {
-  semver,     ///< SemVer 2.0 with a tolerated "v" prefix: npm, crates.io, Go (pseudo-versions), Hex, Pub
+  semver,     ///< SemVer 2.0 with a tolerated "v" prefix: npm, crates.io, Go (pseudo-versions), Hex,
+              ///< SwiftURL, CocoaPods
+  pub,        ///< SemVer where build metadata orders too (pub_semver): Pub
   nuget,      ///< SemVer with 4 numeric parts, case-insensitive pre-release
   pypi,       ///< PEP 440 (epochs, pre/post/dev, local), legacy versions sort first
   maven,      ///< Maven's ComparableVersion
   rubygems,   ///< Gem::Version
   packagist,  ///< PHP's version_compare as Composer uses it
-  fallback,   ///< numbers compare numerically, words lexically
+  cran,       ///< R's package_version: integers split at '.' and '-': CRAN, Bioconductor
+  fallback,   ///< numbers compare numerically, words lexically (ConanCenter: see scheme_for_ecosystem)
 };
 
 /// The ordering of an OSV ecosystem name ("PyPI", "Maven:https://...": the suffix is ignored).

@@ -33,4 +33,12 @@ int compare_rubygems(const Words& a, const Words& b);
 Words parse_packagist(std::string_view text);
 int compare_packagist(const Words& a, const Words& b);
 
+/// SemVer, then build metadata: none < some, identifiers compared like pre-release ones.
+int compare_pub(const SemverLike& a, const SemverLike& b);
+
+/// Components split at '.' and '-'.
+Words parse_cran(std::string_view text);
+int compare_cran(const Words& a, const Words& b);
+bool is_valid_cran(std::string_view text);
+
 }  // namespace agent::controls::dependencies::detail
