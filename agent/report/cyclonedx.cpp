@@ -50,6 +50,28 @@ std::string lower(std::string_view s) {
   return out;
 }
 
+// Qualifier values keep ':' and '/' (as the purl spec's examples write URLs); the rest is encoded.
+std::string encode_qualifier(std::string_view s) {
+  std::string out;
+  std::size_t start = 0;
+  while (start <= s.size()) {
+    auto sep = s.find_first_of(":/", start);
+    out += percent_encode(s.substr(start, sep == std::string_view::npos ? std::string_view::npos : sep - start));
+    if (sep == std::string_view::npos) break;
+    out += s[sep];
+    start = sep + 1;
+  }
+  return out;
+}
+
+// The purl spec's vcs_url: "<vcs_tool>+<transport>://host/path[@revision]"; ours is "URL[#commit]".
+std::string vcs_url(std::string_view source) {
+  std::string url(source);
+  if (auto hash = url.rfind('#'); hash != std::string::npos) url[hash] = '@';
+  if (!url.starts_with("git+") && !url.starts_with("git://")) url = "git+" + url;
+  return url;
+}
+
 struct Component {
   std::string purl;
   std::string name;
@@ -57,6 +79,12 @@ struct Component {
   std::string ecosystem;
   bool direct = false;
   bool direct_known = false;
+  std::string source_kind;
+  std::string source;
+  std::string requirement;
+  /// Unique in the document: the purl, or for a local path (no purl qualifier says where) the
+  /// purl and the path.
+  std::string ref() const { return source_kind == "path" ? purl + "#path:" + source : purl; }
 };
 
 Json tools_json(const Options& options) {
@@ -67,14 +95,22 @@ Json tools_json(const Options& options) {
 Json component_json(const Component& c) {
   Json j;
   j["type"] = "library";
-  j["bom-ref"] = c.purl;
+  j["bom-ref"] = c.ref();
   j["name"] = c.name;
-  j["version"] = c.version;
+  if (!c.version.empty()) j["version"] = c.version;  // an unpinned requirement has none
   j["purl"] = c.purl;
   if (c.direct_known) j["scope"] = c.direct ? "required" : "optional";
+  if (c.source_kind == "git" && !c.source.empty()) {
+    j["externalReferences"] = Json::array({{{"url", c.source}, {"type", "vcs"}}});
+  } else if (c.source_kind == "url" && !c.source.empty()) {
+    j["externalReferences"] = Json::array({{{"url", c.source}, {"type", "distribution"}}});
+  }
   Json props = Json::array();
   props.push_back({{"name", "jit:ecosystem"}, {"value", c.ecosystem}});
   if (c.direct_known) props.push_back({{"name", "jit:direct"}, {"value", c.direct ? "true" : "false"}});
+  if (!c.source_kind.empty()) props.push_back({{"name", "jit:source_kind"}, {"value", c.source_kind}});
+  if (c.source_kind == "path" && !c.source.empty()) props.push_back({{"name", "jit:source"}, {"value", c.source}});
+  if (!c.requirement.empty()) props.push_back({{"name", "jit:requirement"}, {"value", c.requirement}});
   j["properties"] = std::move(props);
   return j;
 }
@@ -155,7 +191,7 @@ Json document(const std::string& serial_seed, const Json& subject, const std::ve
   Json comps = Json::array();
   std::set<std::string> seen;
   for (const auto& c : components) {
-    if (seen.insert(c.purl).second) comps.push_back(component_json(c));
+    if (seen.insert(c.ref()).second) comps.push_back(component_json(c));
   }
   doc["components"] = std::move(comps);
   if (!vulns.empty()) doc["vulnerabilities"] = vulnerabilities_json(vulns);
@@ -205,13 +241,25 @@ std::string package_url(std::string_view ecosystem, std::string_view name, std::
   return purl;
 }
 
+std::string component_purl(const SbomComponent& c) {
+  // A version only when exact: a git or URL package's version is the one its lockfile states.
+  std::string purl = package_url(c.ecosystem, c.name, c.requirement.empty() ? c.version : std::string_view());
+  if (c.source_kind == "git" && !c.source.empty()) {
+    purl += "?vcs_url=" + encode_qualifier(vcs_url(c.source));
+  } else if (c.source_kind == "url" && !c.source.empty()) {
+    purl += "?download_url=" + encode_qualifier(c.source);
+  }
+  return purl;
+}
+
 void write_cyclonedx_lockfile(std::ostream& out, const SbomLockfile& lockfile, const findings::ScanResult& result,
                               const Options& options) {
   std::vector<Component> comps;
   for (const auto& c : lockfile.components) {
-    comps.push_back({package_url(c.ecosystem, c.name, c.version), c.name, c.version, c.ecosystem, c.direct, c.direct_known});
+    comps.push_back({component_purl(c), c.name, c.requirement.empty() ? c.version : std::string(), c.ecosystem,
+                     c.direct, c.direct_known, c.source_kind, c.source, c.requirement});
   }
-  std::sort(comps.begin(), comps.end(), [](const Component& a, const Component& b) { return a.purl < b.purl; });
+  std::sort(comps.begin(), comps.end(), [](const Component& a, const Component& b) { return a.ref() < b.ref(); });
   std::vector<const Finding*> vulns;
   for (const Finding* f : sorted_findings(result)) {
     if (f->dependency && f->dependency->lockfile == lockfile.path) vulns.push_back(f);
@@ -225,7 +273,7 @@ void write_cyclonedx_lockfile(std::ostream& out, const SbomLockfile& lockfile, c
   if (!lockfile.format.empty()) props.push_back({{"name", "jit:lockfile_format"}, {"value", lockfile.format}});
   subject["properties"] = std::move(props);
   std::string seed = "cyclonedx:" + lockfile.path;
-  for (const auto& c : comps) seed += "\n" + c.purl;
+  for (const auto& c : comps) seed += "\n" + c.ref();
   write_json_document(out, document(seed, subject, comps, vulns, result, options));
 }
 

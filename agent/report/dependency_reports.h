@@ -21,6 +21,10 @@ struct SbomComponent {
   std::string ecosystem;      ///< OSV ecosystem name ("npm", "PyPI", "Go", ...)
   bool direct = false;
   bool direct_known = false;
+  /// Where it comes from when not the registry: "git", "path" or "url" (see Package::source_kind).
+  std::string source_kind;
+  std::string source;         ///< git URL ("#<commit>" when pinned), path or URL, as written
+  std::string requirement;    ///< the requirement as written when no exact version is pinned
 };
 
 /// One lockfile's inventory.
@@ -42,5 +46,9 @@ void write_cyclonedx(std::ostream& out, const findings::ScanResult& result, cons
 
 /// Package URL (purl) of a package: "pkg:npm/%40babel/core@7.0.0", "pkg:pypi/django@3.2", ...
 std::string package_url(std::string_view ecosystem, std::string_view name, std::string_view version);
+
+/// Package URL of an SBOM component: package_url plus the purl spec's qualifiers for where it
+/// comes from ("vcs_url" for git, "download_url" for a URL); the version only when exact.
+std::string component_purl(const SbomComponent& c);
 
 }  // namespace agent::report

@@ -1,5 +1,6 @@
 #include <catch2/catch_test_macros.hpp>
 
+#include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -113,4 +114,42 @@ TEST_CASE("CycloneDX per lockfile: every component, vulnerabilities pointing at 
   std::ostringstream whole;
   write_cyclonedx(whole, sample(), Options{});
   CHECK(nlohmann::json::parse(whole.str())["components"].size() == 2);
+}
+
+TEST_CASE("CycloneDX per lockfile: git, URL and path packages and unpinned requirements") {
+  SbomLockfile lf{"package-lock.json", "/", "package-lock.json v3", {}};
+  lf.components.push_back({"left-pad", "1.3.0", "npm", true, true, "", "", ""});
+  lf.components.push_back({"gitpkg", "1.0.0", "npm", true, true, "git",
+                           "https://github.com/a/gitpkg.git#0123abc", ""});
+  lf.components.push_back({"tarball", "2.0.0", "npm", false, true, "url", "https://example.com/t-2.0.0.tgz", ""});
+  lf.components.push_back({"local", "0.1.0", "npm", true, true, "path", "packages/local", ""});
+  lf.components.push_back({"loose", "", "npm", true, true, "", "", "^4.17.0"});
+  CHECK(component_purl(lf.components[0]) == "pkg:npm/left-pad@1.3.0");
+  CHECK(component_purl(lf.components[1]) ==
+        "pkg:npm/gitpkg@1.0.0?vcs_url=git%2Bhttps://github.com/a/gitpkg.git%400123abc");
+  CHECK(component_purl(lf.components[2]) == "pkg:npm/tarball@2.0.0?download_url=https://example.com/t-2.0.0.tgz");
+  CHECK(component_purl(lf.components[3]) == "pkg:npm/local@0.1.0");
+  CHECK(component_purl(lf.components[4]) == "pkg:npm/loose");  // a version only when exact
+  std::ostringstream out;
+  write_cyclonedx_lockfile(out, lf, ScanResult{}, Options{});
+  auto bom = nlohmann::json::parse(out.str());
+  REQUIRE(bom["components"].size() == 5);
+  std::map<std::string, nlohmann::json> by_name;
+  for (const auto& c : bom["components"]) by_name[c["name"]] = c;
+  auto property = [](const nlohmann::json& c, const std::string& name) -> std::string {
+    for (const auto& p : c["properties"])
+      if (p["name"] == name) return p["value"];
+    return "";
+  };
+  CHECK(by_name["gitpkg"]["externalReferences"][0]["type"] == "vcs");
+  CHECK(by_name["gitpkg"]["externalReferences"][0]["url"] == "https://github.com/a/gitpkg.git#0123abc");
+  CHECK(property(by_name["gitpkg"], "jit:source_kind") == "git");
+  CHECK(by_name["tarball"]["externalReferences"][0]["type"] == "distribution");
+  CHECK_FALSE(by_name["local"].contains("externalReferences"));
+  CHECK(property(by_name["local"], "jit:source") == "packages/local");
+  CHECK(by_name["local"]["bom-ref"] != by_name["local"]["purl"]);  // unique even for two local copies
+  CHECK_FALSE(by_name["loose"].contains("version"));
+  CHECK(property(by_name["loose"], "jit:requirement") == "^4.17.0");
+  CHECK_FALSE(by_name["left-pad"].contains("externalReferences"));
+  CHECK(property(by_name["left-pad"], "jit:source_kind").empty());
 }
