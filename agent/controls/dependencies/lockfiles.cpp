@@ -76,6 +76,19 @@ std::optional<LockfileKind> lockfile_kind(std::string_view filename) {
   if (name == "pom.xml") return LockfileKind::maven;
   if (name == "gradle.lockfile" || name == "buildscript-gradle.lockfile") return LockfileKind::gradle;
   if (name == "packages.lock.json") return LockfileKind::nuget;
+  if (name == "pubspec.lock") return LockfileKind::pub;
+  if (name == "mix.lock") return LockfileKind::mix;
+  if (name == "conan.lock") return LockfileKind::conan;
+  if (name == "pdm.lock") return LockfileKind::pdm;
+  if (name == "pylock.toml" || (name.rfind("pylock.", 0) == 0 && name.size() > 12 && ends_with_ci(name, ".toml"))) {
+    return LockfileKind::pylock;
+  }
+  if (name == "Package.resolved") return LockfileKind::swift;
+  if (name == "packages.config") return LockfileKind::nuget_config;
+  if (name.size() > 10 && ends_with_ci(name, ".deps.json")) return LockfileKind::deps_json;
+  if (name == "Podfile.lock") return LockfileKind::cocoapods;
+  if (name == "renv.lock") return LockfileKind::renv;
+  if (name == "verification-metadata.xml") return LockfileKind::gradle_verification;
   // requirements.txt, requirements-dev.txt, requirements/prod.txt is not matched (no way to tell),
   // dev-requirements.txt is.
   if (ends_with_ci(name, ".txt") &&
@@ -104,6 +117,17 @@ std::string_view kind_name(LockfileKind kind) {
     case LockfileKind::maven: return "pom.xml";
     case LockfileKind::gradle: return "gradle.lockfile";
     case LockfileKind::nuget: return "packages.lock.json";
+    case LockfileKind::pub: return "pubspec.lock";
+    case LockfileKind::mix: return "mix.lock";
+    case LockfileKind::conan: return "conan.lock";
+    case LockfileKind::pdm: return "pdm.lock";
+    case LockfileKind::pylock: return "pylock.toml";
+    case LockfileKind::swift: return "Package.resolved";
+    case LockfileKind::nuget_config: return "packages.config";
+    case LockfileKind::deps_json: return "deps.json";
+    case LockfileKind::cocoapods: return "Podfile.lock";
+    case LockfileKind::renv: return "renv.lock";
+    case LockfileKind::gradle_verification: return "verification-metadata.xml";
   }
   return "lockfile";
 }
@@ -143,6 +167,17 @@ ParsedLockfile parse_lockfile_as(LockfileKind kind, const std::string& path, std
     case LockfileKind::maven: result = detail::parse_maven(path, content); break;
     case LockfileKind::gradle: result = detail::parse_gradle(path, content); break;
     case LockfileKind::nuget: result = detail::parse_nuget(path, content); break;
+    case LockfileKind::pub: result = detail::parse_pubspec(path, content); break;
+    case LockfileKind::mix: result = detail::parse_mix(path, content); break;
+    case LockfileKind::conan: result = detail::parse_conan(path, content); break;
+    case LockfileKind::pdm: result = detail::parse_pdm(path, content); break;
+    case LockfileKind::pylock: result = detail::parse_pylock(path, content); break;
+    case LockfileKind::swift: result = detail::parse_swift(path, content); break;
+    case LockfileKind::nuget_config: result = detail::parse_packages_config(path, content); break;
+    case LockfileKind::deps_json: result = detail::parse_deps_json(path, content); break;
+    case LockfileKind::cocoapods: result = detail::parse_podfile(path, content); break;
+    case LockfileKind::renv: result = detail::parse_renv(path, content); break;
+    case LockfileKind::gradle_verification: result = detail::parse_gradle_verification(path, content); break;
   }
   result.path = path;
   if (result.format.empty()) result.format = std::string(kind_name(kind));

@@ -33,6 +33,17 @@ enum class LockfileKind {
   maven,         ///< pom.xml
   gradle,        ///< gradle.lockfile, buildscript-gradle.lockfile
   nuget,         ///< packages.lock.json
+  pub,           ///< pubspec.lock (Dart)
+  mix,           ///< mix.lock (Elixir, Hex)
+  conan,         ///< conan.lock (v0.4 graph_lock, v0.5+ of Conan 2)
+  pdm,           ///< pdm.lock
+  pylock,        ///< pylock.toml, pylock.<name>.toml (PEP 751)
+  swift,         ///< Package.resolved (v1, v2, v3)
+  nuget_config,  ///< packages.config
+  deps_json,     ///< *.deps.json (.NET runtime dependencies)
+  cocoapods,     ///< Podfile.lock
+  renv,          ///< renv.lock (R)
+  gradle_verification,  ///< verification-metadata.xml (Gradle dependency verification)
 };
 
 /// Reads a file a lockfile refers to (a requirements `-r` include); nullopt when it cannot be read.

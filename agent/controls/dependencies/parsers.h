@@ -4,6 +4,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "agent/controls/dependencies/lockfiles.h"
 #include "agent/controls/dependencies/package.h"
@@ -27,6 +28,32 @@ ParsedLockfile parse_composer(const std::string& path, std::string_view content)
 ParsedLockfile parse_maven(const std::string& path, std::string_view content);
 ParsedLockfile parse_gradle(const std::string& path, std::string_view content);
 ParsedLockfile parse_nuget(const std::string& path, std::string_view content);
+ParsedLockfile parse_pubspec(const std::string& path, std::string_view content);
+ParsedLockfile parse_mix(const std::string& path, std::string_view content);
+ParsedLockfile parse_conan(const std::string& path, std::string_view content);
+ParsedLockfile parse_pdm(const std::string& path, std::string_view content);
+ParsedLockfile parse_pylock(const std::string& path, std::string_view content);
+ParsedLockfile parse_swift(const std::string& path, std::string_view content);
+ParsedLockfile parse_packages_config(const std::string& path, std::string_view content);
+ParsedLockfile parse_deps_json(const std::string& path, std::string_view content);
+ParsedLockfile parse_podfile(const std::string& path, std::string_view content);
+ParsedLockfile parse_renv(const std::string& path, std::string_view content);
+ParsedLockfile parse_gradle_verification(const std::string& path, std::string_view content);
+
+/// A start (or empty-element) tag of an XML document: local name, attributes, 1-based line.
+struct XmlTag {
+  std::string name;
+  std::vector<std::pair<std::string, std::string>> attributes;  ///< local names, decoded values
+  int line = 0;
+  /// Value of attribute `name`; nullptr when absent.
+  const std::string* attribute(std::string_view name) const;
+};
+
+/// The start tags named `name` (local name) of a well-formed document, in order; throws like
+/// parse_xml on malformed markup (it checks the document with parse_xml first). `root`, when
+/// given, receives the root element's local name and line.
+std::vector<XmlTag> xml_tags_named(const std::string& path, std::string_view content, std::string_view name,
+                                   XmlTag* root = nullptr);
 
 /// Throws util::UsageError "path:line:col: message" (a very long message is shortened).
 [[noreturn]] void fail(const std::string& path, int line, int col, const std::string& message);
