@@ -51,6 +51,17 @@ struct DependencyDetail {
   std::optional<double> cvss_score;      ///< base score computed from the vector
   std::string cvss_vector;
   std::string fixed_version;             ///< smallest fixed version above `version`; empty: no fix yet
+  /// Where `Finding::severity` came from, first that gave a level: "cvss_v4", "cvss_v3", "cvss_v2"
+  /// (the advisory's own vectors), "database" (database_specific.severity), "ecosystem"
+  /// (affected[].ecosystem_specific / database_specific severity), "alias" (another record of
+  /// the same vulnerability in the database), or "none" (no level anywhere: unknown).
+  std::string severity_source;
+  std::string severity_record;           ///< id of the record the level was read from (this advisory or an alias)
+  /// The upgrade for the package as a whole (every advisory of this package, version and lockfile):
+  /// the smallest version above `version` that fixes all of them; when none fixes all, the one
+  /// that fixes the most. Empty: no version fixes any. Same on every advisory of the package.
+  std::string fix_version;
+  std::vector<std::string> fix_resolves; ///< advisory ids `fix_version` fixes (sorted)
   bool direct = false;
   bool direct_known = false;             ///< whether the lockfile format says direct/transitive
   std::string lockfile;                  ///< path of the lockfile, relative to the scan root

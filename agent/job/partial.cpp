@@ -46,7 +46,9 @@ json finding_json(const Finding& f) {
                        {"advisory_id", d->advisory_id}, {"aliases", d->aliases}, {"summary", d->summary},
                        {"cvss_score", d->cvss_score ? json(*d->cvss_score) : json(nullptr)},
                        {"cvss_vector", d->cvss_vector}, {"fixed_version", d->fixed_version}, {"direct", d->direct},
-                       {"direct_known", d->direct_known}, {"lockfile", d->lockfile}, {"folder", d->folder}};
+                       {"direct_known", d->direct_known}, {"lockfile", d->lockfile}, {"folder", d->folder},
+                       {"severity_source", d->severity_source}, {"severity_record", d->severity_record},
+                       {"fix_version", d->fix_version}, {"fix_resolves", d->fix_resolves}};
   }
   if (const auto& t = f.tool)
     j["tool"] = {{"tool_name", t->tool_name}, {"tool_version", t->tool_version}, {"format", t->format},
@@ -104,6 +106,10 @@ Finding finding_from(const json& j) {
     get(*it, "direct_known", d.direct_known);
     get(*it, "lockfile", d.lockfile);
     get(*it, "folder", d.folder);
+    get(*it, "severity_source", d.severity_source);
+    get(*it, "severity_record", d.severity_record);
+    get(*it, "fix_version", d.fix_version);
+    get(*it, "fix_resolves", d.fix_resolves);
     f.dependency = std::move(d);
   }
   if (auto it = j.find("tool"); it != j.end()) {

@@ -156,7 +156,8 @@ Json vulnerabilities_json(const std::vector<const Finding*>& list) {
       rating["score"] = *d.cvss_score;
       rating["method"] = d.cvss_vector.starts_with("CVSS:4.0/")   ? "CVSSv4"
                          : d.cvss_vector.starts_with("CVSS:3.1/") ? "CVSSv31"
-                                                                   : "CVSSv3";
+                         : d.cvss_vector.starts_with("CVSS:3.0/") ? "CVSSv3"
+                                                                   : "CVSSv2";
       rating["vector"] = d.cvss_vector;
     }
     v["ratings"] = Json::array({rating});

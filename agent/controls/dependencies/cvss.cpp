@@ -1,5 +1,6 @@
 #include "agent/controls/dependencies/cvss.h"
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <map>
@@ -78,6 +79,50 @@ std::optional<double> cvss3_base_score(std::string_view vector) {
   double raw = changed ? std::min(1.08 * (impact + exploitability), 10.0)
                        : std::min(impact + exploitability, 10.0);
   return v31 ? roundup_31(raw) : roundup_30(raw);
+}
+
+std::optional<double> cvss2_base_score(std::string_view vector) {
+  // "(AV:N/...)" and a "CVSS:2.0/" prefix are both seen in the wild.
+  if (vector.starts_with("(") && vector.ends_with(")")) vector = vector.substr(1, vector.size() - 2);
+  if (vector.starts_with("CVSS:2.0/")) vector.remove_prefix(9);
+  // The six base metrics, each exactly once; the temporal/environmental ones are allowed and ignored.
+  static const std::map<std::string_view, std::map<std::string_view, double>> kWeights = {
+      {"AV", {{"L", 0.395}, {"A", 0.646}, {"N", 1.0}}},
+      {"AC", {{"H", 0.35}, {"M", 0.61}, {"L", 0.71}}},
+      {"Au", {{"M", 0.45}, {"S", 0.56}, {"N", 0.704}}},
+      {"C", {{"N", 0.0}, {"P", 0.275}, {"C", 0.660}}},
+      {"I", {{"N", 0.0}, {"P", 0.275}, {"C", 0.660}}},
+      {"A", {{"N", 0.0}, {"P", 0.275}, {"C", 0.660}}}};
+  static constexpr std::array<std::string_view, 8> kOtherV2 = {"E", "RL", "RC", "CDP", "TD", "CR", "IR", "AR"};
+  std::map<std::string_view, double> got;
+  while (!vector.empty()) {
+    auto slash = vector.find('/');
+    std::string_view part = vector.substr(0, slash);
+    vector = slash == std::string_view::npos ? std::string_view() : vector.substr(slash + 1);
+    auto colon = part.find(':');
+    if (colon == std::string_view::npos) return std::nullopt;
+    std::string_view key = part.substr(0, colon), value = part.substr(colon + 1);
+    auto metric = kWeights.find(key);
+    if (metric == kWeights.end()) {
+      if (std::find(kOtherV2.begin(), kOtherV2.end(), key) == kOtherV2.end()) return std::nullopt;
+      continue;
+    }
+    auto w = metric->second.find(value);
+    if (w == metric->second.end() || !got.emplace(key, w->second).second) return std::nullopt;
+  }
+  if (got.size() != kWeights.size()) return std::nullopt;
+  const double impact = 10.41 * (1 - (1 - got["C"]) * (1 - got["I"]) * (1 - got["A"]));
+  const double exploitability = 20 * got["AV"] * got["AC"] * got["Au"];
+  const double f = impact == 0 ? 0 : 1.176;
+  const double score = ((0.6 * impact) + (0.4 * exploitability) - 1.5) * f;
+  return std::round(score * 10.0) / 10.0;
+}
+
+findings::Severity severity_for_v2_score(double score) {
+  using findings::Severity;
+  if (score < 4.0) return Severity::low;
+  if (score < 7.0) return Severity::medium;
+  return Severity::high;
 }
 
 std::optional<double> cvss_base_score(std::string_view vector) {

@@ -17,8 +17,15 @@ std::optional<double> cvss3_base_score(std::string_view vector);
 /// honoured when present. nullopt when malformed.
 std::optional<double> cvss4_base_score(std::string_view vector);
 
-/// The score of any supported vector (v3.0, v3.1, v4.0); nullopt otherwise (CVSS v2 records fall
-/// back to the database's own severity field).
+/// Base score of a CVSS v2 vector ("AV:N/AC:L/Au:N/C:P/I:P/A:P", optionally in parentheses or after
+/// "CVSS:2.0/") per FIRST's v2 guide, rounded to one decimal; nullopt when malformed.
+std::optional<double> cvss2_base_score(std::string_view vector);
+
+/// NVD's v2 rating (v2 has no "critical"): 0-3.9 low, 4.0-6.9 medium, 7.0-10.0 high.
+findings::Severity severity_for_v2_score(double score);
+
+/// The score of a v3.0, v3.1 or v4.0 vector (they carry their version); nullopt otherwise (v2
+/// vectors carry none: cvss2_base_score, by the severity entry's type).
 std::optional<double> cvss_base_score(std::string_view vector);
 
 /// FIRST's qualitative rating: 0 -> info (None), 0.1-3.9 low, 4.0-6.9 medium, 7.0-8.9 high,

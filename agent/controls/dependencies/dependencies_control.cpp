@@ -6,6 +6,7 @@
 #include <atomic>
 #include <fstream>
 #include <optional>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -102,9 +103,14 @@ std::string dependency_fingerprint(std::string_view ecosystem, std::string_view 
 
 std::vector<std::pair<const FileEntry*, std::string>> select_lockfiles(const std::vector<FileEntry>& files,
                                                                       const config::FoldersConfig& folders) {
+  // npm's rule: where npm-shrinkwrap.json exists, npm ignores package-lock.json beside it.
+  std::set<std::string> shrinkwrapped;
+  for (const FileEntry& f : files)
+    if (base_name(f.path) == "npm-shrinkwrap.json") shrinkwrapped.insert(folder_of_file(f.path));
   std::vector<std::pair<const FileEntry*, std::string>> out;
   for (const FileEntry& f : files) {
     if (!is_lockfile_name(base_name(f.path)) || in_skipped_folder(f.path)) continue;
+    if (base_name(f.path) == "package-lock.json" && shrinkwrapped.count(folder_of_file(f.path))) continue;
     if (!folders.configured()) {
       out.emplace_back(&f, folder_of_file(f.path));
       continue;
@@ -159,7 +165,10 @@ void DependenciesControl::run(const ScanInput& input, findings::ScanResult& out)
   for (const ScannedLockfile& lf : lockfiles_) {
     for (const Package& p : lf.parsed.packages) {
       ++packages;
-      for (Vulnerability& v : matcher.match(p)) {
+      if (!matchable(p)) continue;  // git, path or URL sources, unpinned requirements: inventory only
+      std::vector<Vulnerability> vulns = matcher.match(p);
+      const PackageFix fix = matcher.best_fix(p, vulns);
+      for (Vulnerability& v : vulns) {
         findings::Finding f;
         f.control = "dependencies";
         f.rule_id = v.id;
@@ -182,6 +191,10 @@ void DependenciesControl::run(const ScanInput& input, findings::ScanResult& out)
         d.cvss_score = v.cvss_score;
         d.cvss_vector = std::move(v.cvss_vector);
         d.fixed_version = std::move(v.fixed_version);
+        d.severity_source = std::move(v.severity_source);
+        d.severity_record = std::move(v.severity_record);
+        d.fix_version = fix.version;
+        d.fix_resolves = fix.resolves;
         d.direct = p.direct;
         d.direct_known = p.direct_known;
         d.lockfile = lf.parsed.path;

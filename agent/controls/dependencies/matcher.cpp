@@ -67,6 +67,36 @@ struct Hit {
   std::string id;
   std::optional<std::string> fix;
   std::vector<OsvSeverity> package_severity;
+  std::vector<std::string> labels;  // the affected entries' ecosystem_specific / database_specific levels
+};
+
+// CVSS versions in the order the chain prefers them (the newest standard first).
+int cvss_rank(std::string_view type) {
+  if (type == "CVSS_V4") return 3;
+  if (type == "CVSS_V3") return 2;
+  if (type == "CVSS_V2") return 1;
+  return 0;
+}
+
+std::string cvss_source(int rank) { return rank == 3 ? "cvss_v4" : rank == 2 ? "cvss_v3" : "cvss_v2"; }
+
+// The best CVSS vector of a list: the newest version present, the highest score within it.
+struct CvssPick {
+  int rank = 0;
+  double score = 0;
+  std::string vector;
+  findings::Severity severity() const { return rank == 1 ? severity_for_v2_score(score) : severity_for_score(score); }
+  void offer(const OsvSeverity& s) {
+    const int r = cvss_rank(s.type);
+    if (r == 0) return;
+    auto sc = r == 1 ? cvss2_base_score(s.score) : cvss_base_score(s.score);
+    if (!sc) return;
+    if (r > rank || (r == rank && *sc > score)) {
+      rank = r;
+      score = *sc;
+      vector = s.score;
+    }
+  }
 };
 
 struct PreparedRange {
@@ -173,6 +203,7 @@ std::optional<std::string> prepared_fix(const PreparedEntry& p, Installed& insta
 struct Matcher::Prepared {
   std::string advisory_id;
   std::vector<OsvSeverity> severity;
+  std::string label;
   PreparedEntry entry;
 };
 
@@ -206,7 +237,7 @@ const std::vector<Matcher::Prepared>& Matcher::entries(const std::string& ecosys
   if (it == entries_.end()) {
     std::vector<Prepared> list;
     for (StoredAffected& sa : db_.lookup(ecosystem, name)) {
-      list.push_back({std::move(sa.advisory_id), sa.affected.severity, prepare(sa.affected)});
+      list.push_back({std::move(sa.advisory_id), sa.affected.severity, sa.affected.label, prepare(sa.affected)});
     }
     it = entries_.emplace(key, std::move(list)).first;
   }
@@ -230,6 +261,7 @@ std::vector<Vulnerability> Matcher::match(const Package& pkg) {
       if (!h.fix || compare_versions(p.entry.eco, *fix, *h.fix) < 0) h.fix = fix;
     }
     h.package_severity.insert(h.package_severity.end(), p.severity.begin(), p.severity.end());
+    if (!p.label.empty()) h.labels.push_back(p.label);
   }
   if (hits.empty()) return {};
 
@@ -253,9 +285,19 @@ std::vector<Vulnerability> Matcher::match(const Package& pkg) {
     Vulnerability v;
     v.id = members.front()->id;
     std::set<std::string> ids, refs, cwes;
-    findings::Severity label = findings::Severity::unknown;
+    findings::Severity label = findings::Severity::unknown, eco_label = findings::Severity::unknown;
+    std::string label_record, eco_record;
+    CvssPick cvss;
+    std::string cvss_record;
     for (const Hit* h : members) {
       ids.insert(h->id);
+      v.members.push_back(h->id);
+      for (const auto& l : h->labels) {
+        if (auto s = severity_from_label(l); s > eco_label) {
+          eco_label = s;
+          eco_record = h->id;
+        }
+      }
       // The fix every source agrees on: the highest of each advisory's smallest fix.
       if (h->fix && (v.fixed_version.empty() || compare_versions(scheme, *h->fix, v.fixed_version) > 0)) {
         v.fixed_version = *h->fix;
@@ -269,22 +311,49 @@ std::vector<Vulnerability> Matcher::match(const Package& pkg) {
         if (v.summary.empty()) v.summary = a->summary;
         if (v.details.empty()) v.details = a->details;
         sev.insert(sev.end(), a->severity.begin(), a->severity.end());
-        label = std::max(label, severity_from_label(a->database_severity));
-      }
-      for (const auto& s : sev) {
-        if (s.type == "Ubuntu") label = std::max(label, severity_from_label(s.score));
-        auto score = cvss_base_score(s.score);
-        if (score && (!v.cvss_score || *score > *v.cvss_score)) {
-          v.cvss_score = score;
-          v.cvss_vector = s.score;
+        if (auto s = severity_from_label(a->database_severity); s > label) {
+          label = s;
+          label_record = h->id;
         }
       }
+      for (const auto& s : sev) {
+        if (s.type == "Ubuntu") {
+          if (auto l = severity_from_label(s.score); l > label) {
+            label = l;
+            label_record = h->id;
+          }
+        }
+        const int before = cvss.rank;
+        const double score = cvss.score;
+        cvss.offer(s);
+        if (cvss.rank != before || cvss.score != score) cvss_record = h->id;
+      }
+    }
+    // The chain: the records' own CVSS vectors, their database's level, the affected entries'
+    // level, then the other records of the same vulnerability in the database (aliases in both
+    // directions), else unknown.
+    if (cvss.rank > 0) {
+      v.cvss_score = cvss.score;
+      v.cvss_vector = cvss.vector;
+      v.severity = cvss.severity();
+      v.severity_source = cvss_source(cvss.rank);
+      v.severity_record = cvss_record;
+    } else if (label != findings::Severity::unknown) {
+      v.severity = label;
+      v.severity_source = "database";
+      v.severity_record = label_record;
+    } else if (eco_label != findings::Severity::unknown) {
+      v.severity = eco_label;
+      v.severity_source = "ecosystem";
+      v.severity_record = eco_record;
+    } else {
+      alias_severity(ids, v);
     }
     ids.erase(v.id);
     v.aliases.assign(ids.begin(), ids.end());
     v.references.assign(refs.begin(), refs.end());
     v.cwes.assign(cwes.begin(), cwes.end());
-    v.severity = v.cvss_score ? severity_for_score(*v.cvss_score) : label;
+    std::sort(v.members.begin(), v.members.end());
     if (v.summary.empty() && !v.details.empty()) {
       v.summary = v.details.substr(0, v.details.find('\n'));
       if (v.summary.size() > 200) {
@@ -296,6 +365,97 @@ std::vector<Vulnerability> Matcher::match(const Package& pkg) {
     out.push_back(std::move(v));
   }
   std::sort(out.begin(), out.end(), [](const Vulnerability& a, const Vulnerability& b) { return a.id < b.id; });
+  return out;
+}
+
+void Matcher::alias_severity(const std::set<std::string>& ids, Vulnerability& v) {
+  // Every other record of the vulnerability the database holds: the ids the matched records name
+  // (a GO- or PYSEC- record lists its CVE and GHSA), and the records that name one of those ids.
+  std::set<std::string> others;
+  for (const auto& id : ids) {
+    others.insert(id);
+    for (auto& r : db_.records_aliasing(id)) others.insert(std::move(r));
+  }
+  for (const auto& m : v.members) others.erase(m);
+  findings::Severity best = findings::Severity::unknown;
+  for (const auto& id : others) {
+    const AdvisoryInfo* a = info(id);
+    if (!a || !a->withdrawn.empty()) continue;
+    CvssPick cvss;
+    findings::Severity label = severity_from_label(a->database_severity);
+    for (const auto& s : a->severity) {
+      cvss.offer(s);
+      if (s.type == "Ubuntu") label = std::max(label, severity_from_label(s.score));
+    }
+    const findings::Severity level = cvss.rank > 0 ? cvss.severity() : label;
+    if (level > best) {
+      best = level;
+      v.severity = level;
+      v.severity_source = "alias";
+      v.severity_record = id;
+      v.cvss_score.reset();
+      v.cvss_vector.clear();
+      if (cvss.rank > 0) {
+        v.cvss_score = cvss.score;
+        v.cvss_vector = cvss.vector;
+      }
+    }
+  }
+}
+
+PackageFix Matcher::best_fix(const Package& pkg, const std::vector<Vulnerability>& vulns) {
+  PackageFix out;
+  if (vulns.empty()) return out;
+  const Scheme scheme = scheme_for_ecosystem(pkg.ecosystem);
+  Installed installed(pkg.version);
+  const Version& current = installed.as(scheme);
+  // Which vulnerability each matched advisory id belongs to.
+  std::map<std::string, std::size_t> owner;
+  for (std::size_t i = 0; i < vulns.size(); ++i)
+    for (const auto& m : vulns[i].members) owner[m] = i;
+  std::vector<std::pair<std::size_t, const Prepared*>> relevant;
+  std::vector<Version> candidates;
+  for (const Prepared& p : entries(pkg.ecosystem, pkg.name)) {
+    auto it = owner.find(p.advisory_id);
+    if (it == owner.end()) continue;
+    relevant.emplace_back(it->second, &p);
+    for (const auto& r : p.entry.ranges)
+      for (const auto& e : r.events) {
+        if (e.kind != Kind::fixed) continue;
+        Version c = Version::parse(scheme, e.version.text());
+        if (c.compare(current) > 0) candidates.push_back(std::move(c));
+      }
+  }
+  std::sort(candidates.begin(), candidates.end(), [](const Version& a, const Version& b) { return a.compare(b) < 0; });
+  candidates.erase(std::unique(candidates.begin(), candidates.end(),
+                               [](const Version& a, const Version& b) { return a.compare(b) == 0; }),
+                   candidates.end());
+  // Score of a candidate: how many it fixes of each severity, most severe first; the smallest
+  // candidate wins ties (candidates are visited in ascending order).
+  std::vector<int> best_score;
+  std::vector<bool> best_fixed;
+  for (const Version& c : candidates) {
+    Installed at(c.text());
+    std::vector<bool> fixed(vulns.size(), true);
+    for (const auto& [index, p] : relevant)
+      if (fixed[index] && prepared_affects(p->entry, at)) fixed[index] = false;
+    std::vector<int> score(6, 0);
+    int total = 0;
+    for (std::size_t i = 0; i < vulns.size(); ++i)
+      if (fixed[i]) {
+        ++score[5 - static_cast<int>(vulns[i].severity)];
+        ++total;
+      }
+    score.insert(score.begin(), total);
+    if (total == 0 || (!best_score.empty() && score <= best_score)) continue;
+    best_score = score;
+    best_fixed = fixed;
+    out.version = c.text();
+    if (total == static_cast<int>(vulns.size())) break;  // fixes all: nothing smaller did
+  }
+  for (std::size_t i = 0; i < best_fixed.size(); ++i)
+    if (best_fixed[i]) out.resolves.push_back(vulns[i].id);
+  std::sort(out.resolves.begin(), out.resolves.end());
   return out;
 }
 

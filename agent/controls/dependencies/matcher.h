@@ -3,6 +3,7 @@
 // advisories (aliases merged into one), and which version fixes it.
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -23,6 +24,9 @@ struct Vulnerability {
   std::optional<double> cvss_score;      ///< highest base score computed from the group's vectors
   std::string cvss_vector;
   findings::Severity severity = findings::Severity::unknown;
+  std::string severity_source = "none";  ///< see findings::DependencyDetail::severity_source
+  std::string severity_record;           ///< the record the level was read from
+  std::vector<std::string> members;      ///< the matched advisory ids merged into this one (sorted)
   std::string fixed_version;             ///< smallest fixed version above the installed one; "" = no fix yet
   std::vector<std::string> references;
   std::vector<std::string> cwes;
@@ -39,6 +43,12 @@ std::optional<std::string> smallest_fix_above(const OsvAffected& affected, std::
 /// ("CRITICAL", "HIGH", "MODERATE", "MEDIUM", "LOW", any case); unknown otherwise.
 findings::Severity severity_from_label(std::string_view label);
 
+/// The one upgrade for a package with several vulnerabilities (Matcher::best_fix).
+struct PackageFix {
+  std::string version;                   ///< empty: no version above the installed one fixes any
+  std::vector<std::string> resolves;     ///< Vulnerability::id of each one `version` fixes (sorted)
+};
+
 /// Matches packages against an index, caching look-ups (the same package recurs across lockfiles).
 class Matcher {
  public:
@@ -48,11 +58,16 @@ class Matcher {
   Matcher& operator=(const Matcher&) = delete;
   /// Every vulnerability affecting `pkg`, sorted by id; withdrawn advisories never appear.
   std::vector<Vulnerability> match(const Package& pkg);
+  /// The smallest version above `pkg.version` that no advisory of `vulns` (match()'s result for
+  /// `pkg`) affects; when none fixes all, the one that fixes the most (the most severe first, then
+  /// the smallest). Candidates are the advisories' own "fixed" versions.
+  PackageFix best_fix(const Package& pkg, const std::vector<Vulnerability>& vulns);
 
  private:
   struct Prepared;  // an affected entry with its versions parsed and events sorted, once
   const std::vector<Prepared>& entries(const std::string& ecosystem, const std::string& name);
   const AdvisoryInfo* info(const std::string& id);
+  void alias_severity(const std::set<std::string>& ids, Vulnerability& v);
 
   const OsvDatabase& db_;
   std::map<std::pair<std::string, std::string>, std::vector<Prepared>> entries_;

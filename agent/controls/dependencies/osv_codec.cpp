@@ -46,6 +46,11 @@ std::string encode_affected(const OsvAffected& a) {
     }
     out += '\n';
   }
+  if (!a.label.empty()) {
+    out += "L\t";
+    put(out, a.label);
+    out += '\n';
+  }
   for (const auto& s : a.severity) {
     out += "S\t";
     put(out, s.type);
@@ -77,6 +82,7 @@ OsvAffected decode_affected(std::string_view data) {
         a.ranges.push_back(std::move(r));
         break;
       }
+      case 'L': a.label = std::string(fields[0]); break;
       case 'S':
         if (fields.size() == 2) a.severity.push_back({std::string(fields[0]), std::string(fields[1])});
         break;

@@ -27,6 +27,9 @@ CREATE TABLE IF NOT EXISTS affected(ecosystem TEXT NOT NULL, name TEXT NOT NULL,
   advisory TEXT NOT NULL, data TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS affected_by_package ON affected(ecosystem, name);
 CREATE INDEX IF NOT EXISTS affected_by_advisory ON affected(advisory);
+CREATE TABLE IF NOT EXISTS alias_of(alias TEXT NOT NULL, id TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS alias_of_by_alias ON alias_of(alias);
+CREATE INDEX IF NOT EXISTS alias_of_by_id ON alias_of(id);
 CREATE TABLE IF NOT EXISTS sources(ecosystem TEXT PRIMARY KEY, url TEXT, etag TEXT,
   last_modified TEXT, updated_at INTEGER, records INTEGER);
 )SQL";
@@ -113,9 +116,18 @@ struct OsvDatabase::Statements {
                "WHERE a.ecosystem = ?1 AND a.name = ?2 AND d.withdrawn = '' ORDER BY a.advisory"),
         advisory(db,
                  "SELECT id, modified, published, withdrawn, summary, details, aliases, severity, "
-                 "db_severity, cwes, refs FROM advisories WHERE id = ?1") {}
+                 "db_severity, cwes, refs FROM advisories WHERE id = ?1") {
+    // Indexes written before the alias table existed have none: the look-up then finds nothing.
+    Stmt has(db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'alias_of'");
+    if (has.step()) {
+      aliased_by = std::make_unique<Stmt>(
+          db, "SELECT DISTINCT o.id FROM alias_of o JOIN advisories d ON d.id = o.id "
+              "WHERE o.alias = ?1 AND d.withdrawn = '' ORDER BY o.id");
+    }
+  }
   Stmt lookup;
   Stmt advisory;
+  std::unique_ptr<Stmt> aliased_by;
 };
 
 OsvDatabase::OsvDatabase(sqlite3* db, fs::path file) : db_(db), file_(std::move(file)) {}
@@ -198,6 +210,16 @@ std::optional<AdvisoryInfo> OsvDatabase::advisory(std::string_view id) const {
   return a;
 }
 
+std::vector<std::string> OsvDatabase::records_aliasing(std::string_view id) const {
+  std::vector<std::string> out;
+  if (!stmts_->aliased_by) return out;
+  Stmt& q = *stmts_->aliased_by;
+  q.bind(1, id);
+  while (q.step()) out.push_back(q.text(0));
+  q.reset();
+  return out;
+}
+
 DbStatus OsvDatabase::status() const {
   DbStatus s;
   Stmt per(db_,
@@ -236,10 +258,14 @@ struct OsvDbWriter::Statements {
                         "INSERT OR REPLACE INTO advisories(id, origin, modified, published, withdrawn, "
                         "summary, details, aliases, severity, db_severity, cwes, refs) "
                         "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"),
-        insert_affected(db, "INSERT INTO affected(ecosystem, name, advisory, data) VALUES(?1, ?2, ?3, ?4)") {}
+        insert_affected(db, "INSERT INTO affected(ecosystem, name, advisory, data) VALUES(?1, ?2, ?3, ?4)"),
+        delete_aliases(db, "DELETE FROM alias_of WHERE id = ?1"),
+        insert_alias(db, "INSERT INTO alias_of(alias, id) VALUES(?1, ?2)") {}
   Stmt delete_affected;
   Stmt insert_advisory;
   Stmt insert_affected;
+  Stmt delete_aliases;
+  Stmt insert_alias;
 };
 
 OsvDbWriter::OsvDbWriter(const fs::path& dir) : dir_(dir) {
@@ -271,6 +297,7 @@ OsvDbWriter::OsvDbWriter(const fs::path& dir) : dir_(dir) {
     }
     exec("BEGIN");
     stmts_ = std::make_unique<Statements>(db_);
+    backfill_aliases();
   } catch (...) {
     stmts_.reset();
     sqlite3_close(db_);
@@ -306,6 +333,8 @@ void OsvDbWriter::add(const OsvRecord& r, std::string_view origin) {
       .bind(11, join_lines(r.cwes))
       .bind(12, join_lines(r.references))
       .run();
+  stmts_->delete_aliases.bind(1, r.id).run();
+  for (const std::string& alias : r.aliases) stmts_->insert_alias.bind(1, alias).bind(2, r.id).run();
   for (const OsvAffected& a : r.affected) {
     std::string base(base_ecosystem(a.ecosystem));
     stmts_->insert_affected.bind(1, base)
@@ -319,8 +348,21 @@ void OsvDbWriter::add(const OsvRecord& r, std::string_view origin) {
 void OsvDbWriter::remove_origin(std::string_view origin) {
   Stmt del_aff(db_, "DELETE FROM affected WHERE advisory IN (SELECT id FROM advisories WHERE origin = ?1)");
   del_aff.bind(1, origin).run();
+  Stmt del_alias(db_, "DELETE FROM alias_of WHERE id IN (SELECT id FROM advisories WHERE origin = ?1)");
+  del_alias.bind(1, origin).run();
   Stmt del_adv(db_, "DELETE FROM advisories WHERE origin = ?1");
   del_adv.bind(1, origin).run();
+}
+
+void OsvDbWriter::backfill_aliases() {
+  // An index written before the alias table existed: fill it once from the advisories' aliases.
+  Stmt any(db_, "SELECT 1 FROM alias_of LIMIT 1");
+  if (any.step()) return;
+  Stmt all(db_, "SELECT id, aliases FROM advisories WHERE aliases != ''");
+  while (all.step()) {
+    const std::string id = all.text(0);
+    for (const std::string& alias : split_lines(all.text(1))) stmts_->insert_alias.bind(1, alias).bind(2, id).run();
+  }
 }
 
 void OsvDbWriter::set_source(const SourceInfo& info) {

@@ -73,6 +73,8 @@ class OsvDatabase {
   std::vector<StoredAffected> lookup(std::string_view ecosystem, std::string_view name) const;
   /// The advisory's metadata; nullopt when unknown.
   std::optional<AdvisoryInfo> advisory(std::string_view id) const;
+  /// Ids of the advisories (not withdrawn) that list `id` among their aliases, sorted.
+  std::vector<std::string> records_aliasing(std::string_view id) const;
   DbStatus status() const;
   /// The recorded source of `ecosystem` (`db update`), if any.
   std::optional<SourceInfo> source(std::string_view ecosystem) const;
@@ -107,6 +109,7 @@ class OsvDbWriter {
 
  private:
   void exec(const char* sql);
+  void backfill_aliases();
   std::filesystem::path dir_;
   std::filesystem::path temp_;
   sqlite3* db_ = nullptr;

@@ -188,6 +188,11 @@ OsvRecord convert(const json& doc, const std::string& source, std::vector<std::s
     entry.name = optional_string(*pkg, "name", where);
     if (entry.ecosystem.empty() || entry.name.empty()) throw Invalid{where + "a package lacks ecosystem or name"};
     entry.severity = std::move(sev);
+    for (const char* key : {"ecosystem_specific", "database_specific"}) {
+      auto spec = a.find(key);
+      if (spec == a.end() || !spec->is_object() || !entry.label.empty()) continue;
+      if (auto s = spec->find("severity"); s != spec->end() && s->is_string()) entry.label = s->get<std::string>();
+    }
     Scheme scheme = scheme_for_ecosystem(entry.ecosystem);
     std::vector<std::string> dropped;
     for (std::string& v : string_list(a, "versions", where)) {

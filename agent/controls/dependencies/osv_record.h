@@ -34,6 +34,9 @@ struct OsvAffected {
   std::vector<std::string> versions;
   std::vector<OsvRange> ranges;
   std::vector<OsvSeverity> severity;   ///< per-package severity, when the record has it
+  /// A level the entry spells in words: ecosystem_specific.severity (Android's "Critical", ...) or
+  /// database_specific.severity of the entry; empty when neither is a string.
+  std::string label;
 };
 
 struct OsvRecord {

@@ -14,7 +14,17 @@ struct Package {
   int line = 0;              ///< 1-based line where it is declared in the lockfile (0: unknown)
   // Added by the lockfile parsers: a requirements file's `-r` includes declare packages elsewhere.
   std::string declared_in;   ///< file that declares it when not the lockfile itself (`line` is in it); else empty
+  // The inventory beyond the registry (SBOMs list every package; only registry packages with an
+  // exact version are matched against advisories):
+  /// Where the package comes from when not the ecosystem's registry: "git", "path" (a file, link,
+  /// workspace member or local directory) or "url" (an archive or wheel URL); empty: the registry.
+  std::string source_kind;
+  std::string source;        ///< the git URL ("#<commit>" appended when pinned), the path or the URL, as written
+  std::string requirement;   ///< the requirement as written when no exact version is pinned (">=2.0,<3"); else empty
 };
+
+/// True when advisories can be matched against `p`: from the registry, with an exact version.
+inline bool matchable(const Package& p) { return p.source_kind.empty() && !p.version.empty(); }
 
 /// The outcome of parsing one lockfile.
 struct ParsedLockfile {

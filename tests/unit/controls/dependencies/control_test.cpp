@@ -125,12 +125,21 @@ TEST_CASE("control: lockfiles are matched and findings carry the dependency deta
   CHECK(py->dependency->cvss_score == 7.5);
   CHECK(py->dependency->fixed_version == "3.2.5");
   CHECK(py->description.find("Upgrade to 3.2.5") != std::string::npos);
+  CHECK(py->dependency->severity_source == "cvss_v3");
+  CHECK(py->dependency->severity_record == "PYSEC-2021-1");
+  CHECK(py->dependency->fix_version == "3.2.5");
+  CHECK(py->dependency->fix_resolves == std::vector<std::string>{"PYSEC-2021-1"});
+  CHECK(go->dependency->severity_source == "none");
+  CHECK(go->dependency->fix_version == "1.6.0");
 
   const auto* npm = find(out, "GHSA-aaaa-bbbb-cccc", "web/package-lock.json");
   REQUIRE(npm);
   CHECK(npm->severity == Severity::low);  // the database's own field
   CHECK(npm->dependency->fixed_version.empty());
   CHECK(npm->description.find("No fix yet") != std::string::npos);
+  CHECK(npm->dependency->severity_source == "database");
+  CHECK(npm->dependency->fix_version.empty());
+  CHECK(npm->dependency->fix_resolves.empty());
 
   // Same input, same fingerprints.
   ScanResult again;
@@ -191,6 +200,22 @@ folders:
   CHECK(find(out, "PYSEC-2021-1", "service-b/requirements.txt")->dependency->folder == "/service-b");
   CHECK_FALSE(find(out, "PYSEC-2021-1", "service-a/testdata/requirements.txt"));
   CHECK_FALSE(find(out, "GHSA-aaaa-bbbb-cccc", "outside/package-lock.json"));
+}
+
+TEST_CASE("control: npm-shrinkwrap.json wins over package-lock.json in the same folder, as in npm") {
+  Repo repo;
+  repo.write("web/package-lock.json", kPackageLock);
+  repo.write("web/npm-shrinkwrap.json", kPackageLock);
+  repo.write("other/package-lock.json", kPackageLock);  // no shrinkwrap beside it: scanned
+  repo.make_db();
+  DependenciesControl control(repo.db_dir, {});
+  ScanResult out;
+  control.run(repo.input(), out);
+  std::vector<std::string> scanned;
+  for (const auto& lf : control.lockfiles()) scanned.push_back(lf.parsed.path);
+  std::sort(scanned.begin(), scanned.end());
+  CHECK(scanned == std::vector<std::string>{"other/package-lock.json", "web/npm-shrinkwrap.json"});
+  CHECK(out.findings.size() == 2);
 }
 
 TEST_CASE("fingerprints differ when any part differs") {

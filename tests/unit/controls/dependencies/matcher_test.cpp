@@ -205,3 +205,120 @@ TEST_CASE("real GHSA converter examples evaluate as their ranges say") {
   db.reset();
   fs::remove_all(db_dir);
 }
+
+TEST_CASE("severity chain: CVSS v4 before v3 before v2, then the database's level, then the entry's") {
+  auto rec = [](const std::string& id, const std::string& extra, const std::string& entry_extra = "") {
+    return R"({"id": ")" + id + R"(", "modified": "2024-01-01T00:00:00Z", )" + extra +
+           R"("affected": [{"package": {"ecosystem": "npm", "name": ")" + id + R"("}, )" + entry_extra +
+           R"("ranges": [{"type": "SEMVER", "events": [{"introduced": "0"}]}]}]})";
+  };
+  TempDb t({
+      rec("V3AND2", R"("severity": [{"type": "CVSS_V2", "score": "AV:N/AC:L/Au:N/C:C/I:C/A:C"},
+                                   {"type": "CVSS_V3", "score": "CVSS:3.1/AV:N/AC:H/PR:H/UI:R/S:U/C:L/I:N/A:N"}],)"),
+      rec("V2ONLY", R"("severity": [{"type": "CVSS_V2", "score": "AV:N/AC:L/Au:N/C:P/I:N/A:N"}],)"),
+      rec("LABEL", R"("database_specific": {"severity": "CRITICAL"},)"),
+      rec("ECO", "", R"("ecosystem_specific": {"severity": "High"},)"),
+      rec("NONE", ""),
+  });
+  Matcher m(*t.db);
+  auto one = [&](const std::string& name) {
+    auto v = m.match(pkg("npm", name, "1.0.0"));
+    REQUIRE(v.size() == 1);
+    return v[0];
+  };
+  auto v3 = one("V3AND2");
+  CHECK(v3.severity_source == "cvss_v3");  // the newer standard wins over v2's 10.0
+  CHECK(v3.severity == Severity::low);
+  CHECK(v3.severity_record == "V3AND2");
+  CHECK(one("V2ONLY").severity_source == "cvss_v2");
+  CHECK(one("V2ONLY").severity == Severity::medium);
+  CHECK(one("LABEL").severity_source == "database");
+  CHECK(one("LABEL").severity == Severity::critical);
+  CHECK(one("ECO").severity_source == "ecosystem");
+  CHECK(one("ECO").severity == Severity::high);
+  CHECK(one("NONE").severity_source == "none");
+  CHECK(one("NONE").severity == Severity::unknown);
+}
+
+TEST_CASE("severity chain: a record without a level takes another record's of the same vulnerability") {
+  const std::string go = R"({"id": "GO-2024-0001", "modified": "2024-01-01T00:00:00Z",
+      "aliases": ["CVE-2024-1111", "GHSA-gggg-gggg-gggg"],
+      "affected": [{"package": {"ecosystem": "Go", "name": "example.com/mod"},
+        "ranges": [{"type": "SEMVER", "events": [{"introduced": "0"}, {"fixed": "1.5.0"}]}]}]})";
+  // GitHub's record of the same CVE, for another ecosystem's package: the alias names it.
+  const std::string ghsa = R"({"id": "GHSA-gggg-gggg-gggg", "modified": "2024-01-01T00:00:00Z",
+      "aliases": ["CVE-2024-1111"], "database_specific": {"severity": "HIGH"},
+      "affected": [{"package": {"ecosystem": "npm", "name": "other"},
+        "ranges": [{"type": "SEMVER", "events": [{"introduced": "0"}]}]}]})";
+  // A record that names this one's CVE, but that this one does not name: found the other way.
+  const std::string pysec = R"({"id": "PYSEC-2024-77", "modified": "2024-01-01T00:00:00Z",
+      "aliases": ["CVE-2024-2222"],
+      "severity": [{"type": "CVSS_V3", "score": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"}],
+      "affected": [{"package": {"ecosystem": "PyPI", "name": "pyother"},
+        "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}]}]}]})";
+  const std::string go2 = R"({"id": "GO-2024-0002", "modified": "2024-01-01T00:00:00Z",
+      "aliases": ["CVE-2024-2222"],
+      "affected": [{"package": {"ecosystem": "Go", "name": "example.com/mod2"},
+        "ranges": [{"type": "SEMVER", "events": [{"introduced": "0"}]}]}]})";
+  TempDb t({go, ghsa, pysec, go2});
+  Matcher m(*t.db);
+  auto a = m.match(pkg("Go", "example.com/mod", "v1.0.0"));
+  REQUIRE(a.size() == 1);
+  CHECK(a[0].severity == Severity::high);
+  CHECK(a[0].severity_source == "alias");
+  CHECK(a[0].severity_record == "GHSA-gggg-gggg-gggg");
+  auto b = m.match(pkg("Go", "example.com/mod2", "v1.0.0"));
+  REQUIRE(b.size() == 1);
+  CHECK(b[0].severity == Severity::critical);
+  CHECK(b[0].severity_source == "alias");
+  CHECK(b[0].severity_record == "PYSEC-2024-77");
+  CHECK(b[0].cvss_score == 9.8);
+}
+
+TEST_CASE("the package's one upgrade: smallest version fixing all, else the one fixing most") {
+  auto rec = [](const std::string& id, const std::string& events, const std::string& level) {
+    return R"({"id": ")" + id + R"(", "modified": "2024-01-01T00:00:00Z",
+      "database_specific": {"severity": ")" + level + R"("},
+      "affected": [{"package": {"ecosystem": "npm", "name": "lib"},
+        "ranges": [{"type": "SEMVER", "events": )" + events + "}]}]}";
+  };
+  TempDb t({
+      rec("A", R"([{"introduced": "0"}, {"fixed": "1.2.0"}])", "LOW"),
+      rec("B", R"([{"introduced": "0"}, {"fixed": "1.4.0"}])", "HIGH"),
+      // Fixed in 1.3.1 on the 1.3 line, but 1.4.0 to 2.0.0 is affected again.
+      rec("C", R"([{"introduced": "0"}, {"fixed": "1.3.1"}, {"introduced": "1.4.0"}, {"fixed": "2.0.0"}])", "MODERATE"),
+      rec("D", R"([{"introduced": "3.0.0"}])", "CRITICAL"),  // never fixed, from 3.0.0
+  });
+  Matcher m(*t.db);
+  const Package p = pkg("npm", "lib", "1.0.0");
+  auto vulns = m.match(p);
+  REQUIRE(vulns.size() == 3);
+  auto fix = m.best_fix(p, vulns);
+  CHECK(fix.version == "2.0.0");  // 1.4.0 fixes A and B but C again affects it
+  CHECK(fix.resolves == std::vector<std::string>{"A", "B", "C"});
+
+  // 3.0.1 is affected by D: the best is the version that fixes the most, the most severe first.
+  const Package q = pkg("npm", "lib", "3.0.0");
+  auto all = m.match(q);
+  REQUIRE(all.size() == 1);
+  CHECK(m.best_fix(q, all).version.empty());  // no version fixes D
+  CHECK(m.best_fix(q, all).resolves.empty());
+}
+
+TEST_CASE("the package's one upgrade when no version fixes everything") {
+  TempDb t({
+      R"({"id": "OLD", "modified": "2024-01-01T00:00:00Z", "database_specific": {"severity": "LOW"},
+          "affected": [{"package": {"ecosystem": "npm", "name": "lib"},
+            "ranges": [{"type": "SEMVER", "events": [{"introduced": "0"}, {"fixed": "1.1.0"}]}]}]})",
+      R"({"id": "NOFIX", "modified": "2024-01-01T00:00:00Z", "database_specific": {"severity": "HIGH"},
+          "affected": [{"package": {"ecosystem": "npm", "name": "lib"},
+            "ranges": [{"type": "SEMVER", "events": [{"introduced": "0"}]}]}]})",
+  });
+  Matcher m(*t.db);
+  const Package p = pkg("npm", "lib", "1.0.0");
+  auto vulns = m.match(p);
+  REQUIRE(vulns.size() == 2);
+  auto fix = m.best_fix(p, vulns);
+  CHECK(fix.version == "1.1.0");
+  CHECK(fix.resolves == std::vector<std::string>{"OLD"});
+}
