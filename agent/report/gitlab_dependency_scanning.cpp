@@ -1,4 +1,6 @@
 // GitLab dependency-scanning report, schema 15.2.1 (artifacts:reports:dependency_scanning).
+#include <algorithm>
+
 #include "agent/report/common.h"
 #include "agent/report/dependency_reports.h"
 #include "agent/report/time_format.h"
@@ -44,11 +46,23 @@ Json identifiers_of(const Finding& f) {
 }
 
 std::string solution_of(const findings::DependencyDetail& d) {
+  const bool package_fix_covers = !d.fix_version.empty() &&
+      std::find(d.fix_resolves.begin(), d.fix_resolves.end(), d.advisory_id) != d.fix_resolves.end();
+  if (package_fix_covers) {
+    std::string text = "Upgrade " + d.package + " to " + d.fix_version;
+    const std::size_t n = d.fix_resolves.size();
+    if (n > 1) text += " (fixes this and " + std::to_string(n - 1) + (n == 2 ? " other advisory" : " other advisories") +
+                       " of " + d.package + " " + d.version + ")";
+    return text;
+  }
   if (d.fixed_version.empty()) {
     return "No fixed version of " + d.package + " is known yet for " + d.advisory_id +
            ": check the advisory for workarounds, or replace the package.";
   }
-  return "Upgrade " + d.package + " to " + d.fixed_version;
+  std::string text = "Upgrade " + d.package + " to " + d.fixed_version;
+  if (!d.fix_version.empty())
+    text += " (" + d.fix_version + ", which fixes the package's other advisories, does not fix this one)";
+  return text;
 }
 
 Json vulnerability_of(const Finding& f) {

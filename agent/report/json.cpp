@@ -40,6 +40,13 @@ Json dependency_json(const findings::DependencyDetail& d) {
   j["cvss_score"] = d.cvss_score ? Json(*d.cvss_score) : Json(nullptr);
   j["cvss_vector"] = string_or_null(d.cvss_vector);
   j["fixed_version"] = string_or_null(d.fixed_version);
+  j["severity_source"] = d.severity_source.empty() ? "none" : d.severity_source;
+  j["severity_record"] = string_or_null(d.severity_record);
+  // The package's one upgrade (every advisory of this package, version and lockfile).
+  Json fix;
+  fix["version"] = string_or_null(d.fix_version);
+  fix["resolves"] = d.fix_version.empty() ? std::vector<std::string>{} : d.fix_resolves;
+  j["fix"] = fix;
   j["direct"] = d.direct_known ? Json(d.direct) : Json(nullptr);
   j["lockfile"] = d.lockfile;
   j["folder"] = folder_of(d);
@@ -128,7 +135,7 @@ void write_json(std::ostream& out, const findings::ScanResult& result, const Opt
   auto list = sorted_findings(result);
   Json doc;
   doc["schema_version"] = "1";
-  doc["schema_minor"] = 3;
+  doc["schema_minor"] = 4;
   doc["tool"] = {{"name", "jit-agent"}, {"version", options.tool_version}};
   doc["root"] = result.root;
   doc["commit"] = string_or_null(result.commit_sha);

@@ -10,16 +10,17 @@
 namespace agent::report {
 
 struct Options {
-  bool show_secrets = false;   ///< print raw secrets (text/json only; never in gitlab/sarif/codequality)
+  bool show_secrets = false;   ///< print raw secrets (text/json only; never in gitlab/sarif/codequality/html)
   bool color = false;          ///< ANSI colour (text only)
   bool show_ignored = false;   ///< list ignored findings (ScanResult::ignored) in the text output too
+  bool details = false;        ///< text: one line per advisory under the per-package table (--details)
   std::string tool_version = JIT_AGENT_VERSION;
 };
 
 using Writer = void (*)(std::ostream&, const findings::ScanResult&, const Options&);
 
 /// The writer for a format name, or nullptr. Names: text, json, sarif, gitlab (secret detection),
-/// gitlab-sast, codequality, gitlab-dependency-scanning, cyclonedx.
+/// gitlab-sast, codequality, gitlab-dependency-scanning, cyclonedx, html.
 Writer writer_for(std::string_view format);
 
 /// Every known format name, for --help and error messages.

@@ -186,6 +186,14 @@ Json result_json(const Finding& f, std::size_t rule_index) {
     if (!p.blob.empty()) props["blob"] = p.blob;
   }
   if (f.secret && !f.secret->encoding.empty()) props["encoding"] = f.secret->encoding;
+  if (f.dependency) {
+    const auto& d = *f.dependency;
+    props["severitySource"] = d.severity_source.empty() ? "none" : d.severity_source;
+    if (!d.severity_record.empty()) props["severityRecord"] = d.severity_record;
+    // The package's one upgrade, the same on each of its advisories.
+    props["fix"] = {{"version", d.fix_version.empty() ? Json(nullptr) : Json(d.fix_version)},
+                    {"resolves", d.fix_version.empty() ? std::vector<std::string>{} : d.fix_resolves}};
+  }
   r["properties"] = std::move(props);
   if (f.suppression) {
     // Dismissed in ignores.yml (or a baseline): kept, marked as an accepted external suppression.

@@ -7,6 +7,7 @@
 #include <map>
 #include <tuple>
 
+#include "agent/findings/dependency_groups.h"
 #include "agent/report/common.h"
 #include "agent/report/time_format.h"
 
@@ -165,11 +166,69 @@ std::string advisory_text(const findings::DependencyDetail& d) {
   return text;
 }
 
+/// Where the severity came from: "cvss_v3", "alias GHSA-x", "none".
+std::string level_from(const findings::DependencyDetail& d) {
+  if (d.severity_source.empty()) return "none";
+  if (d.severity_source == "alias" && !d.severity_record.empty())
+    return "alias " + sanitize_terminal(d.severity_record);
+  return d.severity_source;
+}
+
+/// "2.0.1", "2.0.1, leaves GHSA-x open", "no fix".
+std::string fix_text(const findings::PackageGroup& g) {
+  const auto& d = g.detail();
+  if (d.fix_version.empty()) return "no fix";
+  std::string text = sanitize_terminal(d.fix_version);
+  if (g.still_open.empty()) return text;
+  text += ", leaves ";
+  constexpr std::size_t kShown = 2;
+  for (std::size_t i = 0; i < g.still_open.size() && i < kShown; ++i)
+    text += (i ? ", " : "") + sanitize_terminal(g.still_open[i]);
+  if (g.still_open.size() > kShown) text += " +" + std::to_string(g.still_open.size() - kShown);
+  return text + " open";
+}
+
+/// One row per vulnerable package, version and lockfile: what to upgrade to. Sorted by severity,
+/// then name.
+void write_dependency_groups(std::ostream& out, const std::vector<const Finding*>& list, const Options& options) {
+  const auto groups = findings::group_dependencies(list);
+  write_heading(out, "Vulnerable dependencies", options.color);
+  out << '\n';
+  std::vector<Row> rows;
+  rows.push_back({{"SEVERITY", {}}, {"PACKAGE", {}}, {"INSTALLED", {}}, {"ECOSYSTEM", {}}, {"ADVISORIES", {}},
+                  {"UPGRADE TO", {}}, {"TYPE", {}}, {"LOCATION", {}}});
+  std::size_t fixes_all = 0, partial = 0, none = 0;
+  for (const auto& g : groups) {
+    const auto& d = g.detail();
+    const Finding& f = g.first();
+    std::string location = d.lockfile.empty() ? f.path : d.lockfile;
+    if (f.line > 0) location += ':' + std::to_string(f.line);
+    std::string type = !d.direct_known ? "unknown" : d.direct ? "direct" : "transitive";
+    if (d.fix_version.empty()) ++none;
+    else if (g.still_open.empty()) ++fixes_all;
+    else ++partial;
+    rows.push_back({severity_cell(g.highest),
+                    {sanitize_terminal(d.package), {}},
+                    {sanitize_terminal(d.version), {}},
+                    {sanitize_terminal(d.ecosystem), {}},
+                    {std::to_string(g.advisories.size()), {}},
+                    {fix_text(g), {}},
+                    {type, {}},
+                    {sanitize_terminal(location), {}}});
+  }
+  auto widths = column_widths(rows);
+  for (const auto& row : rows) write_row(out, row, widths, options.color);
+  out << '\n' << "  " << groups.size() << (groups.size() == 1 ? " package" : " packages") << " with " << list.size()
+      << (list.size() == 1 ? " advisory" : " advisories") << ": " << fixes_all << " fixed by one upgrade, " << partial
+      << " partly, " << none << " with no fix" << (options.details ? "" : " (--details lists every advisory)")
+      << "\n\n";
+}
+
 void write_dependencies(std::ostream& out, const std::vector<const Finding*>& list, const Options& options) {
-  // folder -> rows sorted by package, version, advisory: the grouping the brief asks for.
+  // folder -> rows sorted by package, version, advisory: one line per advisory (--details).
   std::map<std::string, std::vector<const Finding*>> by_folder;
   for (const auto* f : list) by_folder[folder_of(*f->dependency)].push_back(f);
-  write_heading(out, "Vulnerable dependencies", options.color);
+  write_heading(out, "Vulnerable dependencies: every advisory", options.color);
   out << '\n';
   for (auto& [folder, rows_in] : by_folder) {
     std::stable_sort(rows_in.begin(), rows_in.end(), [](const Finding* a, const Finding* b) {
@@ -181,7 +240,7 @@ void write_dependencies(std::ostream& out, const std::vector<const Finding*>& li
     write_heading(out, "folder " + sanitize_terminal(folder), options.color);
     std::vector<Row> rows;
     rows.push_back({{"PACKAGE", {}}, {"ECOSYSTEM", {}}, {"INSTALLED", {}}, {"ADVISORY", {}},
-                    {"SEVERITY", {}}, {"FIXED", {}}, {"LOCATION", {}}, {"TYPE", {}}});
+                    {"SEVERITY", {}}, {"LEVEL FROM", {}}, {"FIXED", {}}, {"LOCATION", {}}, {"TYPE", {}}});
     for (const auto* f : rows_in) {
       const auto& d = *f->dependency;
       std::string location = d.lockfile.empty() ? f->path : d.lockfile;
@@ -192,6 +251,7 @@ void write_dependencies(std::ostream& out, const std::vector<const Finding*>& li
                       {sanitize_terminal(d.version), {}},
                       {sanitize_terminal(advisory_text(d)), {}},
                       severity_cell(f->severity),
+                      {level_from(d), {}},
                       {d.fixed_version.empty() ? "no fix yet" : sanitize_terminal(d.fixed_version), {}},
                       {sanitize_terminal(location), {}},
                       {type, {}}});
@@ -331,7 +391,10 @@ void write_text(std::ostream& out, const findings::ScanResult& result, const Opt
   for (const auto* f : list) (is_dependency(*f) ? dependencies : is_external(*f) ? external : matches).push_back(f);
   if (list.empty()) out << "No findings.\n\n";
   write_matches(out, matches, options);
-  if (!dependencies.empty()) write_dependencies(out, dependencies, options);
+  if (!dependencies.empty()) {
+    write_dependency_groups(out, dependencies, options);
+    if (options.details) write_dependencies(out, dependencies, options);
+  }
   write_external(out, external, options);
   write_ignored(out, result, options);
   write_summary(out, result, list, options);

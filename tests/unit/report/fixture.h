@@ -83,6 +83,12 @@ inline findings::Finding dependency(std::string folder, std::string lockfile, in
   d.cvss_score = cvss;
   if (cvss) d.cvss_vector = "CVSS:3.1/AV:N/AC:H/PR:N/UI:N/S:U/C:H/I:H/A:H";
   d.fixed_version = std::move(fixed);
+  d.severity_source = cvss ? "cvss_v3" : severity == findings::Severity::unknown ? "none" : "database";
+  if (d.severity_source != "none") d.severity_record = d.advisory_id;
+  if (!d.fixed_version.empty()) {
+    d.fix_version = d.fixed_version;
+    d.fix_resolves = {d.advisory_id};
+  }
   d.direct = direct;
   d.direct_known = direct_known;
   d.lockfile = std::move(lockfile);
@@ -128,6 +134,12 @@ inline findings::ScanResult fixture() {
   r.findings.push_back(dependency("/", "poetry.lock", 0, "ecdsa", "0.18.0", "PyPI", "GHSA-wj6h-64fc-37mp",
                                   {"CVE-2024-23342"}, Severity::high, std::nullopt, "", false,
                                   false));
+  // lodash 4.17.15: one upgrade (4.17.21) fixes both of its advisories.
+  for (auto& f : r.findings)
+    if (f.dependency && f.dependency->package == "lodash") {
+      f.dependency->fix_version = "4.17.21";
+      f.dependency->fix_resolves = {"GHSA-35jh-r3h4-6jhm", "GHSA-p6mc-m468-83gw"};
+    }
   r.stats.files_scanned = 42;
   r.stats.bytes_scanned = 1234567;
   r.stats.skipped_binary = 3;
