@@ -19,9 +19,10 @@ void publish_merge_request(JobContext& job, const findings::ScanResult& result, 
   options.thread_min_confidence = job.cfg.thread_min_confidence;
   options.pipeline_url = job.env.get_or("CI_PIPELINE_URL", "");
   auto out = publish::publish_merge_request(*job.api, {job.project, mr.iid, job.head_sha}, result, diff, options);
-  spdlog::info("merge request !{}: {} thread{} opened, {} already there, {} resolved, {} reopened; summary note {}",
+  spdlog::info("merge request !{}: {} thread{} opened, {} already there ({} updated), {} resolved, {} reopened; "
+               "summary note {}",
                mr.iid, out.threads_created, out.threads_created == 1 ? "" : "s", out.threads_existing,
-               out.threads_resolved, out.threads_reopened, out.summary);
+               out.threads_updated, out.threads_resolved, out.threads_reopened, out.summary);
   for (auto& e : out.errors) job.publish_errors.push_back(std::move(e));
 }
 

@@ -61,10 +61,16 @@ class Session {
     }
   }
 
-  void threads(const std::vector<const Finding*>& in_diff, const findings::ScanResult& result,
-               const std::set<std::string>& current, const MergeRequestOptions& options) {
+  void threads(const std::vector<const Finding*>& in_diff, const std::vector<findings::PackageGroup>& packages,
+               const findings::ScanResult& result, const std::set<std::string>& current,
+               const MergeRequestOptions& options) {
     std::set<std::string> inline_now;
     for (const Finding* f : in_diff) inline_now.insert(fingerprint_of(*f));
+    for (const auto& g : packages) {
+      inline_now.insert(package_thread_key(g));
+      // Threads of one advisory each, from agents before threads per package: still inline.
+      for (const Finding* f : g.advisories) inline_now.insert(fingerprint_of(*f));
+    }
     // A thread opened before its finding fell below the threshold stays as it is.
     for (const Finding* f : out_.low_confidence) inline_now.insert(fingerprint_of(*f));
     std::optional<gitlab::MrVersion> version;
@@ -77,6 +83,7 @@ class Session {
     if (!attempt("reading the merge request threads",
                  [&] { discussions = api_.merge_request_discussions(t_.project, t_.iid); })) {
       out_.not_inline = in_diff;
+      for (const auto& g : packages) out_.not_inline.insert(out_.not_inline.end(), g.advisories.begin(), g.advisories.end());
       return;
     }
     auto ours = our_threads(discussions);
@@ -94,7 +101,38 @@ class Session {
         out_.not_inline.push_back(f);
         continue;
       }
-      if (create_thread(*f, *version)) ++created;
+      if (create_thread(*f, thread_body(*f), fp, {f}, *version)) ++created;
+    }
+    // One thread per vulnerable package on its lockfile line, edited when its advisories change.
+    for (const auto& g : packages) {
+      const std::string key = package_thread_key(g);
+      if (!handled.insert(key).second) continue;
+      const std::string body = package_thread_body(g);
+      if (auto it = ours.find(key); it != ours.end()) {
+        ++out_.threads_existing;
+        const Discussion& d = *it->second.discussion;
+        if (trim_end(d.notes.front().body) != trim_end(body))
+          attempt("updating a dependency thread", [&] {
+            write([&] { api_.update_note(t_.project, t_.iid, d.notes.front().id, body); });
+            ++out_.threads_updated;
+          });
+        reopen_if_we_resolved(d);
+        continue;
+      }
+      // An agent from before threads per package left one thread per advisory: keep those.
+      bool legacy = false;
+      for (const Finding* f : g.advisories)
+        if (auto it = ours.find(fingerprint_of(*f)); it != ours.end()) {
+          legacy = true;
+          ++out_.threads_existing;
+          reopen_if_we_resolved(*it->second.discussion);
+        }
+      if (legacy) continue;
+      if (!version || created >= static_cast<int>(options.max_new_threads)) {
+        out_.not_inline.insert(out_.not_inline.end(), g.advisories.begin(), g.advisories.end());
+        continue;
+      }
+      if (create_thread(g.first(), body, key, g.advisories, *version)) ++created;
     }
     resolve_gone(ours, result, current, inline_now);
   }
@@ -170,7 +208,10 @@ class Session {
     }
   }
 
-  bool create_thread(const Finding& f, const gitlab::MrVersion& version) {
+  /// Posts `body` as a thread on `f`'s line; on failure the findings of `members` are listed in
+  /// the summary instead.
+  bool create_thread(const Finding& f, const std::string& body, const std::string& fingerprint,
+                     const std::vector<const Finding*>& members, const gitlab::MrVersion& version) {
     gitlab::Position p;
     p.base_sha = version.base_commit_sha;
     p.start_sha = version.start_commit_sha;
@@ -181,7 +222,7 @@ class Session {
     p.new_line = f.line;
     for (int attempt = 1;; ++attempt) {
       try {
-        write([&] { api_.create_discussion(t_.project, t_.iid, thread_body(f), p); });
+        write([&] { api_.create_discussion(t_.project, t_.iid, body, p); });
         ++out_.threads_created;
         return true;
       } catch (const ApiError& e) {
@@ -190,7 +231,7 @@ class Session {
           spdlog::info("GitLab refused the position {}:{} ({}); listed in the summary instead", f.path, f.line,
                        e.what());
         } else if (ambiguous(e) && attempt == 1) {
-          if (thread_exists(fingerprint_of(f))) {  // it landed; only the answer was lost
+          if (thread_exists(fingerprint)) {  // it landed; only the answer was lost
             ++out_.threads_created;
             return true;
           }
@@ -199,7 +240,7 @@ class Session {
           out_.errors.push_back(std::string("posting a thread: ") + e.what());
           spdlog::warn("posting a thread: {}", e.what());
         }
-        out_.not_inline.push_back(&f);
+        out_.not_inline.insert(out_.not_inline.end(), members.begin(), members.end());
         return false;
       }
     }
@@ -267,6 +308,7 @@ MergeRequestOutcome publish_merge_request(gitlab::Api& api, const MergeRequestTa
   std::vector<const Finding*> in_diff, added;
   for (const Finding* f : ordered) {
     current.insert(fingerprint_of(*f));
+    if (f->dependency) current.insert(findings::package_group_key(*f->dependency));
     // Only a finding seen in the head's version may be positioned: the line numbers of one found
     // in an earlier commit's additions refer to that commit, not to the diff GitLab shows.
     const bool at_head = f->commit.empty() || f->commit == target.head_sha;
@@ -280,9 +322,22 @@ MergeRequestOutcome publish_merge_request(gitlab::Api& api, const MergeRequestTa
     if (out.outside_diff.empty() || out.outside_diff.back() != f) added.push_back(f);
   }
 
+  // Dependency findings get one thread per package (all its advisories share the lockfile line).
+  std::vector<const Finding*> dependency_findings;
+  std::erase_if(in_diff, [&](const Finding* f) {
+    if (!f->dependency) return false;
+    dependency_findings.push_back(f);
+    return true;
+  });
+  const auto packages = findings::group_dependencies(dependency_findings);
+
   Session session(api, target, diff, out, std::move(added));
-  if (options.threads) session.threads(in_diff, result, current, options);
-  else out.not_inline = in_diff;
+  if (options.threads) {
+    session.threads(in_diff, packages, result, current, options);
+  } else {
+    out.not_inline = in_diff;
+    out.not_inline.insert(out.not_inline.end(), dependency_findings.begin(), dependency_findings.end());
+  }
   if (options.summary_note) session.summary(result, options);
   return out;
 }

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "agent/findings/dependency_groups.h"
 #include "agent/findings/finding.h"
 #include "agent/gitlab/api.h"
 
@@ -45,6 +46,7 @@ struct MergeRequestOutcome {
   int threads_existing = 0;        ///< findings that already had a thread
   int threads_resolved = 0;
   int threads_reopened = 0;
+  int threads_updated = 0;         ///< package threads whose advisories changed, edited in place
   std::string summary = "disabled";  ///< created | updated | unchanged | disabled | failed
   std::vector<const findings::Finding*> outside_diff;
   std::vector<const findings::Finding*> not_inline;

@@ -176,6 +176,50 @@ std::string thread_body(const Finding& f) {
   return out;
 }
 
+std::string package_thread_key(const findings::PackageGroup& group) {
+  return findings::package_group_key(group.detail());
+}
+
+std::string package_thread_body(const findings::PackageGroup& g) {
+  const auto& d = g.detail();
+  const Finding& f = g.first();
+  std::string out = thread_markers(package_thread_key(g), "dependencies");
+  out += "**" + std::string(findings::to_gitlab(g.highest)) + "** · **Vulnerable dependency** · " +
+         markdown::code(d.package, 100) + " " + markdown::code(d.version, 60);
+  if (!d.ecosystem.empty()) out += " (" + markdown::text(d.ecosystem, 40) + ")";
+  out += "\n\n";
+  out += g.advisories.size() == 1 ? std::string("One advisory affects ")
+                                  : std::to_string(g.advisories.size()) + " advisories affect ";
+  out += "this version, declared in " + markdown::code(d.lockfile.empty() ? f.path : d.lockfile);
+  if (f.line > 0) out += " line " + std::to_string(f.line);
+  out += ".\n\n";
+  if (d.fix_version.empty()) {
+    out += "**No fixed version** is known for any of them: check the advisories for workarounds, or replace the "
+           "package.\n";
+  } else if (g.still_open.empty()) {
+    out += "**Upgrade to " + markdown::code(d.fix_version, 60) + "**: the smallest version that fixes " +
+           (g.advisories.size() == 1 ? std::string("it") : "all of them") + ".\n";
+  } else {
+    out += "**Upgrade to " + markdown::code(d.fix_version, 60) + "**: it fixes " +
+           std::to_string(g.advisories.size() - g.still_open.size()) + " of them; no single version fixes all, " +
+           std::to_string(g.still_open.size()) + " stay" + (g.still_open.size() == 1 ? "s" : "") + " open (marked below).\n";
+  }
+  out += "\n| Severity | Advisory | Summary | Fixed in |\n|:--|:--|:--|:--|\n";
+  for (const Finding* a : g.advisories) {
+    const auto& ad = *a->dependency;
+    std::string id = markdown::code(ad.advisory_id, 60);
+    if (!ad.aliases.empty()) id += " (" + markdown::text(ad.aliases.front(), 40) + (ad.aliases.size() > 1 ? ", …" : "") + ")";
+    const bool open = std::binary_search(g.still_open.begin(), g.still_open.end(), ad.advisory_id);
+    out += "| " + std::string(findings::to_gitlab(a->severity)) + " | " + id + " | " +
+           markdown::text(ad.summary, 200) + " | " +
+           (ad.fixed_version.empty() ? std::string("no fix") : markdown::code(ad.fixed_version, 60)) +
+           (open ? " · stays open" : "") + " |\n";
+  }
+  out += "\n<sub>jit-agent · dependencies · updated in place when the advisories change · key " +
+         markdown::code(package_thread_key(g).substr(0, 12)) + "</sub>\n";
+  return out;
+}
+
 std::string resolved_reply(std::string_view head_sha) {
   return std::string(kResolvedMarker) + "\nNo longer detected at " + markdown::code(short_sha(head_sha)) +
          ": resolving this thread.\n";
@@ -248,6 +292,37 @@ std::string summary_body(const SummaryInput& in) {
       }
       out += " | " + std::to_string(total) + " |\n";
     }
+  }
+
+  // Dependencies: one row per vulnerable package, with the upgrade that fixes it.
+  if (const auto groups = findings::group_dependencies(in.findings); !groups.empty()) {
+    std::size_t advisories = 0, fixes_all = 0, partial = 0, none = 0;
+    for (const auto& g : groups) {
+      advisories += g.advisories.size();
+      if (!g.has_fix()) ++none;
+      else if (g.still_open.empty()) ++fixes_all;
+      else ++partial;
+    }
+    out += "\n#### Dependencies\n\n" + plural(groups.size(), "vulnerable package") + " (" +
+           (advisories == 1 ? std::string("1 advisory") : std::to_string(advisories) + " advisories") + "): " +
+           std::to_string(fixes_all) + " fixed by one upgrade, " + std::to_string(partial) + " partly, " +
+           std::to_string(none) + " with no fix.\n\n"
+           "| Severity | Package | Installed | Upgrade to | Advisories | Lockfile |\n|:--|:--|:--|:--|--:|:--|\n";
+    std::size_t shown = 0;
+    for (const auto& g : groups) {
+      if (shown == in.max_listed) break;
+      const auto& d = g.detail();
+      std::string upgrade = !g.has_fix() ? std::string("no fix") : markdown::code(d.fix_version, 60);
+      if (g.has_fix() && !g.still_open.empty()) upgrade += " (" + std::to_string(g.still_open.size()) + " stay open)";
+      std::string where = markdown::code(d.lockfile.empty() ? g.first().path : d.lockfile);
+      if (g.first().line > 0) where += " line " + std::to_string(g.first().line);
+      out += "| " + std::string(findings::to_gitlab(g.highest)) + " | " + markdown::code(d.package, 100) + " | " +
+             markdown::code(d.version, 60) + " | " + upgrade + " | " + std::to_string(g.advisories.size()) + " | " +
+             where + " |\n";
+      ++shown;
+    }
+    if (groups.size() > shown)
+      out += "\n… and " + std::to_string(groups.size() - shown) + " more packages (see the job's reports)\n";
   }
 
   // One section per external control: its counts and its new findings (on lines the MR adds).

@@ -6,6 +6,7 @@
 #include <string_view>
 #include <vector>
 
+#include "agent/findings/dependency_groups.h"
 #include "agent/findings/finding.h"
 
 namespace agent::publish {
@@ -15,6 +16,14 @@ std::string fingerprint_of(const findings::Finding& finding);
 
 /// Body of the inline thread for `finding` (markers first; file names and matches as code spans).
 std::string thread_body(const findings::Finding& finding);
+
+/// The thread key of a vulnerable package (findings::package_group_key): one thread per package,
+/// version and lockfile, whatever its advisories.
+std::string package_thread_key(const findings::PackageGroup& group);
+
+/// Body of the one inline thread for a vulnerable package: the upgrade that fixes it and every
+/// advisory (markers first; the thread is edited in place when the advisories change).
+std::string package_thread_body(const findings::PackageGroup& group);
 
 /// Reply posted before resolving a thread whose finding is gone at `head_sha`.
 std::string resolved_reply(std::string_view head_sha);

@@ -301,3 +301,105 @@ TEST_CASE("a post that keeps failing is tried twice, then reported") {
   CHECK(std::count(fx.api.calls.begin(), fx.api.calls.end(), "POST discussion") == 2);
   CHECK(out.not_inline.size() == 1);
 }
+
+namespace {
+
+Finding advisory(std::string id, Severity sev, std::string fixed, std::string version = "1.0.0") {
+  Finding f;
+  f.control = "dependencies";
+  f.rule_id = id;
+  f.severity = sev;
+  f.path = "app/config.py";  // stands for the lockfile: its line 12 is one the MR adds
+  f.line = 12;
+  f.fingerprint = "d0" + std::to_string(std::hash<std::string>{}(id + version) % 100000);
+  agent::findings::DependencyDetail d;
+  d.package = "lib";
+  d.version = std::move(version);
+  d.ecosystem = "npm";
+  d.advisory_id = std::move(id);
+  d.summary = "Summary of " + d.advisory_id;
+  d.fixed_version = std::move(fixed);
+  d.lockfile = "app/config.py";
+  f.dependency = std::move(d);
+  return f;
+}
+
+void set_fix(std::vector<Finding>& list, const std::string& version, std::vector<std::string> resolves) {
+  for (auto& f : list) {
+    f.dependency->fix_version = version;
+    f.dependency->fix_resolves = resolves;
+  }
+}
+
+ScanResult deps_result(std::vector<Finding> list) {
+  ScanResult r;
+  r.findings = std::move(list);
+  r.controls = {"dependencies"};
+  return r;
+}
+
+}  // namespace
+
+TEST_CASE("dependencies: one thread per vulnerable package, listing its advisories and the upgrade") {
+  Fixture fx;
+  std::vector<Finding> list = {advisory("GHSA-1", Severity::high, "1.2.0"), advisory("GHSA-2", Severity::low, "1.1.0"),
+                               advisory("GHSA-3", Severity::medium, "")};
+  set_fix(list, "1.2.0", {"GHSA-1", "GHSA-2"});
+  auto out = fx.run(deps_result(list));
+  CHECK(out.threads_created == 1);
+  auto threads = fx.api.threads();
+  REQUIRE(threads.size() == 1);
+  const std::string& body = threads[0]->notes.front().body;
+  CHECK_THAT(body, Catch::Matchers::StartsWith("<!-- jit-agent:fingerprint=" +
+                                               agent::findings::package_group_key(*list[0].dependency)));
+  CHECK_THAT(body, ContainsSubstring("**High** · **Vulnerable dependency**"));
+  CHECK_THAT(body, ContainsSubstring("3 advisories affect this version"));
+  CHECK_THAT(body, ContainsSubstring("**Upgrade to ` 1.2.0 `**"));
+  CHECK_THAT(body, ContainsSubstring("1 stays open"));
+  for (const char* id : {"GHSA-1", "GHSA-2", "GHSA-3"}) CHECK_THAT(body, ContainsSubstring(id));
+  // The summary counts upgrades.
+  auto notes = fx.api.standalone_notes();
+  REQUIRE(notes.size() == 1);
+  CHECK_THAT(notes[0]->body, ContainsSubstring("1 vulnerable package (3 advisories): 0 fixed by one upgrade, 1 partly"));
+
+  // Same advisories again: nothing is written.
+  int writes = fx.api.writes();
+  auto again = fx.run(deps_result(list));
+  CHECK(again.writes == 0);
+  CHECK(fx.api.writes() == writes);
+  CHECK(again.threads_existing == 1);
+
+  // A new advisory for the same package and version: the thread is edited in place, not doubled.
+  list.push_back(advisory("GHSA-4", Severity::critical, "1.3.0"));
+  set_fix(list, "1.3.0", {"GHSA-1", "GHSA-2", "GHSA-4"});
+  auto changed = fx.run(deps_result(list));
+  CHECK(changed.threads_created == 0);
+  CHECK(changed.threads_updated == 1);
+  threads = fx.api.threads();
+  REQUIRE(threads.size() == 1);
+  CHECK_THAT(threads[0]->notes.front().body, ContainsSubstring("GHSA-4"));
+  CHECK_THAT(threads[0]->notes.front().body, ContainsSubstring("**Critical**"));
+
+  // The package upgraded to a clean version: its thread is resolved.
+  auto gone = fx.run(deps_result({}));
+  CHECK(gone.threads_resolved == 1);
+}
+
+TEST_CASE("dependencies: threads of one advisory each, from an older agent, are kept, not doubled") {
+  Fixture fx;
+  std::vector<Finding> list = {advisory("GHSA-1", Severity::high, "1.2.0"), advisory("GHSA-2", Severity::low, "1.1.0")};
+  set_fix(list, "1.2.0", {"GHSA-1", "GHSA-2"});
+  // What an older agent posted: one thread for GHSA-1 keyed by its fingerprint.
+  agent::gitlab::Position p;
+  p.base_sha = "basesha";
+  p.start_sha = "startsha";
+  p.head_sha = "headsha2";
+  p.old_path = p.new_path = "app/config.py";
+  p.new_line = 12;
+  fx.api.create_discussion("7", 3, thread_body(list[0]), p);
+  auto out = fx.run(deps_result(list));
+  CHECK(out.threads_created == 0);
+  CHECK(out.threads_existing == 1);
+  CHECK(fx.api.threads().size() == 1);
+  CHECK(out.threads_resolved == 0);
+}
