@@ -192,6 +192,7 @@ int run_ci(const CiOptions& opts, const GlobalOptions& global) {
   job::CentralSettings central = job::load_central_settings(opts.config, opts.min_confidence, env);
   config::Config cfg = std::move(central.cfg);
   config::Ignores ignores = std::move(central.ignores);
+  std::vector<config::VexDocument> vex = std::move(central.vex);
   // A bad central `folders:` fails now, before anything else.
   const config::FoldersConfig central_folders = config::merge_folders(cfg.folders);
   const fs::path out_dir =
@@ -249,6 +250,7 @@ int run_ci(const CiOptions& opts, const GlobalOptions& global) {
   std::unique_ptr<gitlab::Client> client = job::make_client(env);
   publish::DryRunApi dry(client.get());
   job.api = opts.dry_run ? static_cast<gitlab::Api*>(&dry) : client.get();
+  job.vex = std::move(vex);
 
   // Shards: only shard 1 says "running"; the verdict is merge's. A shard that cannot fetch,
   // configure or scan still says "failed": merge will not run, and the gate must not stay "running".

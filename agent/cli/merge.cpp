@@ -115,6 +115,7 @@ int run_merge(const MergeOptions& opts, const GlobalOptions& global) {
   job::CentralSettings central = job::load_central_settings(opts.ci.config, opts.ci.min_confidence, env);
   job::JobContext job{ev, env, std::move(central.cfg), {}, job::project_api_id(ev), first.event.head_sha, nullptr, {},
                       std::move(central.ignores)};
+  job.vex = std::move(central.vex);
   if (first.repo_config)  // the head's .jit/jit-config.yml, as the shards applied it
     config::apply_layer(job.cfg, *first.repo_config, ".jit/jit-config.yml", config::Layer::repository);
   job.folders = config::merge_folders(job.cfg.folders);

@@ -15,6 +15,7 @@
 #include "agent/cli/settings.h"
 #include "agent/cli/scan_runner.h"
 #include "agent/config/ignores.h"
+#include "agent/config/vex.h"
 #include "agent/job/reports.h"
 #include "agent/report/report.h"
 #include "agent/report/time_format.h"
@@ -45,6 +46,8 @@ struct ScanOptions {
   std::string baseline;
   std::string write_baseline;
   bool show_ignored = false;
+  bool details = false;
+  std::vector<std::string> vex;
   bool no_git = false;
   bool no_cache = false;
   int decode_depth = 1;
@@ -148,6 +151,8 @@ int run_scan(const ScanOptions& o, const GlobalOptions& global) {
   std::vector<config::Ignores> ignore_files;
   if (!o.ignores.empty()) ignore_files.push_back(config::load_ignores(o.ignores));
   if (!o.baseline.empty()) ignore_files.push_back(config::load_ignores(o.baseline));
+  std::vector<config::VexDocument> vex;
+  for (const auto& file : o.vex) vex.push_back(config::load_vex(file));
 
   const bool history = o.history || !o.range.empty() || !o.since.empty();
   ScanOutcome outcome = history ? scan_history_of(o, request, global) : run_controls(request, global.env);
@@ -155,6 +160,8 @@ int run_scan(const ScanOptions& o, const GlobalOptions& global) {
   for (const auto& ig : ignore_files)
     if (auto n = config::apply_ignores(ig, outcome.result, "", today))
       spdlog::info("{} finding{} ignored by {}", n, n == 1 ? "" : "s", ig.file);
+  if (auto n = config::apply_vex(vex, outcome.result))
+    spdlog::info("{} finding{} dismissed by VEX statements", n, n == 1 ? "" : "s");
   if (!o.write_baseline.empty()) write_baseline(o.write_baseline, outcome.result);
   if (auto dropped = findings::drop_below_confidence(outcome.result.findings, min_confidence))
     spdlog::info("{} finding{} below --min-confidence {} not reported", dropped, dropped == 1 ? "" : "s",
@@ -163,6 +170,7 @@ int run_scan(const ScanOptions& o, const GlobalOptions& global) {
   report::Options ropts;
   ropts.show_secrets = o.show_secrets;
   ropts.show_ignored = o.show_ignored;
+  ropts.details = o.details;
   for (const auto& d : dests) {
     auto writer = report::writer_for(d.format);
     if (d.file == "-") {
@@ -233,6 +241,12 @@ void add_scan(CLI::App& root, const GlobalOptions& global, Action& action) {
   sub->add_option("--write-baseline", o->write_baseline,
                   "Write every finding of this scan to FILE as accepted_risk ignore entries (onboarding)");
   sub->add_flag("--show-ignored", o->show_ignored, "List ignored findings in the text output too");
+  sub->add_option("--vex", o->vex,
+                  "An OpenVEX document: dependency findings it marks not_affected or fixed are dismissed "
+                  "(kept in SARIF as suppressed, with the justification); repeatable")
+      ->check(CLI::ExistingFile);
+  sub->add_flag("--details", o->details,
+                "Text output: one line per advisory under the table of vulnerable packages (one row per package)");
   sub->add_flag("--no-git", o->no_git, "Walk the folder even inside a git checkout (scan ignored files too)");
   sub->add_flag("--no-cache", o->no_cache, "Do not read or write the caches (compiled rule databases, secret verdicts of history blobs)");
   sub->add_option("--decode-depth", o->decode_depth,

@@ -1,5 +1,7 @@
 #include "agent/config/ignores.h"
 
+#include "agent/config/osv_scanner_config.h"
+
 #include <algorithm>
 #include <cctype>
 #include <chrono>
@@ -218,6 +220,7 @@ Ignores load_ignores(const std::filesystem::path& path) {
   if (!in) throw util::UsageError(util::at(path.string(), 0, 0, "cannot read the ignores file"));
   std::ostringstream ss;
   ss << in.rdbuf();
+  if (is_osv_scanner_config(path.string())) return parse_osv_scanner_config(ss.str(), path.string());
   return parse_ignores(ss.str(), path.string());
 }
 
@@ -246,6 +249,9 @@ bool matches(const IgnoreEntry& entry, const findings::Finding& f, std::string_v
   if (!f.dependency) return false;
   const auto& d = *f.dependency;
   if (!entry.package.empty() && lower(d.package) != lower(entry.package)) return false;
+  if (!entry.version.empty() && d.version != entry.version) return false;
+  if (!entry.ecosystem.empty() && lower(d.ecosystem) != lower(entry.ecosystem)) return false;
+  if (entry.advisory.empty()) return !entry.package.empty() || !entry.ecosystem.empty();  // the whole package
   const std::string want = lower(entry.advisory);
   if (lower(d.advisory_id) == want || lower(f.rule_id) == want) return true;
   return std::any_of(d.aliases.begin(), d.aliases.end(), [&](const std::string& a) { return lower(a) == want; });

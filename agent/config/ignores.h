@@ -26,7 +26,9 @@ struct IgnoreEntry {
   std::string fingerprint;       ///< one finding (our fingerprint, hex)
   std::string rule;              ///< a rule id of any control (secret rule, tool rule), optionally with `path`
   std::string advisory;          ///< dependencies: an advisory id or one of its aliases (CVE, GHSA, ...)
-  std::string package;           ///< with `advisory`: only this package
+  std::string package;           ///< with `advisory`: only this package; alone (osv-scanner.toml overrides): all its advisories
+  std::string version;           ///< with `package`: only this version (osv-scanner.toml overrides)
+  std::string ecosystem;         ///< with `package`: only this OSV ecosystem (osv-scanner.toml overrides)
   std::string path;              ///< with `rule` or `advisory`: a path glob (util::glob_match)
   std::string project;           ///< only in projects matching this glob ("group/app", "group/**")
   IgnoreReason reason = IgnoreReason::false_positive;
@@ -49,7 +51,8 @@ struct Ignores {
 /// or `ignores: []` is valid.
 Ignores parse_ignores(std::string_view yaml, const std::string& file);
 
-/// Reads and parses `path`; a missing file is a util::UsageError.
+/// Reads and parses `path` (an osv-scanner.toml when it ends in .toml); a missing file is a
+/// util::UsageError.
 Ignores load_ignores(const std::filesystem::path& path);
 
 /// Today's date in UTC, "YYYY-MM-DD".

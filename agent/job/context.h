@@ -8,6 +8,7 @@
 #include "agent/config/config.h"
 #include "agent/config/folders.h"
 #include "agent/config/ignores.h"
+#include "agent/config/vex.h"
 #include "agent/event/event.h"
 #include "agent/gitlab/api.h"
 #include "agent/gitlab/client.h"
@@ -25,6 +26,7 @@ struct JobContext {
   gitlab::Api* api = nullptr;  ///< null: nothing is posted
   std::vector<std::string> publish_errors;
   config::Ignores ignores;  ///< ignores.yml of the dedicated project (empty when it has none)
+  std::vector<config::VexDocument> vex;  ///< OpenVEX documents of the dedicated project (vex.json, vex/*.json)
 };
 
 /// The API id of the event's project: its numeric id when known, else its path.

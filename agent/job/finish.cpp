@@ -16,6 +16,8 @@ void settle_findings(JobContext& job, findings::ScanResult& result) {
   if (!job.ignores.entries.empty())
     if (auto n = config::apply_ignores(job.ignores, result, job.ev.project().path, config::today_utc()))
       spdlog::info("{} finding{} ignored by {}", n, n == 1 ? "" : "s", job.ignores.file);
+  if (auto n = config::apply_vex(job.vex, result))
+    spdlog::info("{} finding{} dismissed by VEX statements", n, n == 1 ? "" : "s");
   if (auto dropped = findings::drop_below_confidence(result.findings, job.cfg.min_confidence))
     spdlog::info("{} finding{} below confidence {} not reported (min_confidence)", dropped, dropped == 1 ? "" : "s",
                  findings::to_string(job.cfg.min_confidence));

@@ -1,5 +1,7 @@
 #include "agent/job/settings.h"
 
+#include <algorithm>
+
 #include "agent/findings/finding.h"
 #include "agent/util/error.h"
 
@@ -21,6 +23,21 @@ CentralSettings load_central_settings(const std::string& config_flag, const std:
   if (fs::exists(file)) out.ignores = config::load_ignores(file);
   else if (!env.get_or("JIT_IGNORES_FILE", "").empty())
     throw util::UsageError(file.string() + ": no such ignores file (JIT_IGNORES_FILE)");
+  // Teams moving from OSV-Scanner keep their osv-scanner.toml beside jit.yml: its ignores apply too.
+  if (const fs::path osv = dir / "osv-scanner.toml"; osv != file && fs::exists(osv)) {
+    config::Ignores more = config::load_ignores(osv);
+    if (out.ignores.file.empty()) out.ignores.file = more.file;
+    for (auto& e : more.entries) out.ignores.entries.push_back(std::move(e));
+  }
+  // OpenVEX documents beside jit.yml: vex.json and every vex/*.json, in name order.
+  if (fs::exists(dir / "vex.json")) out.vex.push_back(config::load_vex(dir / "vex.json"));
+  if (std::error_code ec; fs::is_directory(dir / "vex", ec)) {
+    std::vector<fs::path> files;
+    for (const auto& e : fs::directory_iterator(dir / "vex", ec))
+      if (e.path().extension() == ".json") files.push_back(e.path());
+    std::sort(files.begin(), files.end());
+    for (const auto& f : files) out.vex.push_back(config::load_vex(f));
+  }
   if (!min_confidence.empty()) {
     auto c = findings::parse_confidence(min_confidence);
     if (!c) throw util::UsageError("--min-confidence " + min_confidence + ": expected high, medium or low");

@@ -7,6 +7,7 @@
 
 #include "agent/config/config.h"
 #include "agent/config/ignores.h"
+#include "agent/config/vex.h"
 #include "agent/util/environment.h"
 
 namespace agent::job {
@@ -15,6 +16,7 @@ struct CentralSettings {
   std::optional<std::filesystem::path> file;  ///< the central jit.yml, when there is one
   config::Config cfg;
   config::Ignores ignores;
+  std::vector<config::VexDocument> vex;  ///< vex.json and vex/*.json beside jit.yml
 };
 
 /// `config_flag` (--config) else jit.yml in CI_PROJECT_DIR when present; ignores.yml beside it
