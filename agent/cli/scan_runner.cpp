@@ -137,7 +137,8 @@ report::SbomLockfile to_sbom(const controls::dependencies::ScannedLockfile& scan
   sbom.folder = scanned.folder;
   sbom.format = scanned.parsed.format;
   for (const auto& p : scanned.parsed.packages)
-    sbom.components.push_back({p.name, p.version, p.ecosystem, p.direct, p.direct_known});
+    sbom.components.push_back(
+        {p.name, p.version, p.ecosystem, p.direct, p.direct_known, p.source_kind, p.source, p.requirement});
   return sbom;
 }
 

@@ -211,9 +211,14 @@ findings::ScanResult result_from(const json& j) {
 
 json sbom_json(const report::SbomLockfile& s) {
   json components = json::array();
-  for (const auto& c : s.components)
-    components.push_back({{"name", c.name}, {"version", c.version}, {"ecosystem", c.ecosystem}, {"direct", c.direct},
-                          {"direct_known", c.direct_known}});
+  for (const auto& c : s.components) {
+    json comp = {{"name", c.name}, {"version", c.version}, {"ecosystem", c.ecosystem}, {"direct", c.direct},
+                 {"direct_known", c.direct_known}};
+    if (!c.source_kind.empty()) comp["source_kind"] = c.source_kind;
+    if (!c.source.empty()) comp["source"] = c.source;
+    if (!c.requirement.empty()) comp["requirement"] = c.requirement;
+    components.push_back(std::move(comp));
+  }
   return {{"path", s.path}, {"folder", s.folder}, {"format", s.format}, {"components", components}};
 }
 
@@ -229,6 +234,9 @@ report::SbomLockfile sbom_from(const json& j) {
     get(c, "ecosystem", comp.ecosystem);
     get(c, "direct", comp.direct);
     get(c, "direct_known", comp.direct_known);
+    get(c, "source_kind", comp.source_kind);
+    get(c, "source", comp.source);
+    get(c, "requirement", comp.requirement);
     s.components.push_back(std::move(comp));
   }
   return s;

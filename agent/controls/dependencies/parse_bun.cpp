@@ -1,5 +1,6 @@
 // bun.lock (text format): JSON with comments and trailing commas; packages are tuples
-// ["name@version", registry, {dependencies...}, integrity].
+// ["name@version", registry, {dependencies...}, integrity]; git, file and workspace packages
+// ("name@github:o/r#sha", "name@file:dir") are listed with their source and no version.
 #include <algorithm>
 #include <unordered_set>
 
@@ -82,13 +83,24 @@ ParsedLockfile parse_bun(const std::string& path, std::string_view content) {
       fail(path, line, 0, "package '" + key + "' must be an array starting with \"name@version\", not " + got);
     }
     const std::string& ident = tuple[0].get_ref<const std::string&>();
-    std::size_t at = ident.rfind('@');
-    if (at == std::string::npos || at == 0) continue;
+    std::size_t at = ident.find('@', 1);  // "@scope/name@..." keeps its scope
+    if (at == std::string::npos) continue;
     std::string name = ident.substr(0, at);
     std::string version = ident.substr(at + 1);
-    if (version.empty() || version[0] < '0' || version[0] > '9') continue;  // git, file, workspace
+    // "name@1.0.0" from the registry; "name@github:o/r#sha", "name@file:dir", "name@workspace:dir".
+    NpmSource source;
+    if (version.empty() || version[0] < '0' || version[0] > '9') {
+      source = npm_source(version);
+      if (source.kind.empty()) continue;
+      version.clear();
+    } else if (tuple.size() > 1 && tuple[1].is_string() && !tuple[1].get_ref<const std::string&>().empty()) {
+      source = npm_source(tuple[1].get_ref<const std::string&>());  // a tarball URL (or another registry)
+    }
     bool is_direct = is_top_level(key) && direct.count(key) > 0;
-    out.packages.push_back(make_package(name, version, kNpm, line, true, is_direct));
+    Package p = make_package(name, version, kNpm, line, true, is_direct);
+    p.source_kind = std::move(source.kind);
+    p.source = std::move(source.location);
+    out.packages.push_back(std::move(p));
   }
   return out;
 }

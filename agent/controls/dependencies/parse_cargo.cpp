@@ -1,5 +1,7 @@
 // Cargo.lock: [[package]] tables. Packages without a `source` are the workspace's own crates:
-// they are not reported, and the crates they list in `dependencies` are the direct ones.
+// listed as local ("path", the lock does not say where), and the crates they list in
+// `dependencies` are the direct ones. A `git+URL?query#commit` source is a git dependency.
+#include <algorithm>
 #include <set>
 
 #include "agent/controls/dependencies/parsers.h"
@@ -27,6 +29,7 @@ ParsedLockfile parse_cargo(const std::string& path, std::string_view content) {
     std::string name, version;
     int line;
     bool local;
+    std::string git;  // "URL#commit" of a git source
   };
   std::vector<Crate> crates;
   std::set<std::string> direct_names;             // "name" entries
@@ -41,8 +44,16 @@ ParsedLockfile parse_cargo(const std::string& path, std::string_view content) {
       warn(out, path, line, "[[package]] without a name and version is skipped");
       continue;
     }
-    bool local = toml_string(path, t, "source", "[[package]]") == nullptr;
-    crates.push_back({*name, *version, line, local});
+    const std::string* source = toml_string(path, t, "source", "[[package]]");
+    bool local = source == nullptr;
+    std::string git;
+    if (source && source->starts_with("git+")) {
+      std::string_view s = std::string_view(*source).substr(4);
+      auto query = s.find('?'), hash = s.find('#');
+      git = std::string(s.substr(0, std::min(query, hash)));
+      if (hash != std::string_view::npos) git += std::string(s.substr(hash));
+    }
+    crates.push_back({*name, *version, line, local, std::move(git)});
     if (!local) continue;
     direct_known = true;
     const TomlValue* deps = t.get("dependencies");
@@ -62,9 +73,14 @@ ParsedLockfile parse_cargo(const std::string& path, std::string_view content) {
     }
   }
   for (const Crate& c : crates) {
-    if (c.local) continue;
-    bool direct = direct_names.count(c.name) || direct_versions.count({c.name, c.version});
-    out.packages.push_back(make_package(c.name, c.version, "crates.io", c.line, direct_known, direct));
+    bool direct = !c.local && (direct_names.count(c.name) || direct_versions.count({c.name, c.version}));
+    Package p = make_package(c.name, c.version, "crates.io", c.line, direct_known, direct);
+    if (c.local) p.source_kind = "path";
+    if (!c.git.empty()) {
+      p.source_kind = "git";
+      p.source = c.git;
+    }
+    out.packages.push_back(std::move(p));
   }
   return out;
 }

@@ -1,4 +1,5 @@
 // Helpers shared by the lockfile parsers (declared in parsers.h).
+#include <cctype>
 #include <algorithm>
 
 #include "agent/controls/dependencies/parsers.h"
@@ -86,6 +87,49 @@ Package make_package(std::string name, std::string version, const char* ecosyste
   p.direct_known = direct_known;
   p.direct = direct_known && direct;
   return p;
+}
+
+namespace {
+bool is_hex(std::string_view s) {
+  if (s.size() < 7) return false;
+  for (char c : s) {
+    if (!std::isxdigit(static_cast<unsigned char>(c))) return false;
+  }
+  return true;
+}
+}  // namespace
+
+// (declared in parsers.h) The source of a range or URL ("git+ssh://...#sha", "https://codeload.github.com/o/r/tar.gz/sha",
+// "file:../dir", "https://host/x.tgz"); kind empty: the registry.
+NpmSource npm_source(std::string_view spec) {
+  for (std::string_view git : {"git+", "git:", "git@", "ssh:", "github:", "gitlab:", "bitbucket:"}) {
+    if (spec.starts_with(git)) return {"git", std::string(spec)};
+  }
+  for (std::string_view local : {"file:", "link:", "portal:", "workspace:"}) {
+    if (spec.starts_with(local)) return {"path", std::string(spec.substr(local.size()))};
+  }
+  if (!spec.starts_with("http://") && !spec.starts_with("https://")) return {};
+  constexpr std::string_view kCodeload = "https://codeload.github.com/";
+  if (spec.starts_with(kCodeload)) {  // o/r/tar.gz/sha: GitHub's archive of one commit
+    std::string_view rest = spec.substr(kCodeload.size());
+    auto tar = rest.find("/tar.gz/");
+    if (tar != std::string_view::npos)
+      return {"git", "https://github.com/" + std::string(rest.substr(0, tar)) + ".git#" +
+                         std::string(rest.substr(tar + 8))};
+  }
+  if (auto archive = spec.find("/repository/archive.tar.gz?ref="); archive != std::string_view::npos)
+    return {"git", std::string(spec.substr(0, archive)) + ".git#" + std::string(spec.substr(archive + 31))};
+  std::string_view no_fragment = spec.substr(0, spec.find('#'));
+  if (no_fragment.find("/-/") != std::string_view::npos) return {};  // a registry tarball
+  auto hash = spec.find('#');
+  if (hash != std::string_view::npos) {
+    std::string_view fragment = spec.substr(hash + 1);
+    if (fragment.starts_with("commit=") || fragment.starts_with("commit:")) fragment.remove_prefix(7);
+    if (is_hex(fragment) || no_fragment.ends_with(".git"))
+      return {"git", std::string(no_fragment) + "#" + std::string(fragment)};
+  }
+  if (no_fragment.ends_with(".git")) return {"git", std::string(spec)};
+  return {"url", std::string(spec)};
 }
 
 }  // namespace agent::controls::dependencies::detail

@@ -1,5 +1,6 @@
-// composer.lock: "packages" and "packages-dev" arrays of {name, version}. The lock does not say
-// which packages composer.json asks for.
+// composer.lock: "packages" and "packages-dev" arrays of {name, version}; a package from a "path"
+// repository (dist type "path") carries its folder as source. The lock does not say which
+// packages composer.json asks for.
 #include "agent/controls/dependencies/json_lines.h"
 #include "agent/controls/dependencies/parsers.h"
 
@@ -10,7 +11,8 @@ ParsedLockfile parse_composer(const std::string& path, std::string_view content)
   out.format = "composer.lock";
   JsonKeep keep = [](std::size_t depth, std::string_view key) {
     if (depth == 1) return key == "packages" || key == "packages-dev";
-    return key == "name" || key == "version";  // members of each package object
+    // Members of each package object, and of its "dist".
+    return key == "name" || key == "version" || key == "dist" || key == "type" || key == "url";
   };
   JsonDoc doc = parse_json(path, content, keep);
   json_expect_object(path, 1, doc.root, "a composer.lock");
@@ -28,7 +30,16 @@ ParsedLockfile parse_composer(const std::string& path, std::string_view content)
         warn(out, path, line, what + " without a name and version is skipped");
         continue;
       }
-      out.packages.push_back(make_package(*name, *version, "Packagist", line));
+      Package p = make_package(*name, *version, "Packagist", line);
+      if (const Json* dist = json_object(path, line, entry, "dist", what)) {
+        const std::string* type = json_string(path, line, *dist, "type", what + ".dist");
+        const std::string* url = json_string(path, line, *dist, "url", what + ".dist");
+        if (type && *type == "path" && url) {
+          p.source_kind = "path";
+          p.source = *url;
+        }
+      }
+      out.packages.push_back(std::move(p));
     }
   }
   return out;

@@ -1,10 +1,16 @@
-// go.mod: `require` lines and blocks (`// indirect` marks transitive ones), `replace` applied, and
-// the Go standard library ("stdlib") at the version of the `toolchain` line or a go X.Y.Z line.
+// go.mod: `require` lines and blocks (`// indirect` marks transitive ones), `replace` applied (a
+// local directory becomes the module's "path" source), and the Go standard library ("stdlib") at
+// the version of the `toolchain` line or a go X.Y.Z line. Before go 1.17 a go.mod lists only some
+// of the build's modules: the go.sum beside it (`go.sum`, or `<name>.sum` for `<name>.mod`) adds
+// the rest, one per module at its highest version (modules with only a `/go.mod` hash are not built).
 #include <algorithm>
+#include <cctype>
 #include <map>
+#include <set>
 #include <vector>
 
 #include "agent/controls/dependencies/parsers.h"
+#include "agent/controls/dependencies/version.h"
 
 namespace agent::controls::dependencies::detail {
 namespace {
@@ -69,9 +75,46 @@ struct Replacement {
   std::string path, version;  // version empty: a local directory
 };
 
-}  // namespace
+// "1.16", "1.16.3", "1.21rc1" -> true when before 1.17.
+bool before_go_1_17(std::string_view go_version) {
+  int major = 0, minor = 0;
+  std::size_t i = 0;
+  while (i < go_version.size() && std::isdigit(static_cast<unsigned char>(go_version[i])))
+    major = major * 10 + (go_version[i++] - '0');
+  if (i == 0 || i >= go_version.size() || go_version[i] != '.') return false;
+  ++i;
+  std::size_t start = i;
+  while (i < go_version.size() && std::isdigit(static_cast<unsigned char>(go_version[i])) && minor < 1000)
+    minor = minor * 10 + (go_version[i++] - '0');
+  if (i == start) return false;
+  return major < 1 || (major == 1 && minor < 17);
+}
 
-ParsedLockfile parse_gomod(const std::string& path, std::string_view content) {
+// The modules of a go.sum with code hashes (not only "/go.mod" ones), each at its highest version.
+struct SumModule {
+  std::string version;
+  int line = 0;
+};
+std::map<std::string, SumModule> sum_modules(std::string_view sum) {
+  std::map<std::string, SumModule> out;
+  LineReader lines(sum);
+  std::string_view raw;
+  while (lines.next(raw)) {
+    std::string_view line = trim(raw);
+    auto sp1 = line.find_first_of(" \t");
+    if (sp1 == std::string_view::npos) continue;
+    std::string_view name = line.substr(0, sp1);
+    std::string_view rest = trim(line.substr(sp1));
+    std::string_view version = rest.substr(0, rest.find_first_of(" \t"));
+    if (version.empty() || version == rest || version.ends_with("/go.mod")) continue;
+    auto [it, inserted] = out.try_emplace(std::string(name), SumModule{std::string(version), lines.number()});
+    if (!inserted && compare_versions(Scheme::semver, version, it->second.version) > 0)
+      it->second = {std::string(version), lines.number()};
+  }
+  return out;
+}
+
+ParsedLockfile parse_mod(const std::string& path, std::string_view content, const ParseOptions* options) {
   static const char* const kDirectives[] = {"module", "go", "toolchain", "godebug", "require", "exclude",
                                             "replace", "retract", "tool", "ignore"};
   ParsedLockfile out;
@@ -138,16 +181,37 @@ ParsedLockfile parse_gomod(const std::string& path, std::string_view content) {
   }
   if (!block.empty()) fail(path, lines.number(), 0, "unterminated '" + block + " (' block");
 
-  for (const Require& r : requires_) {
-    std::string name = r.path, version = r.version;
-    auto it = replaces.find({r.path, r.version});
-    if (it == replaces.end()) it = replaces.find({r.path, ""});
+  auto resolve = [&](const std::string& module, const std::string& required, int line, bool direct) {
+    Package p = make_package(module, required, kGo, line, true, direct);
+    auto it = replaces.find({module, required});
+    if (it == replaces.end()) it = replaces.find({module, ""});
     if (it != replaces.end()) {
-      if (it->second.version.empty()) continue;  // replaced by a local directory
-      name = it->second.path;
-      version = it->second.version;
+      if (it->second.version.empty()) {  // replaced by a local directory: the module's code is there
+        p.version.clear();
+        p.source_kind = "path";
+        p.source = it->second.path;
+      } else {
+        p.name = it->second.path;
+        p.version = it->second.version;
+      }
     }
-    out.packages.push_back(make_package(name, version, kGo, r.line, true, !r.indirect));
+    return p;
+  };
+  for (const Require& r : requires_) out.packages.push_back(resolve(r.path, r.version, r.line, !r.indirect));
+  if (options && before_go_1_17(go_version)) {
+    std::string sum_path = path.ends_with(".mod") ? path.substr(0, path.size() - 4) + ".sum" : path + ".sum";
+    std::optional<std::string> sum =
+        options->read_include ? options->read_include(sum_path) : read_include_file(sum_path);
+    if (sum) {
+      std::set<std::string> required;
+      for (const Require& r : requires_) required.insert(r.path);
+      for (const auto& [module, m] : sum_modules(*sum)) {
+        if (required.count(module)) continue;
+        Package p = resolve(module, m.version, m.line, false);
+        p.declared_in = sum_path;
+        out.packages.push_back(std::move(p));
+      }
+    }
   }
   // The standard library: the toolchain that builds the module, when the file pins one.
   std::string stdlib;
@@ -162,6 +226,17 @@ ParsedLockfile parse_gomod(const std::string& path, std::string_view content) {
   }
   if (!stdlib.empty()) out.packages.push_back(make_package("stdlib", stdlib, kGo, stdlib_line, true, true));
   return out;
+}
+
+}  // namespace
+
+// Alone, nothing beside the file is read (see the overload with options).
+ParsedLockfile parse_gomod(const std::string& path, std::string_view content) {
+  return parse_mod(path, content, nullptr);
+}
+
+ParsedLockfile parse_gomod(const std::string& path, std::string_view content, const ParseOptions& options) {
+  return parse_mod(path, content, &options);
 }
 
 }  // namespace agent::controls::dependencies::detail

@@ -1,4 +1,6 @@
 // package-lock.json / npm-shrinkwrap.json: v1 ("dependencies" tree), v2 and v3 ("packages" map).
+// Every installed package is listed: git dependencies (their resolved URL and commit), file: and
+// link (workspace) entries (their path) and tarball URLs outside a registry with their source.
 #include <set>
 #include <unordered_map>
 #include <unordered_set>
@@ -26,7 +28,7 @@ bool split_alias(std::string_view spec, std::string& name, std::string& version)
 }
 
 const std::set<std::string, std::less<>> kEntryFields = {
-    "version", "name", "link", "dev", "optional", "devOptional", "dependencies",
+    "version", "name", "link", "resolved", "dev", "optional", "devOptional", "dependencies",
     "devDependencies", "optionalDependencies", "peerDependencies"};
 
 const char* const kDependencyGroups[] = {"dependencies", "devDependencies", "optionalDependencies",
@@ -94,22 +96,70 @@ class NpmParser {
         }
       }
     }
+    // Folders of the project (file: dependencies, workspace members) not reached through a link
+    // entry are packages too: named by their entry, else by their folder.
+    std::unordered_set<std::string> linked;
+    for (const auto& [key, entry] : packages.items()) {
+      if (key.find(kNodeModules) == std::string::npos || !entry.is_object()) continue;
+      auto link = entry.find("link"), resolved = entry.find("resolved");
+      if (link != entry.end() && link->is_boolean() && link->get<bool>() && resolved != entry.end() &&
+          resolved->is_string())
+        linked.insert(resolved->get<std::string>());
+    }
+    for (const auto& [key, entry] : packages.items()) {
+      if (key.empty() || key.find(kNodeModules) != std::string::npos || key.rfind("node_modules", 0) == 0 ||
+          linked.count(key))
+        continue;
+      int line = doc_.line_of(entry);
+      std::string what = "package '" + key + "'";
+      const std::string* version = json_string(path_, line, entry, "version", what);
+      const std::string* name = json_string(path_, line, entry, "name", what);
+      std::string folder = key.substr(key.find_last_of('/') == std::string::npos ? 0 : key.find_last_of('/') + 1);
+      std::string pkg_name = name ? *name : folder;
+      if (pkg_name.empty()) continue;
+      Package p = make_package(pkg_name, version && is_version(*version) ? *version : std::string(), kNpm, line, true,
+                               any_project_direct.count(pkg_name) > 0);
+      p.source_kind = "path";
+      p.source = key;
+      out_.packages.push_back(std::move(p));
+    }
     for (const auto& [key, entry] : packages.items()) {
       std::size_t nm = key.rfind(kNodeModules);
       if (nm == std::string::npos) continue;
       int line = doc_.line_of(entry);
       std::string what = "package '" + key + "'";
       json_expect_object(path_, line, entry, what);
-      if (json_bool(path_, line, entry, "link", what)) continue;
       const std::string* version = json_string(path_, line, entry, "version", what);
       const std::string* name = json_string(path_, line, entry, "name", what);
-      if (!version) continue;
+      const std::string* resolved = json_string(path_, line, entry, "resolved", what);
       std::string folder = key.substr(nm + kNodeModules.size());
       std::string pkg_name = name ? *name : folder;
-      std::string pkg_version = *version;
+      std::string source_kind, source;
+      if (json_bool(path_, line, entry, "link", what)) {
+        // A link to a local folder (a workspace member): its entry there has the version.
+        source_kind = "path";
+        source = resolved ? *resolved : std::string();
+        if (!version && resolved) {
+          if (auto it = packages.find(*resolved); it != packages.end() && it->is_object()) {
+            const std::string* target_version = json_string(path_, line, *it, "version", what);
+            const std::string* target_name = json_string(path_, line, *it, "name", what);
+            if (target_version) version = target_version;
+            if (target_name && !name) pkg_name = *target_name;
+          }
+        }
+      } else if (resolved) {
+        NpmSource from = npm_source(*resolved);
+        source_kind = std::move(from.kind);
+        source = std::move(from.location);
+      }
+      std::string pkg_version = version ? *version : std::string();
       std::string alias_name;
       if (split_alias(pkg_version, alias_name, pkg_version)) pkg_name = alias_name;
-      if (!is_version(pkg_version) || pkg_name.empty()) continue;
+      if (pkg_name.empty()) continue;
+      if (!is_version(pkg_version)) {
+        if (source_kind.empty()) continue;  // a registry entry without a version: nothing installed
+        pkg_version.clear();
+      }
       // Direct: installed at the top of a project's node_modules and named in its dependencies
       // (hoisted workspace dependencies land in the root node_modules).
       std::string project = key.substr(0, nm);
@@ -120,7 +170,10 @@ class NpmParser {
         direct = (it != direct_by_project.end() && it->second.count(folder)) ||
                  (project.empty() && any_project_direct.count(folder));
       }
-      out_.packages.push_back(make_package(pkg_name, pkg_version, kNpm, line, true, direct));
+      Package p = make_package(pkg_name, pkg_version, kNpm, line, true, direct);
+      p.source_kind = std::move(source_kind);
+      p.source = std::move(source);
+      out_.packages.push_back(std::move(p));
     }
   }
 
@@ -136,7 +189,22 @@ class NpmParser {
         std::string pkg_version = *version;
         std::string alias_name;
         if (split_alias(pkg_version, alias_name, pkg_version)) name = alias_name;
-        if (is_version(pkg_version)) out_.packages.push_back(make_package(name, pkg_version, kNpm, line));
+        if (is_version(pkg_version)) {
+          Package p = make_package(name, pkg_version, kNpm, line);
+          // A registry version installed from elsewhere (a tarball URL).
+          if (const std::string* resolved = json_string(path_, line, entry, "resolved", what)) {
+            NpmSource from = npm_source(*resolved);
+            p.source_kind = std::move(from.kind);
+            p.source = std::move(from.location);
+          }
+          out_.packages.push_back(std::move(p));
+        } else if (NpmSource from = npm_source(pkg_version); !from.kind.empty()) {
+          // v1 writes a git or file: dependency's source in place of its version.
+          Package p = make_package(name, {}, kNpm, line);
+          p.source_kind = std::move(from.kind);
+          p.source = std::move(from.location);
+          out_.packages.push_back(std::move(p));
+        }
       }
       if (const Json* nested = json_object(path_, line, entry, "dependencies", what)) {
         read_v1(*nested);

@@ -38,6 +38,7 @@ struct Entry {
   std::string key, name, version;
   int line = 0;
   bool local = false;
+  std::string tarball, directory, repo, commit;  // of the resolution
 };
 
 enum class Value { scalar, null, map, sequence };
@@ -174,6 +175,12 @@ class PnpmEvents : public YAML::EventHandler {
     } else if (depth == 4 && *field == "resolution") {
       const std::string* sub = key_at(3);
       if (sub && (*sub == "directory" || (*sub == "tarball" && scalar.rfind("file:", 0) == 0))) entry.local = true;
+      if (sub && kind == Value::scalar) {
+        if (*sub == "tarball") entry.tarball = scalar;
+        else if (*sub == "directory") entry.directory = scalar;
+        else if (*sub == "repo") entry.repo = scalar;
+        else if (*sub == "commit") entry.commit = scalar;
+      }
     }
   }
 
@@ -213,7 +220,29 @@ class PnpmResolver {
 
   void add(const Entry& e) {
     std::string_view k = e.key;
-    if (e.local || k.rfind("file:", 0) == 0 || k.rfind("link:", 0) == 0) return;  // local folders, tarballs
+    // Where it comes from: a local folder or tarball, a git commit, a tarball URL; else the registry.
+    NpmSource source;
+    if (!e.directory.empty()) source = {"path", e.directory};
+    else if (!e.repo.empty()) source = {"git", e.repo + (e.commit.empty() ? "" : "#" + e.commit)};
+    else if (!e.tarball.empty()) source = npm_source(e.tarball);
+    if (source.kind.empty() && (e.local || k.rfind("file:", 0) == 0 || k.rfind("link:", 0) == 0))
+      source = npm_source(k);
+    if (source.kind == "path") {  // named by the entry, else by its folder
+      std::string name = e.name;
+      if (name.empty()) {
+        std::string_view dir = source.location;
+        while (!dir.empty() && dir.back() == '/') dir.remove_suffix(1);
+        auto slash = dir.find_last_of('/');
+        name = std::string(slash == std::string_view::npos ? dir : dir.substr(slash + 1));
+        if (name.empty() || name == "." || name == "..") name = e.key;
+      }
+      Package p = make_package(std::move(name), is_version(e.version) ? e.version : std::string(), kNpm, e.line,
+                               true, false);
+      p.source_kind = std::move(source.kind);
+      p.source = std::move(source.location);
+      out_.packages.push_back(std::move(p));
+      return;
+    }
     std::string name = e.name, version = e.version;
     if (name.empty() || version.empty()) {
       std::string key_name, key_version;
@@ -231,7 +260,10 @@ class PnpmResolver {
     std::string path_key(k.size() > 0 && k[0] == '/' ? k.substr(1) : k);
     bool direct = direct_.count({name, version}) > 0 || direct_paths_.count(path_key) > 0 ||
                   direct_paths_.count(std::string(cut_at(path_key, '('))) > 0;
-    out_.packages.push_back(make_package(name, version, kNpm, e.line, true, direct));
+    Package p = make_package(name, version, kNpm, e.line, true, direct);
+    p.source_kind = std::move(source.kind);
+    p.source = std::move(source.location);
+    out_.packages.push_back(std::move(p));
   }
 
  private:

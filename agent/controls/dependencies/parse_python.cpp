@@ -2,8 +2,10 @@
 //
 // Line handling follows pip: backslash continuations are joined (not after a comment line), a '#'
 // at the start or after whitespace starts a comment, per-requirement options (`--hash=...`) start
-// at the first token beginning with '-'. Unpinned, URL and path requirements are not packages we
-// can match: they are counted in one warning per file. Unparsable lines get a warning each.
+// at the first token beginning with '-'. Every requirement is a package of the inventory: an
+// unpinned one has no version (its specifiers are its `requirement`), a URL or path one (also
+// after `-e`) has its source; the unpinned ones are counted in one warning per file (advisories
+// are not matched against them). Unparsable lines get a warning each.
 #include <cctype>
 #include <filesystem>
 #include <set>
@@ -76,7 +78,9 @@ enum class ReqResult { pinned, unpinned, invalid };
 struct Requirement {
   std::string name;
   std::string version;
-  std::string problem;  // for invalid ones
+  std::string specifiers;  // as written, for unpinned ones (">= 4.1.1"); empty: any version
+  std::string url;         // "name @ url"
+  std::string problem;     // for invalid ones
 };
 
 // "name [extras] (spec, spec) ; marker" -> pinned version if exactly pinned.
@@ -100,8 +104,13 @@ ReqResult parse_requirement(std::string_view text, Requirement& req) {
     }
     rest = trim(rest.substr(close + 1));
   }
-  if (rest.empty() || rest[0] == '@') return ReqResult::unpinned;  // any version, or a URL
+  if (!rest.empty() && rest[0] == '@') {
+    req.url = std::string(trim(rest.substr(1)));
+    return ReqResult::unpinned;
+  }
+  if (rest.empty()) return ReqResult::unpinned;  // any version
   if (rest.front() == '(' && rest.back() == ')') rest = trim(rest.substr(1, rest.size() - 2));
+  req.specifiers = std::string(rest);
   bool pinned = false;
   while (!rest.empty()) {
     std::size_t comma = rest.find(',');
@@ -138,7 +147,62 @@ ReqResult parse_requirement(std::string_view text, Requirement& req) {
       pinned = true;
     }
   }
+  if (pinned) req.specifiers.clear();
   return pinned ? ReqResult::pinned : ReqResult::unpinned;
+}
+
+// The file name of a URL or path (no query, fragment or trailing slash).
+std::string_view last_segment(std::string_view target) {
+  target = target.substr(0, target.find_first_of("?#"));
+  while (target.size() > 1 && target.back() == '/') target.remove_suffix(1);
+  auto slash = target.find_last_of('/');
+  return slash == std::string_view::npos ? target : target.substr(slash + 1);
+}
+
+// A URL, path or `-e` target as a package: the name from "#egg=name", a wheel or sdist file
+// name ("numpy-1.9.2-cp34-none-win32.whl": with its version) or the last path segment.
+Package direct_reference(std::string_view target, std::string name, int line) {
+  Package p = make_package({}, {}, "PyPI", line);
+  std::string source(target);
+  if (auto egg = target.find("#egg="); egg != std::string_view::npos) {
+    std::string_view e = target.substr(egg + 5);
+    e = e.substr(0, e.find('&'));
+    if (name.empty()) name = std::string(e);
+    source = std::string(target.substr(0, egg));
+  }
+  bool git = target.starts_with("git+") || target.starts_with("git://");
+  bool url = !git && target.find("://") != std::string_view::npos && !target.starts_with("file:");
+  p.source_kind = git ? "git" : url ? "url" : "path";
+  if (git) {  // pip's "url@rev": the revision after the repository path
+    auto slash = source.rfind('/');
+    auto at = source.find('@', slash == std::string::npos ? 0 : slash);
+    if (at != std::string::npos) source[at] = '#';
+  }
+  p.source = std::move(source);
+  std::string_view file = last_segment(target);
+  for (std::string_view ext : {".whl", ".tar.gz", ".zip", ".tar.bz2", ".tgz"}) {
+    if (!file.ends_with(ext)) continue;
+    std::string_view stem = file.substr(0, file.size() - ext.size());
+    auto dash = stem.find('-');
+    if (dash != std::string_view::npos && dash > 0) {
+      if (name.empty()) name = std::string(stem.substr(0, dash));
+      std::string_view version = stem.substr(dash + 1);
+      if (ext == ".whl") version = version.substr(0, version.find('-'));  // name-version-tags.whl
+      if (!version.empty() && std::isdigit(static_cast<unsigned char>(version[0]))) p.version = std::string(version);
+    }
+    break;
+  }
+  if (name.empty()) {
+    std::string_view stem = file;
+    if (stem.ends_with(".git")) stem.remove_suffix(4);
+    name = stem.empty() || stem == "." || stem == ".." || stem == "~" ? std::string(target) : std::string(stem);
+  }
+  p.name = pypi_normalize(name);
+  return p;
+}
+
+bool is_path(std::string_view text) {
+  return !text.empty() && (text[0] == '.' || text[0] == '/' || text[0] == '~' || text.starts_with("file:"));
 }
 
 // A requirement that is only a URL: a scheme ("https", "git+ssh") right before "://".
@@ -163,6 +227,19 @@ std::string include_target(std::string_view line) {
   return {};
 }
 
+// "-e target", "--editable target", "--editable=target" -> target; empty when not an editable.
+std::string editable_target(std::string_view line) {
+  for (std::string_view opt : {"--editable", "-e"}) {
+    if (!line.starts_with(opt)) continue;
+    std::string_view rest = line.substr(opt.size());
+    if (!rest.empty() && rest[0] == '=') rest.remove_prefix(1);
+    else if (opt[1] == '-' && !rest.empty() && !is_space(rest[0])) return {};
+    rest = trim(rest);
+    return std::string(rest.substr(0, rest.find_first_of(" \t")));
+  }
+  return {};
+}
+
 class RequirementsParser {
  public:
   RequirementsParser(const ParseOptions& options, ParsedLockfile& out) : options_(options), out_(out) {}
@@ -177,7 +254,10 @@ class RequirementsParser {
       if (line[0] == '-') {
         std::string target = include_target(line);
         if (!target.empty()) include(file, logical.number, target, depth);
-        continue;  // other options (-c, -e, -i, --hash ...) do not declare pinned packages
+        if (std::string editable = editable_target(line); !editable.empty()) {
+          if (is_bare_url(editable) || is_path(editable)) add(direct_reference(editable, {}, logical.number), file, root);
+        }
+        continue;  // other options (-c, -i, --hash ...) do not declare packages
       }
       // Options after the requirement start at the first token beginning with '-'.
       std::size_t cut = line.size();
@@ -188,18 +268,26 @@ class RequirementsParser {
         }
       }
       std::string_view requirement = trim(line.substr(0, cut));
-      if (is_bare_url(requirement)) continue;  // "https://...", "git+https://host/x.git@v1#egg=x"
-      if (requirement[0] == '.' || requirement[0] == '/' || requirement[0] == '~') continue;  // a path
+      if (is_bare_url(requirement) || is_path(requirement)) {  // "https://...", "git+https://host/x.git@v1#egg=x"
+        add(direct_reference(requirement, {}, logical.number), file, root);
+        continue;
+      }
       Requirement req;
       switch (parse_requirement(requirement, req)) {
-        case ReqResult::pinned: {
-          Package p = make_package(pypi_normalize(req.name), req.version, kPyPI, logical.number);
-          if (!root) p.declared_in = file;
-          out_.packages.push_back(std::move(p));
+        case ReqResult::pinned:
+          add(make_package(pypi_normalize(req.name), req.version, kPyPI, logical.number), file, root);
           break;
-        }
         case ReqResult::unpinned:
+          if (!req.url.empty()) {
+            add(direct_reference(req.url, req.name, logical.number), file, root);
+            break;
+          }
           if (++unpinned_count <= 5) unpinned.push_back(req.name.substr(0, 80));
+          {
+            Package p = make_package(pypi_normalize(req.name), {}, kPyPI, logical.number);
+            p.requirement = req.specifiers;
+            add(std::move(p), file, root);
+          }
           break;
         case ReqResult::invalid:
           warn(out_, file, logical.number, "'" + std::string(requirement) + "': " + req.problem);
@@ -216,6 +304,11 @@ class RequirementsParser {
   }
 
  private:
+  void add(Package p, const std::string& file, bool root) {
+    if (!root) p.declared_in = file;
+    out_.packages.push_back(std::move(p));
+  }
+
   void include(const std::string& from, int line, const std::string& target, int depth) {
     if (target.find("://") != std::string::npos) {
       warn(out_, from, line, "remote requirements file '" + target + "' is not fetched");

@@ -62,7 +62,9 @@ ParsedLockfile parse_poetry(const std::string& path, std::string_view content) {
   ParsedLockfile out;
   TomlKeep keep = [](std::string_view table, std::string_view key) {
     return (table == "package" && (key == "name" || key == "version")) ||
-           (table == "package.source" && key == "type") || (table == "metadata" && key == "lock-version");
+           (table == "package.source" &&
+            (key == "type" || key == "url" || key == "reference" || key == "resolved_reference")) ||
+           (table == "metadata" && key == "lock-version");
   };
   std::vector<TomlTable> tables = parse_toml(path, content, keep);
   out.format = "poetry.lock";
@@ -77,11 +79,20 @@ ParsedLockfile parse_poetry(const std::string& path, std::string_view content) {
     std::string name, version;
     int line = 0;
     if (!name_and_version(path, pkg, out, name, version, line)) continue;
+    Package p = make_package(std::move(name), std::move(version), kPyPI, line);
     if (const TomlTable* source = subtable(pkg, "package.source")) {
+      // git, directory, file, url: not the registry; legacy (a private index) is one.
       const std::string* type = toml_string(path, *source, "type", "[package.source]");
-      if (type && (*type == "directory" || *type == "file")) continue;  // local code
+      const std::string* url = toml_string(path, *source, "url", "[package.source]");
+      if (type && url && *type != "legacy") {
+        p.source_kind = *type == "git" ? "git" : *type == "url" ? "url" : "path";
+        p.source = *url;
+        const std::string* commit = toml_string(path, *source, "resolved_reference", "[package.source]");
+        if (!commit) commit = toml_string(path, *source, "reference", "[package.source]");
+        if (p.source_kind == "git" && commit && !commit->empty()) p.source += "#" + *commit;
+      }
     }
-    out.packages.push_back(make_package(std::move(name), std::move(version), kPyPI, line));
+    out.packages.push_back(std::move(p));
   }
   return out;
 }
@@ -132,9 +143,28 @@ ParsedLockfile parse_uv(const std::string& path, std::string_view content) {
     std::string name, version;
     int line = 0;
     bool local = is_local(pkg);
-    if (!name_and_version(path, pkg, out, name, version, line, !local) || local) continue;
+    if (!name_and_version(path, pkg, out, name, version, line, !local)) {
+      if (!local) continue;
+      // A workspace member without a version: named, from its path.
+      const TomlValue* n = pkg.table->get("name");
+      if (!n || n->kind != TomlValue::Kind::string || n->text.empty()) continue;
+      name = pypi_normalize(n->text);
+      line = n->line;
+    }
     bool is_direct = direct.count(name) > 0;
-    out.packages.push_back(make_package(name, std::move(version), kPyPI, line, direct_known, is_direct));
+    Package p = make_package(name, std::move(version), kPyPI, line, direct_known, is_direct);
+    if (const TomlValue* source = pkg.table->get("source"); source && source->kind == TomlValue::Kind::table) {
+      for (const char* kind : {"git", "url", "path", "directory", "editable", "virtual"}) {
+        const TomlValue* v = source->get(kind);
+        if (!v || v->kind != TomlValue::Kind::string) continue;
+        p.source_kind = std::string_view(kind) == "git" ? "git" : std::string_view(kind) == "url" ? "url" : "path";
+        p.source = v->text;  // uv writes git sources as "url?rev=...#<commit>"
+        break;
+      }
+    }
+    // The project itself (its source is ".") is not one of its dependencies.
+    if (local && (p.source == "." || p.source.empty())) continue;
+    out.packages.push_back(std::move(p));
   }
   return out;
 }
@@ -152,15 +182,31 @@ ParsedLockfile parse_pipfile(const std::string& path, std::string_view content) 
       std::string what = "package '" + name + "'";
       json_expect_object(path, line, entry, what);
       const std::string* version = json_string(path, line, entry, "version", what);
-      if (!version) continue;  // git, path and editable entries carry no version
-      std::string_view v = *version;
-      if (v.rfind("===", 0) == 0) v.remove_prefix(3);
-      else if (v.rfind("==", 0) == 0) v.remove_prefix(2);
-      else {
-        warn(out, path, line, what + ": version '" + *version + "' is not pinned with '=='");
-        continue;
+      Package p = make_package(pypi_normalize(name), {}, kPyPI, line);
+      // git, path, file and editable entries carry no version but a source.
+      if (const std::string* git = json_string(path, line, entry, "git", what)) {
+        p.source_kind = "git";
+        p.source = *git;
+        if (const std::string* ref = json_string(path, line, entry, "ref", what); ref && !ref->empty())
+          p.source += "#" + *ref;
+      } else if (const std::string* local = json_string(path, line, entry, "path", what)) {
+        p.source_kind = "path";
+        p.source = *local;
+      } else if (const std::string* file = json_string(path, line, entry, "file", what)) {
+        p.source_kind = file->find("://") != std::string::npos && !file->starts_with("file:") ? "url" : "path";
+        p.source = *file;
       }
-      out.packages.push_back(make_package(pypi_normalize(name), std::string(trim(v)), kPyPI, line));
+      if (version) {
+        std::string_view v = *version;
+        if (v.rfind("===", 0) == 0) v.remove_prefix(3);
+        else if (v.rfind("==", 0) == 0) v.remove_prefix(2);
+        else v = {};
+        if (!v.empty()) p.version = std::string(trim(v));
+        else if (*version != "*") p.requirement = *version;
+        if (p.version.empty() && p.source_kind.empty())
+          warn(out, path, line, what + ": version '" + *version + "' is not pinned with '=='");
+      }
+      out.packages.push_back(std::move(p));
     }
   }
   return out;

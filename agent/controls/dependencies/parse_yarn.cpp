@@ -1,4 +1,9 @@
 // yarn.lock: classic (v1, `version "1.0.0"`) and berry (YAML-like, `version: 1.0.0`), line by line.
+// Every entry is a package; git, file:, link:, portal: and workspace entries (not the project's own
+// `workspace:.`) and tarball URLs carry their source (classic: from `resolved` or the descriptor,
+// berry: from the resolution).
+#include <algorithm>
+#include <cctype>
 #include <unordered_set>
 #include <vector>
 
@@ -83,6 +88,27 @@ bool is_local(const Entry& e) {
   return e.resolved.rfind("file:", 0) == 0;
 }
 
+// Berry's "name@range" resolution, or classic's `resolved` and else its descriptors.
+NpmSource entry_source(const Entry& e) {
+  if (!e.resolution.empty()) {
+    std::string_view name = descriptor_name(e.resolution);
+    std::string_view range = std::string_view(e.resolution).substr(std::min(e.resolution.size(), name.size() + 1));
+    if (range.starts_with("npm:") || range.starts_with("patch:")) return {};
+    NpmSource s = npm_source(range);
+    if (s.kind == "path") s.location = s.location.substr(0, s.location.find("::"));  // "::locator=..."
+    if (s.kind == "path" && s.location.find('#') != std::string::npos)
+      s.location = s.location.substr(0, s.location.find('#'));
+    return s;
+  }
+  for (const std::string& spec : e.specs) {
+    std::string_view name = descriptor_name(spec);
+    NpmSource s = npm_source(std::string_view(spec).substr(std::min(spec.size(), name.size() + 1)));
+    if (s.kind == "path") return s;
+  }
+  if (!e.resolved.empty()) return npm_source(e.resolved);
+  return {};
+}
+
 }  // namespace
 
 ParsedLockfile parse_yarn(const std::string& path, std::string_view content) {
@@ -156,10 +182,13 @@ ParsedLockfile parse_yarn(const std::string& path, std::string_view content) {
   }
   for (const Entry& e : entries) {
     if (e.specs.empty()) continue;
-    if (is_local(e) || e.version.find("-use.local") != std::string::npos) {
-      continue;
+    NpmSource source = entry_source(e);
+    if (source.kind == "path" && (source.location == "." || source.location.empty()) &&
+        e.resolution.find("@workspace:") != std::string::npos) {
+      continue;  // the project itself
     }
-    if (e.version.empty()) {
+    if (source.kind.empty() && is_local(e)) source.kind = "path";
+    if (e.version.empty() && source.kind.empty()) {
       warn(out, path, e.line, "entry without a version is skipped");
       continue;
     }
@@ -177,7 +206,11 @@ ParsedLockfile parse_yarn(const std::string& path, std::string_view content) {
     }
     bool is_direct = false;
     for (const std::string& spec : e.specs) is_direct = is_direct || direct.count(normalize_descriptor(spec));
-    out.packages.push_back(make_package(name, e.version, kNpm, e.line, direct_known, is_direct));
+    std::string version = e.version.find("-use.local") != std::string::npos ? std::string() : e.version;
+    Package p = make_package(name, std::move(version), kNpm, e.line, direct_known, is_direct);
+    p.source_kind = std::move(source.kind);
+    p.source = std::move(source.location);
+    out.packages.push_back(std::move(p));
   }
   out.format = berry ? "yarn.lock berry" + (metadata_version.empty() ? "" : " (v" + metadata_version + ")")
                      : "yarn.lock v1";

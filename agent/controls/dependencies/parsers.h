@@ -22,10 +22,14 @@ ParsedLockfile parse_poetry(const std::string& path, std::string_view content);
 ParsedLockfile parse_pipfile(const std::string& path, std::string_view content);
 ParsedLockfile parse_uv(const std::string& path, std::string_view content);
 ParsedLockfile parse_gomod(const std::string& path, std::string_view content);
+/// With the go.sum beside it read through options.read_include (a go.mod before go 1.17).
+ParsedLockfile parse_gomod(const std::string& path, std::string_view content, const ParseOptions& options);
 ParsedLockfile parse_cargo(const std::string& path, std::string_view content);
 ParsedLockfile parse_gemfile(const std::string& path, std::string_view content);
 ParsedLockfile parse_composer(const std::string& path, std::string_view content);
 ParsedLockfile parse_maven(const std::string& path, std::string_view content);
+/// With parent POMs of the repository read through options.read_include.
+ParsedLockfile parse_maven(const std::string& path, std::string_view content, const ParseOptions& options);
 ParsedLockfile parse_gradle(const std::string& path, std::string_view content);
 ParsedLockfile parse_nuget(const std::string& path, std::string_view content);
 ParsedLockfile parse_pubspec(const std::string& path, std::string_view content);
@@ -90,6 +94,14 @@ std::string pypi_normalize(std::string_view name);
 /// Appends a warning "path:line: message" (line omitted when 0); long messages are shortened and
 /// after 100 warnings one "more warnings not shown" ends the list.
 void warn(ParsedLockfile& out, const std::string& path, int line, const std::string& message);
+
+/// Where an npm-style range, resolved URL or version says the code comes from: kind "git" (with
+/// location "URL#commit"; GitHub/GitLab archive URLs of a commit count), "path" (file:, link:,
+/// portal:, workspace: without the prefix), "url" (a tarball outside a registry) or "" (registry).
+struct NpmSource {
+  std::string kind, location;
+};
+NpmSource npm_source(std::string_view spec);
 
 /// Builds a Package.
 Package make_package(std::string name, std::string version, const char* ecosystem, int line,

@@ -66,9 +66,9 @@ TEST_CASE("npm package-lock.json v1, v2, v3", "[lockfiles][shared-data]") {
   auto v3 = parse(LockfileKind::npm, "javascript_packagelockjson/bundled-dependencies.v3.json");
   CHECK(v3.format == "package-lock.json v3");
   expect(v3, "npm", {{"ansi-regex", "6.2.2", T, 22}, {"semver", "7.7.2", D, 35}, {"strip-ansi", "7.1.2", D, 49}});
-  // Nested node_modules copies; a local folder ("deps/etag") is not a package.
+  // Nested node_modules copies; a local folder ("deps/etag") is a package too (its source: the folder).
   expect(parse(LockfileKind::npm, "javascript_packagelockjson/files.v2.json"), "npm",
-         {{"abbrev", "1.0.9", T, 36}, {"abbrev", "2.3.4", T, 42}});
+         {{"etag", "1.8.0", D, 16}, {"abbrev", "1.0.9", T, 36}, {"abbrev", "2.3.4", T, 42}});
 }
 
 TEST_CASE("yarn.lock classic and berry", "[lockfiles][shared-data]") {
@@ -83,9 +83,10 @@ TEST_CASE("yarn.lock classic and berry", "[lockfiles][shared-data]") {
                         {"@babel/helper-validator-identifier", "7.22.20", D, 22}});
   expect(parse(LockfileKind::yarn, "javascript_yarnlock/with-prerelease.v2.lock"), "npm",
          {{"@nicolo-ribaudo/chokidar-2", "2.1.8-no-fsevents.3", T, 8}, {"gensync", "1.0.0-beta.2", T, 15}});
-  // file: and link: entries are local code.
+  // file: and link: entries are local code, listed with their folder (lockfiles_inventory_test).
   expect(parse(LockfileKind::yarn, "javascript_yarnlock/files.v1.lock"), "npm",
-         {{"etag", "1.8.1", U, 5}, {"lodash", "1.3.1", U, 12}});
+         {{"etag", "1.8.1", U, 5}, {"filedep", "1.2.0", U, 9}, {"lodash", "1.3.1", U, 12},
+          {"other_package", "0.0.2", U, 16}, {"sprintf-js", "0.0.0", U, 24}, {"etag", "1.8.0", U, 27}});
 }
 
 TEST_CASE("pnpm-lock.yaml v5, v6 and v9", "[lockfiles][shared-data]") {
@@ -119,16 +120,27 @@ TEST_CASE("bun.lock", "[lockfiles][shared-data]") {
 TEST_CASE("requirements.txt", "[lockfiles][shared-data]") {
   REQUIRE_SHARED_DATA();
   auto versions = parse(LockfileKind::requirements, "python_requirements/with_versions.txt");
-  expect(versions, "PyPI", {{"nltk", "3.2.2", U, 1}, {"tabulate", "0.7.7", U, 2}, {"qwerty", "0.1", U, 5},
-                            {"hy-phen", "1.2", U, 7}, {"under-score", "1.3", U, 8}, {"pkg-dot-name", "5.0.0", U, 9},
-                            {"yolo", "1.0", U, 11}});
+  // Unpinned requirements are listed without a version (their specifiers are the requirement).
+  expect(versions, "PyPI", {{"nltk", "3.2.2", U, 1}, {"tabulate", "0.7.7", U, 2}, {"newspaper3k", "", U, 3},
+                            {"asdf", "", U, 4}, {"qwerty", "0.1", U, 5}, {"hy-phen", "1.2", U, 7},
+                            {"under-score", "1.3", U, 8}, {"pkg-dot-name", "5.0.0", U, 9},
+                            {"combination-also-valid", "", U, 10}, {"yolo", "1.0", U, 11}, {"pkg", "", U, 12}});
+  CHECK(versions.packages[2].requirement == ">=0.2.2");
+  CHECK(versions.packages[3].requirement == "==0.7.*");
   REQUIRE(versions.warnings.size() == 1);  // newspaper3k, asdf (wildcard), combination..., pkg
   CHECK(versions.warnings[0].find("4 requirement(s) not pinned") != std::string::npos);
   // -r other-requirements.txt is read relative to the file; -c constraints are not packages.
+  // (The unpinned, URL and path requirements around them: lockfiles_inventory_test.)
   auto example = parse(LockfileKind::requirements, "python_requirements/example.txt");
-  expect(example, "PyPI", {{"docopt", "0.6.1", U, 8}, {"pandas", "2.2.3", U, 1}});
-  CHECK(example.packages[0].declared_in.empty());
-  CHECK(example.packages[1].declared_in ==
+  REQUIRE(example.packages.size() == 12);
+  ParsedLockfile pinned = example;
+  pinned.packages.clear();
+  for (const Package& p : example.packages) {
+    if (matchable(p)) pinned.packages.push_back(p);
+  }
+  expect(pinned, "PyPI", {{"docopt", "0.6.1", U, 8}, {"pandas", "2.2.3", U, 1}});
+  CHECK(pinned.packages[0].declared_in.empty());
+  CHECK(pinned.packages[1].declared_in ==
         fixture("python_requirements/other-requirements.txt").lexically_normal().generic_string());
   expect(parse(LockfileKind::requirements, "python_requirements/per_req_options.txt"), "PyPI",
          {{"foo1", "1.0", U, 1}, {"foo2", "1.0", U, 3}, {"foo3", "1.0", U, 5}, {"foo4", "1.0", U, 7},
@@ -136,8 +148,11 @@ TEST_CASE("requirements.txt", "[lockfiles][shared-data]") {
           {"foo11", "1.0", U, 22}, {"foo12", "1.0", U, 24}, {"foo13", "1.0", U, 26}, {"foo14", "1.0", U, 28},
           {"foo16-client", "1.0", U, 32}, {"foo17-hash", "1.0", U, 34}, {"foo18-client", "1.0", U, 36}});
   auto invalid = parse(LockfileKind::requirements, "python_requirements/invalid.txt");
-  CHECK(invalid.packages.empty());
-  REQUIRE(invalid.warnings.size() == 4);
+  // "urllib3 @ https://.../==1.26.8.zip" is a valid requirement: urllib3 from that URL.
+  REQUIRE(invalid.packages.size() == 1);
+  CHECK(invalid.packages[0].name == "urllib3");
+  CHECK(invalid.packages[0].source_kind == "url");
+  REQUIRE(invalid.warnings.size() == 3);
   CHECK(invalid.warnings[0] == fixture("python_requirements/invalid.txt").string() +
                                    ":1: 'asdf==': missing version after '=='");
 }
@@ -169,11 +184,11 @@ TEST_CASE("go.mod", "[lockfiles][shared-data]") {
           {"github.com/mattn/go-colorable", "v0.1.9", T, 11},
           {"github.com/mattn/go-isatty", "v0.0.14", T, 12},
           {"golang.org/x/sys", "v0.0.0-20210630005230-0f9fa26af87c", T, 13}});
-  // replace applies to the version it names; a local replacement drops the module.
+  // replace applies to the version it names; a local replacement is the module's "path" source.
   expect(parse(LockfileKind::gomod, "golang_gomod/replace-mixed.mod"), "Go",
          {{"example.com/fork/net", "v1.4.5", D, 2}, {"golang.org/x/net", "v0.5.6", D, 3}});
   expect(parse(LockfileKind::gomod, "golang_gomod/replace-local.mod"), "Go",
-         {{"github.com/BurntSushi/toml", "v1.0.0", D, 3}});
+         {{"golang.org/x/net", "", D, 2}, {"github.com/BurntSushi/toml", "v1.0.0", D, 3}});
   expect(parse(LockfileKind::gomod, "golang_gomod/toolchain-with-suffix.mod"), "Go",
          {{"stdlib", "1.23.6", D, 5}, {"github.com/BurntSushi/toml", "v1.0.0", D, 8}});
 }
@@ -182,9 +197,10 @@ TEST_CASE("Cargo.lock and Gemfile.lock", "[lockfiles][shared-data]") {
   REQUIRE_SHARED_DATA();
   expect(parse(LockfileKind::cargo, "rust_cargolock/package-with-comments.lock"), "crates.io",
          {{"addr2line", "0.15.2", U, 6}, {"syn", "1.0.73", U, 13}});
-  // A crate without source is the workspace's own: not reported, and direct/transitive becomes known.
+  // A crate without source is the workspace's own (listed, a "path" package), and direct/transitive
+  // becomes known.
   expect(parse(LockfileKind::cargo, "rust_cargolock/two-packages-with-local.lock"), "crates.io",
-         {{"addr2line", "0.15.2", T, 6}});
+         {{"addr2line", "0.15.2", T, 6}, {"local-rust-pkg", "0.1.0", T, 15}});
   expect(parse(LockfileKind::gemfile, "ruby_gemfilelock/has-git-gem.lock"), "RubyGems",
          {{"hanami-controller", "2.0.0.alpha1", T, 6}, {"hanami-utils", "2.0.0.alpha1", D, 15},
           {"concurrent-ruby", "1.1.7", T, 22}, {"rack", "2.2.3", T, 23}, {"transproc", "1.1.1", T, 24}});
@@ -195,10 +211,10 @@ TEST_CASE("composer.lock, pom.xml, gradle.lockfile, packages.lock.json", "[lockf
   expect(parse(LockfileKind::composer, "php_composerlock/two-packages.json"), "Packagist",
          {{"sentry/sdk", "2.0.4", U, 9}, {"theseer/tokenizer", "1.1.3", U, 42}});
   auto pom = parse(LockfileKind::maven, "java_pomxml/with-parent.xml");
-  // ${bob.version} from <properties>, chuck's version from <dependencyManagement>; frank's comes
-  // from the parent POM, which is not read: one warning.
+  // ${bob.version} from <properties>, chuck's version from <dependencyManagement>; frank's is in no
+  // POM we read (without options the parent is not read either): listed without a version, one warning.
   expect(pom, "Maven", {{"org.alice:alice", "1.0.0", D, 18}, {"org.bob:bob", "2.0.0", D, 23},
-                        {"org.chuck:chuck", "3.0.0", D, 28}});
+                        {"org.chuck:chuck", "3.0.0", D, 28}, {"org.frank:frank", "", D, 32}});
   REQUIRE(pom.warnings.size() == 1);
   CHECK(pom.warnings[0].find("org.frank:frank") != std::string::npos);
   expect(parse(LockfileKind::maven, "java_pomxml/plugin-dependency.xml"), "Maven",

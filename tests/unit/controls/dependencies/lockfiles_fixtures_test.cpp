@@ -89,7 +89,15 @@ TEST_CASE("every shared lockfile fixture parses, invalid ones fail naming file a
         CHECK_FALSE(parsed.format.empty());
         for (const Package& p : parsed.packages) {
           CHECK_FALSE(p.name.empty());
-          CHECK_FALSE(p.version.empty());
+          // Every package of the inventory: a registry one has an exact version or, unpinned, its
+          // requirement (possibly none: "any version"); others name where they come from.
+          if (p.source_kind.empty() && p.version.empty()) {
+            CHECK((format.kind == LockfileKind::requirements || format.kind == LockfileKind::pipfile ||
+                   format.kind == LockfileKind::maven));  // manifests, where a requirement may be unpinned
+          }
+          if (!p.source_kind.empty())
+            CHECK((p.source_kind == "git" || p.source_kind == "path" || p.source_kind == "url"));
+          if (!p.requirement.empty()) CHECK(p.version.empty());
           CHECK(p.line > 0);
         }
       }
