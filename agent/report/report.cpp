@@ -22,6 +22,7 @@ constexpr std::array kFormats = {
     Format{"codequality", write_codequality},
     Format{"gitlab-dependency-scanning", write_gitlab_dependency_scanning},
     Format{"cyclonedx", write_cyclonedx},
+    Format{"html", write_html},
 };
 
 }  // namespace

@@ -39,6 +39,8 @@ void write_gitlab_secrets(std::ostream& out, const findings::ScanResult& result,
 void write_gitlab_sast(std::ostream& out, const findings::ScanResult& result, const Options& options);
 /// GitLab Code Quality (Code Climate subset) JSON array of every finding.
 void write_codequality(std::ostream& out, const findings::ScanResult& result, const Options& options);
+/// One self-contained HTML page (no script, no external asset) of every control; secrets redacted.
+void write_html(std::ostream& out, const findings::ScanResult& result, const Options& options);
 
 /// Removes C0/C1 control characters and ESC sequences from text taken from scanned files.
 std::string sanitize_terminal(std::string_view text);
