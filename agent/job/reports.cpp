@@ -14,7 +14,8 @@ namespace fs = std::filesystem;
 
 std::string write_reports(const fs::path& dir, const findings::ScanResult& result) {
   std::vector<std::pair<std::string, std::string>> reports = {
-      {"gitlab", "gl-secret-detection-report.json"}, {"sarif", "jit-agent.sarif"}, {"json", "jit-agent.json"}};
+      {"gitlab", "gl-secret-detection-report.json"}, {"sarif", "jit-agent.sarif"}, {"json", "jit-agent.json"},
+      {"html", "jit-agent.html"}};
   bool dependencies_ran =
       std::find(result.controls.begin(), result.controls.end(), "dependencies") != result.controls.end();
   if (dependencies_ran) reports.emplace_back("gitlab-dependency-scanning", "gl-dependency-scanning-report.json");

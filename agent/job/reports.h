@@ -1,6 +1,7 @@
 #pragma once
 // The report files a CI job writes into its output folder (the job's artifacts), before anything
-// is posted: GitLab's secret detection, dependency scanning and SAST reports, SARIF, JSON, and one
+// is posted: GitLab's secret detection, dependency scanning and SAST reports, SARIF, JSON, the HTML
+// report for people (exposed in the merge request by the templates' artifacts:expose_as), and one
 // CycloneDX SBOM per lockfile.
 #include <filesystem>
 #include <string>

@@ -184,7 +184,15 @@ class SchemaTest(unittest.TestCase):
                                                 "dependency_scanning": "gl-dependency-scanning-report.json",
                                                 "sast": "gl-sast-report.json",
                                                 "cyclonedx": "gl-sbom-*.cdx.json"})
-        self.assertEqual(artifacts["paths"], ["jit-agent.sarif", "jit-agent.json"])
+        self.assertEqual(artifacts["paths"], ["jit-agent.html", "jit-agent.sarif", "jit-agent.json"])
+        # The HTML report is linked from merge requests; GitLab refuses globs in paths beside expose_as.
+        header, _ = load_documents(INCLUDABLE)
+        with open(INCLUDABLE) as f:
+            included = interpolate(header, f.read(), image="registry.example.com/jit-agent:0.1.0")["jit-agent"]
+        for job in (pipeline["jit-scan"], pipeline["jit-report"], included):
+            self.assertEqual(job["artifacts"]["expose_as"], "Jit security report")
+            self.assertIn("jit-agent.html", job["artifacts"]["paths"])
+            self.assertFalse([p for p in job["artifacts"]["paths"] if "*" in p or p.endswith("/")])
         self.assertEqual(artifacts["when"], "always")
         self.assertEqual(pipeline[".jit-agent"]["image"]["entrypoint"], [""])
 
@@ -279,14 +287,14 @@ class TemplateRunTest(unittest.TestCase):
         self.assertRegex(r.log, r"WARN\s+jit-scan")
         self.assertIn("imported cache 'jit-osv-db'", r.log)
         self.assertIn("scan (full tree", r.log)
-        self.assertEqual(self.project.artifacts("jit-scan"), ["jit-agent.json", "jit-agent.sarif"])
+        self.assertEqual(self.project.artifacts("jit-scan"), ["jit-agent.html", "jit-agent.json", "jit-agent.sarif"])
         self.assertEqual(self.project.reports("jit-scan"),
                          ["gl-dependency-scanning-report.json", "gl-secret-detection-report.json"])
         self.assert_reports_valid()
         statuses = self.world.api.statuses(fx.PROJECT_ID, self.head)
         self.assertEqual(["running", "failed"], [s["status"] for s in statuses])
         self.assertEqual(fx.JOB_URL, statuses[-1]["target_url"])
-        written = [self.project.artifact("jit-scan", n) for n in ("jit-agent.json", "jit-agent.sarif", *REPORTS)]
+        written = [self.project.artifact("jit-scan", n) for n in ("jit-agent.json", "jit-agent.sarif", "jit-agent.html", *REPORTS)]
         self.assert_no_leak(r.log + "".join(written))
 
         # The GitLab cache of the scan keeps the project's mirror and the compiled rules.
@@ -336,7 +344,7 @@ class TemplateRunTest(unittest.TestCase):
             JIT_CACHE_KEY=str(fx.PROJECT_ID)))
         self.assertEqual(r.returncode, 0, r.log)
         self.assertIn("from JIT_EVENT", r.log)
-        self.assertEqual(self.project.artifacts("jit-scan"), ["jit-agent.json", "jit-agent.sarif"])
+        self.assertEqual(self.project.artifacts("jit-scan"), ["jit-agent.html", "jit-agent.json", "jit-agent.sarif"])
         self.assertEqual(self.project.reports("jit-scan"), ["gl-secret-detection-report.json"])  # no OSV db yet
         self.assertTrue(os.path.isdir(os.path.join(self.project.cache(f"jit-git-{fx.PROJECT_ID}"), ".jit-cache",
                                                    f"{fx.PROJECT_ID}.git")), r.log)
@@ -449,7 +457,7 @@ class IncludableTemplateTest(unittest.TestCase):
         statuses = self.world.api.statuses(fx.PROJECT_ID, head)
         self.assertEqual(["running", "failed"], [s["status"] for s in statuses])
         self.assertIn("at or above critical", statuses[-1]["description"])
-        self.assertEqual(self.project.artifacts("secrets"), ["jit-agent.json", "jit-agent.sarif"])
+        self.assertEqual(self.project.artifacts("secrets"), ["jit-agent.html", "jit-agent.json", "jit-agent.sarif"])
         self.assertEqual(self.project.reports("secrets"), ["gl-secret-detection-report.json"])
         self.assertNotIn(secret, result.log)
         self.assertNotIn(self.world.token, result.log)
