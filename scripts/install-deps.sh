@@ -25,6 +25,7 @@ test_pkgs=(
   python3 python3-jsonschema python3-yaml nginx fcgiwrap openssl apache2-utils rsync time util-linux
   buildah podman runc debootstrap
   bandit flawfinder shellcheck
+  chromium chromium-driver
 )
 
 # Prints the packages of "$@" that are not installed.
