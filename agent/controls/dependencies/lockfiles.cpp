@@ -29,7 +29,8 @@ bool ends_with_ci(std::string_view text, std::string_view suffix) {
   return true;
 }
 
-// Same ecosystem, name and version once: the first declaration's line, direct if any is.
+// Same ecosystem, name, version and source once (three git commits of a package stay three): the
+// first declaration's line, direct if any is.
 // The set holds indices into `merged` (no copies of the names as keys).
 void merge_duplicates(ParsedLockfile& result) {
   std::vector<Package> merged;
@@ -43,7 +44,8 @@ void merge_duplicates(ParsedLockfile& result) {
   auto equal = [&merged](std::size_t a, std::size_t b) {
     const Package& x = merged[a];
     const Package& y = merged[b];
-    return x.name == y.name && x.version == y.version && x.ecosystem == y.ecosystem;
+    return x.name == y.name && x.version == y.version && x.ecosystem == y.ecosystem &&
+           x.source_kind == y.source_kind && x.source == y.source && x.requirement == y.requirement;
   };
   std::unordered_set<std::size_t, decltype(hash), decltype(equal)> seen(result.packages.size(), hash, equal);
   for (Package& p : result.packages) {
@@ -160,11 +162,11 @@ ParsedLockfile parse_lockfile_as(LockfileKind kind, const std::string& path, std
     case LockfileKind::poetry: result = detail::parse_poetry(path, content); break;
     case LockfileKind::pipfile: result = detail::parse_pipfile(path, content); break;
     case LockfileKind::uv: result = detail::parse_uv(path, content); break;
-    case LockfileKind::gomod: result = detail::parse_gomod(path, content); break;
+    case LockfileKind::gomod: result = detail::parse_gomod(path, content, options); break;
     case LockfileKind::cargo: result = detail::parse_cargo(path, content); break;
     case LockfileKind::gemfile: result = detail::parse_gemfile(path, content); break;
     case LockfileKind::composer: result = detail::parse_composer(path, content); break;
-    case LockfileKind::maven: result = detail::parse_maven(path, content); break;
+    case LockfileKind::maven: result = detail::parse_maven(path, content, options); break;
     case LockfileKind::gradle: result = detail::parse_gradle(path, content); break;
     case LockfileKind::nuget: result = detail::parse_nuget(path, content); break;
     case LockfileKind::pub: result = detail::parse_pubspec(path, content); break;

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "agent/controls/dependencies/lockfiles.h"
+#include "agent/controls/dependencies/parsers.h"
 
 namespace fs = std::filesystem;
 using namespace agent::controls::dependencies;
@@ -210,9 +211,14 @@ TEST_CASE("composer.lock, pom.xml, gradle.lockfile, packages.lock.json", "[lockf
   REQUIRE_SHARED_DATA();
   expect(parse(LockfileKind::composer, "php_composerlock/two-packages.json"), "Packagist",
          {{"sentry/sdk", "2.0.4", U, 9}, {"theseer/tokenizer", "1.1.3", U, 42}});
-  auto pom = parse(LockfileKind::maven, "java_pomxml/with-parent.xml");
+  // The file alone (a scan also reads its parent POM: lockfiles_inventory_test.cpp).
+  const std::string with_parent = fixture("java_pomxml/with-parent.xml").string();
+  std::ifstream pom_in(with_parent, std::ios::binary);
+  std::ostringstream pom_text;
+  pom_text << pom_in.rdbuf();
+  auto pom = detail::parse_maven(with_parent, pom_text.str());
   // ${bob.version} from <properties>, chuck's version from <dependencyManagement>; frank's is in no
-  // POM we read (without options the parent is not read either): listed without a version, one warning.
+  // POM we read (the parent is not read here): listed without a version, one warning.
   expect(pom, "Maven", {{"org.alice:alice", "1.0.0", D, 18}, {"org.bob:bob", "2.0.0", D, 23},
                         {"org.chuck:chuck", "3.0.0", D, 28}, {"org.frank:frank", "", D, 32}});
   REQUIRE(pom.warnings.size() == 1);
