@@ -349,6 +349,7 @@ std::vector<Vulnerability> Matcher::match(const Package& pkg) {
     } else {
       alias_severity(ids, v);
     }
+    if (base_ecosystem(pkg.ecosystem) == "Go") v.fixed_version = spelled_like(pkg.version, v.fixed_version);
     ids.erase(v.id);
     v.aliases.assign(ids.begin(), ids.end());
     v.references.assign(refs.begin(), refs.end());
@@ -403,6 +404,13 @@ void Matcher::alias_severity(const std::set<std::string>& ids, Vulnerability& v)
   }
 }
 
+std::string spelled_like(std::string_view installed, std::string version) {
+  // Go's OSV records write SEMVER events without the "v" every Go version has: answer in Go's spelling.
+  if (installed.starts_with('v') && !version.empty() && version.front() >= '0' && version.front() <= '9')
+    return "v" + version;
+  return version;
+}
+
 PackageFix Matcher::best_fix(const Package& pkg, const std::vector<Vulnerability>& vulns) {
   PackageFix out;
   if (vulns.empty()) return out;
@@ -414,7 +422,10 @@ PackageFix Matcher::best_fix(const Package& pkg, const std::vector<Vulnerability
   for (std::size_t i = 0; i < vulns.size(); ++i)
     for (const auto& m : vulns[i].members) owner[m] = i;
   std::vector<std::pair<std::size_t, const Prepared*>> relevant;
-  std::vector<Version> candidates;
+  // The fixed events, parsed once already; a SEMVER range of another ecosystem is parsed again
+  // under the ecosystem's ordering (kept in `reparsed`, whose elements never move).
+  std::deque<Version> reparsed;
+  std::vector<const Version*> candidates;
   for (const Prepared& p : entries(pkg.ecosystem, pkg.name)) {
     auto it = owner.find(p.advisory_id);
     if (it == owner.end()) continue;
@@ -422,19 +433,21 @@ PackageFix Matcher::best_fix(const Package& pkg, const std::vector<Vulnerability
     for (const auto& r : p.entry.ranges)
       for (const auto& e : r.events) {
         if (e.kind != Kind::fixed) continue;
-        Version c = Version::parse(scheme, e.version.text());
-        if (c.compare(current) > 0) candidates.push_back(std::move(c));
+        const Version* c = &e.version;
+        if (r.scheme != scheme) c = &reparsed.emplace_back(Version::parse(scheme, e.version.text()));
+        if (c->compare(current) > 0) candidates.push_back(c);
       }
   }
-  std::sort(candidates.begin(), candidates.end(), [](const Version& a, const Version& b) { return a.compare(b) < 0; });
+  std::sort(candidates.begin(), candidates.end(), [](const Version* a, const Version* b) { return a->compare(*b) < 0; });
   candidates.erase(std::unique(candidates.begin(), candidates.end(),
-                               [](const Version& a, const Version& b) { return a.compare(b) == 0; }),
+                               [](const Version* a, const Version* b) { return a->compare(*b) == 0; }),
                    candidates.end());
   // Score of a candidate: how many it fixes of each severity, most severe first; the smallest
   // candidate wins ties (candidates are visited in ascending order).
   std::vector<int> best_score;
   std::vector<bool> best_fixed;
-  for (const Version& c : candidates) {
+  for (const Version* candidate : candidates) {
+    const Version& c = *candidate;
     Installed at(c.text());
     std::vector<bool> fixed(vulns.size(), true);
     for (const auto& [index, p] : relevant)
@@ -450,7 +463,7 @@ PackageFix Matcher::best_fix(const Package& pkg, const std::vector<Vulnerability
     if (total == 0 || (!best_score.empty() && score <= best_score)) continue;
     best_score = score;
     best_fixed = fixed;
-    out.version = c.text();
+    out.version = base_ecosystem(pkg.ecosystem) == "Go" ? spelled_like(pkg.version, c.text()) : c.text();
     if (total == static_cast<int>(vulns.size())) break;  // fixes all: nothing smaller did
   }
   for (std::size_t i = 0; i < best_fixed.size(); ++i)

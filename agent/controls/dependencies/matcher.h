@@ -49,6 +49,10 @@ struct PackageFix {
   std::vector<std::string> resolves;     ///< Vulnerability::id of each one `version` fixes (sorted)
 };
 
+/// `version` as the ecosystem spells it beside `installed`: Go's OSV records write versions without
+/// the "v" of Go's module versions ("1.6.0" for "v1.6.0"), so one is added when `installed` has it.
+std::string spelled_like(std::string_view installed, std::string version);
+
 /// Matches packages against an index, caching look-ups (the same package recurs across lockfiles).
 class Matcher {
  public:

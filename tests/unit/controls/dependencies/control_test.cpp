@@ -111,7 +111,7 @@ TEST_CASE("control: lockfiles are matched and findings carry the dependency deta
   CHECK(go->dependency->package == "github.com/gin-gonic/gin");
   CHECK(go->dependency->version == "v1.5.0");
   CHECK(go->dependency->ecosystem == "Go");
-  CHECK(go->dependency->fixed_version == "1.6.0");
+  CHECK(go->dependency->fixed_version == "v1.6.0");  // in Go's spelling, as go.mod has it
   CHECK(go->dependency->aliases == std::vector<std::string>{"CVE-2020-36567", "GHSA-6vm3-jj99-7229"});
   CHECK(go->dependency->lockfile == "svc/go.mod");
   CHECK(go->dependency->folder == "/svc");
@@ -130,7 +130,7 @@ TEST_CASE("control: lockfiles are matched and findings carry the dependency deta
   CHECK(py->dependency->fix_version == "3.2.5");
   CHECK(py->dependency->fix_resolves == std::vector<std::string>{"PYSEC-2021-1"});
   CHECK(go->dependency->severity_source == "none");
-  CHECK(go->dependency->fix_version == "1.6.0");
+  CHECK(go->dependency->fix_version == "v1.6.0");
 
   const auto* npm = find(out, "GHSA-aaaa-bbbb-cccc", "web/package-lock.json");
   REQUIRE(npm);
