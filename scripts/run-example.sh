@@ -22,6 +22,7 @@ set +e
   --report "gitlab-sast=$out/gl-sast-report.json" \
   --report "sarif=$out/jit-agent.sarif" \
   --report "json=$out/jit-agent.json" \
+  --report "html=$out/jit-agent.html" \
   --sbom-dir "$out/sbom"
 rc=$?
 set -e

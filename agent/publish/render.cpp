@@ -398,7 +398,7 @@ std::string summary_body(const SummaryInput& in) {
                                                      [](const auto& i) { return !is_builtin(i.control); });
   for (const auto& c : in.controls) external = external || !is_builtin(c);
   if (external) reports += "`gl-sast-report.json`, ";
-  out += "<sub>Reports: " + reports + "`jit-agent.sarif`, `jit-agent.json` in the job's artifacts.</sub>\n";
+  out += "<sub>Reports: " + reports + "`jit-agent.sarif`, `jit-agent.json` and, for people, `jit-agent.html` in the job's artifacts.</sub>\n";
   return out;
 }
 
