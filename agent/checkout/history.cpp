@@ -15,8 +15,6 @@ namespace agent::checkout {
 namespace {
 
 constexpr std::size_t kSummaryLimit = 200;         // bytes of a commit summary kept
-constexpr std::size_t kPackWindow = 64 << 20;        // one mapped window of a pack file
-constexpr std::size_t kPackMappedLimit = 256 << 20;  // all windows mapped at once
 
 std::string rfc3339(git_time_t t) {
   std::time_t tt = static_cast<std::time_t>(t);
@@ -211,10 +209,7 @@ std::vector<WalkedBlob> HistoryWalk::run(const std::function<std::uint16_t(std::
   // is a delta of (the pack's delta-base cache serves that), and a full cache evicts by scanning
   // its whole hash table, which cost more than the reads it saved.
   git_libgit2_opts(GIT_OPT_ENABLE_CACHING, 0);
-  // Pack files are memory-mapped in windows; bounded, so a large history does not map (and count
-  // as resident) hundreds of MB of pack at once.
-  git_libgit2_opts(GIT_OPT_SET_MWINDOW_SIZE, static_cast<std::size_t>(kPackWindow));
-  git_libgit2_opts(GIT_OPT_SET_MWINDOW_MAPPED_LIMIT, static_cast<std::size_t>(kPackMappedLimit));
+  // Pack windows are bounded process-wide (ensure_libgit2), before any repository is opened.
   git_revwalk* raw = nullptr;
   check(git_revwalk_new(&raw, repo_), "history walk");
   RevwalkPtr walk(raw);

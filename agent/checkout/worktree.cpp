@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 
+#include "agent/checkout/git.h"
 #include "agent/util/error.h"
 #include "agent/util/glob.h"
 
@@ -16,7 +17,10 @@ namespace fs = std::filesystem;
 namespace {
 
 struct LibGit2 {
-  LibGit2() { git_libgit2_init(); }
+  LibGit2() {
+    ensure_libgit2();  // the process-wide settings (pack windows), once
+    git_libgit2_init();
+  }
   ~LibGit2() { git_libgit2_shutdown(); }
 };
 
