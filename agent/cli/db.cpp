@@ -26,8 +26,9 @@ namespace fs = std::filesystem;
 
 constexpr const char* kDefaultBaseUrl = "https://osv-vulnerabilities.storage.googleapis.com";
 // What `db update` fetches into an empty database: the ecosystems our lockfile parsers read.
-const std::vector<std::string> kDefaultEcosystems = {"npm",       "PyPI",     "Go",    "crates.io",
-                                                     "RubyGems",  "Packagist", "Maven", "NuGet"};
+const std::vector<std::string> kDefaultEcosystems = {"npm",      "PyPI",  "Go",          "crates.io", "RubyGems",
+                                                     "Packagist", "Maven", "NuGet",       "Pub",       "Hex",
+                                                     "ConanCenter", "SwiftURL", "CRAN", "Bioconductor"};
 constexpr std::size_t kWarningsShown = 20;
 
 struct DbOptions {

@@ -233,6 +233,24 @@ std::string package_url(std::string_view ecosystem, std::string_view name, std::
   } else if (eco == "NuGet") {
     type = "nuget";
     path = percent_encode(name);
+  } else if (eco == "Pub") {  // purl-spec: pub names are lower case
+    type = "pub";
+    path = percent_encode(lower(name));
+  } else if (eco == "Hex") {
+    type = "hex";
+    path = percent_encode(lower(name));
+  } else if (eco == "ConanCenter") {
+    type = "conan";
+    path = percent_encode(name);
+  } else if (eco == "SwiftURL") {  // "github.com/apple/swift-nio": host and owner are the namespace
+    type = "swift";
+    path = encode_path(name);
+  } else if (eco == "CocoaPods") {
+    type = "cocoapods";
+    path = percent_encode(name);
+  } else if (eco == "CRAN") {
+    type = "cran";
+    path = percent_encode(name);
   } else {
     type = "generic";
     path = percent_encode(name);

@@ -67,6 +67,12 @@ TEST_CASE("package URLs follow the purl spec per ecosystem") {
   CHECK(package_url("Maven", "org.apache:commons-text", "1.9") == "pkg:maven/org.apache/commons-text@1.9");
   CHECK(package_url("crates.io", "serde", "1.0.0+build") == "pkg:cargo/serde@1.0.0%2Bbuild");
   CHECK(package_url("Packagist", "Symfony/HTTP-Kernel", "5.0.0") == "pkg:composer/symfony/http-kernel@5.0.0");
+  CHECK(package_url("Pub", "Http", "1.2.0") == "pkg:pub/http@1.2.0");
+  CHECK(package_url("Hex", "Plug", "1.14.0") == "pkg:hex/plug@1.14.0");
+  CHECK(package_url("ConanCenter", "zlib", "1.2.13") == "pkg:conan/zlib@1.2.13");
+  CHECK(package_url("SwiftURL", "github.com/apple/swift-nio", "2.40.0") == "pkg:swift/github.com/apple/swift-nio@2.40.0");
+  CHECK(package_url("CocoaPods", "AFNetworking", "4.0.1") == "pkg:cocoapods/AFNetworking@4.0.1");
+  CHECK(package_url("CRAN", "ggplot2", "3.4.0") == "pkg:cran/ggplot2@3.4.0");
 }
 
 TEST_CASE("GitLab dependency-scanning report: identifiers, solution, location") {
