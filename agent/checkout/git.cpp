@@ -6,19 +6,8 @@
 namespace agent::checkout {
 namespace {
 
-// Pack files are memory-mapped in windows. libgit2's defaults on 64-bit (1 GiB windows, 8 GiB in
-// all) map a whole pack at once, and every page read counts as resident: a history scan of a
-// 500 MB pack held all of it. Bounded windows are unmapped as the reading moves on. Set before any
-// repository is opened: a window opened under the default size stays that size.
-constexpr std::size_t kPackWindow = 32 << 20;       // one mapped window of a pack file
-constexpr std::size_t kPackMappedLimit = 96 << 20;  // all windows mapped at once
-
 struct Libgit2Guard {
-  Libgit2Guard() {
-    git_libgit2_init();
-    git_libgit2_opts(GIT_OPT_SET_MWINDOW_SIZE, kPackWindow);
-    git_libgit2_opts(GIT_OPT_SET_MWINDOW_MAPPED_LIMIT, kPackMappedLimit);
-  }
+  Libgit2Guard() { git_libgit2_init(); }
   ~Libgit2Guard() { git_libgit2_shutdown(); }
   Libgit2Guard(const Libgit2Guard&) = delete;
   Libgit2Guard& operator=(const Libgit2Guard&) = delete;

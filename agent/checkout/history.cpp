@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "agent/checkout/git.h"
+#include "agent/checkout/pack_residency.h"
 #include "agent/util/error.h"
 
 namespace agent::checkout {
@@ -209,7 +210,8 @@ std::vector<WalkedBlob> HistoryWalk::run(const std::function<std::uint16_t(std::
   // is a delta of (the pack's delta-base cache serves that), and a full cache evicts by scanning
   // its whole hash table, which cost more than the reads it saved.
   git_libgit2_opts(GIT_OPT_ENABLE_CACHING, 0);
-  // Pack windows are bounded process-wide (ensure_libgit2), before any repository is opened.
+  // The pack pages the walk touches are released from the resident set as it goes (PackResidency).
+  PackResidency residency(git_repository_path(repo_), 0);
   git_revwalk* raw = nullptr;
   check(git_revwalk_new(&raw, repo_), "history walk");
   RevwalkPtr walk(raw);
@@ -271,6 +273,7 @@ std::vector<WalkedBlob> HistoryWalk::run(const std::function<std::uint16_t(std::
     reuse_cur_.clear();
     counters_.commits.fetch_add(1, std::memory_order_relaxed);
     counters_.blobs.store(introduced_.size(), std::memory_order_relaxed);
+    if (k % 4096 == 0) residency.release();
   }
   std::vector<WalkedBlob> out;
   out.reserve(introduced_.size());
@@ -308,6 +311,8 @@ void read_blobs(const std::string& git_dir, unsigned jobs, std::uint64_t max_siz
   std::atomic<bool> failed{false};
   std::mutex error_mutex;
   std::exception_ptr error;
+  // Pack pages behind the reading leave the resident set every 64 MiB read (PackResidency).
+  PackResidency residency(git_dir, std::uint64_t{64} << 20);
   auto worker = [&](unsigned index) {
     try {
       RepositoryPtr repo = open_repository(git_dir);  // own handle: own object database state
@@ -336,6 +341,7 @@ void read_blobs(const std::string& git_dir, unsigned jobs, std::uint64_t max_siz
           }
           OdbObjectPtr owned(obj);
           reader.consume(index, i, {static_cast<const char*>(git_odb_object_data(obj)), git_odb_object_size(obj)});
+          residency.add(git_odb_object_size(obj));
         }
       }
     } catch (...) {
