@@ -69,6 +69,11 @@ TEST_CASE("a finding without provenance renders as before: only the commit's own
           for (const char* key : {"commitAuthor", "commitAuthorEmail", "commitDate", "commitSummary", "blob"})
             r["properties"].erase(key);
       CHECK(doc == json::parse(b));
+    } else if (name == "html") {
+      // The page shows the commit under the secret; without provenance it is not there.
+      CHECK(a.find("Add data loader settings") != std::string::npos);
+      CHECK(b.find("Add data loader settings") == std::string::npos);
+      CHECK(b.find("89abcdef0123") != std::string::npos);  // the finding's own commit stays
     } else {
       CHECK(a == b);  // gitlab-sast, codequality, dependency scanning, CycloneDX: no place for it
     }
