@@ -224,7 +224,14 @@ ParsedLockfile parse_mix(const std::string& path, std::string_view content) {
       fail(path, line, 0, what + " must be a tuple such as {:hex, :name, \"1.0.0\", ...}");
     }
     if (type->text == "git") {
-      warn(out, path, line, what + " comes from git, no version to check");
+      // {:git, "url", "commit", [...]}: in the inventory with its commit, never matched (no version).
+      const Term* url = item(value, 1, Term::Kind::string);
+      const Term* commit = item(value, 2, Term::Kind::string);
+      if (!url || url->text.empty()) fail(path, line, 0, what + ": expected {:git, \"url\", \"commit\", ...}");
+      Package p = make_package(app, "", "Hex", line);
+      p.source_kind = "git";
+      p.source = url->text + (commit && !commit->text.empty() ? "#" + commit->text : std::string());
+      out.packages.push_back(std::move(p));
       continue;
     }
     if (type->text != "hex") {

@@ -87,7 +87,12 @@ ParsedLockfile parse_swift(const std::string& path, std::string_view content) {
     const Json* state = json_object(path, line, pin, "state", what);
     const std::string* pinned = state ? json_string(path, line, *state, "version", what + " state") : nullptr;
     if (!pinned || pinned->empty()) {
-      warn(out, path, line, what + " follows a branch or revision, no version to check");
+      // A branch or revision pin: in the inventory with its commit, never matched (no version).
+      const std::string* revision = state ? json_string(path, line, *state, "revision", what + " state") : nullptr;
+      Package p = make_package(swift_url_name(*location), "", "SwiftURL", line);
+      p.source_kind = "git";
+      p.source = *location + (revision && !revision->empty() ? "#" + *revision : std::string());
+      out.packages.push_back(std::move(p));
       continue;
     }
     out.packages.push_back(make_package(swift_url_name(*location), *pinned, "SwiftURL", line));

@@ -108,10 +108,14 @@ TEST_CASE("mix.lock: hex packages by package name; git and other repositories re
   ParsedLockfile parsed = parse_fixture("mix/mix.lock");
   CHECK(parsed.format == "mix.lock");
   CHECK(summary(parsed, "Hex") == std::vector<std::string>{"castore@1.0.7:2?", "cowboy@2.10.0:3?",
-                                                           "cowlib@2.12.1:4?", "jason@1.4.1:6?",
-                                                           "phoenix@1.7.12:7?", "ranch@1.8.0:9?",
-                                                           "telemetry_poller@1.1.0:10?"});
-  CHECK(has_warning(parsed, ":5: dependency 'heroicons' comes from git"));
+                                                           "cowlib@2.12.1:4?", "heroicons@:5?",
+                                                           "jason@1.4.1:6?", "phoenix@1.7.12:7?",
+                                                           "ranch@1.8.0:9?", "telemetry_poller@1.1.0:10?"});
+  // A git dependency: in the inventory with its commit, not matched against advisories.
+  const Package& git = parsed.packages[3];
+  CHECK(git.source_kind == "git");
+  CHECK(git.source == "https://github.com/tailwindlabs/heroicons.git#88ab3a0d790e6a47404cba02800a6b25d2afae50");
+  CHECK_FALSE(matchable(git));
   CHECK(has_warning(parsed, ":8: dependency 'private_lib' comes from Hex repository 'hexpm:acme'"));
 }
 
@@ -169,8 +173,11 @@ TEST_CASE("Package.resolved v1: repositoryURL without scheme and .git; branch pi
   ParsedLockfile parsed = parse_fixture("swift-v1/Package.resolved");
   CHECK(parsed.format == "Package.resolved v1");
   CHECK(summary(parsed, "SwiftURL") == std::vector<std::string>{"github.com/apple/swift-log@1.4.2:4?",
-                                                                "github.com/apple/swift-protobuf@1.18.0:13?"});
-  CHECK(has_warning(parsed, ":22: pin 'Nimble' follows a branch or revision"));
+                                                                "github.com/apple/swift-protobuf@1.18.0:13?",
+                                                                "github.com/Quick/Nimble@:22?"});
+  // A branch pin: in the inventory with its revision, not matched.
+  CHECK(parsed.packages[2].source_kind == "git");
+  CHECK(parsed.packages[2].source.ends_with("#c93f16c25af5770f0d3e6af27c9634640946b068"));
 }
 
 TEST_CASE("Package.resolved v2: remote pins; local checkouts left out") {
@@ -184,10 +191,10 @@ TEST_CASE("Package.resolved v2: remote pins; local checkouts left out") {
 TEST_CASE("Package.resolved v3: registry and branch pins reported, not checked") {
   ParsedLockfile parsed = parse_fixture("swift-v3/Package.resolved");
   CHECK(parsed.format == "Package.resolved v3");
-  CHECK(summary(parsed, "SwiftURL") ==
-        std::vector<std::string>{"github.com/apple/swift-argument-parser@1.3.1:12?"});
+  CHECK(summary(parsed, "SwiftURL") == std::vector<std::string>{"github.com/apple/swift-argument-parser@1.3.1:12?",
+                                                                "github.com/swiftlang/swift-syntax@:21?"});
   CHECK(has_warning(parsed, ":4: pin 'mona.linkedlist' comes from a package registry"));
-  CHECK(has_warning(parsed, ":21: pin 'swift-syntax' follows a branch or revision"));
+  CHECK(parsed.packages[1].source == "https://github.com/swiftlang/swift-syntax.git#2c271e5ba55a4d0c4a1bd5e7b5d2a3e0c1c3b8a4");
 }
 
 TEST_CASE("Package.resolved: scp-like and ssh URLs name the same package") {
