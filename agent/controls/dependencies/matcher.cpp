@@ -119,6 +119,7 @@ PreparedEntry prepare(const OsvAffected& a) {
   PreparedEntry p;
   p.eco = scheme_for_ecosystem(a.ecosystem);
   p.version_texts = a.versions;
+  p.versions.reserve(a.versions.size());
   for (const auto& v : a.versions) p.versions.push_back(Version::parse(p.eco, v));
   for (const auto& r : a.ranges) {
     PreparedRange pr;
@@ -370,6 +371,32 @@ std::vector<Vulnerability> Matcher::match(const Package& pkg) {
 }
 
 void Matcher::alias_severity(const std::set<std::string>& ids, Vulnerability& v) {
+  // The same vulnerability recurs across lockfiles and packages: answered once per set of ids.
+  std::string key;
+  for (const auto& id : ids) key += id + '\n';
+  key += '\t';
+  for (const auto& m : v.members) key += m + '\n';
+  if (auto it = alias_levels_.find(key); it != alias_levels_.end()) {
+    const Vulnerability& known = it->second;
+    if (known.severity_source == "alias") {
+      v.severity = known.severity;
+      v.severity_source = known.severity_source;
+      v.severity_record = known.severity_record;
+      v.cvss_score = known.cvss_score;
+      v.cvss_vector = known.cvss_vector;
+    }
+    return;
+  }
+  compute_alias_severity(ids, v);
+  Vulnerability& stored = alias_levels_[key];
+  stored.severity = v.severity;
+  stored.severity_source = v.severity_source;
+  stored.severity_record = v.severity_record;
+  stored.cvss_score = v.cvss_score;
+  stored.cvss_vector = v.cvss_vector;
+}
+
+void Matcher::compute_alias_severity(const std::set<std::string>& ids, Vulnerability& v) {
   // Every other record of the vulnerability the database holds: the ids the matched records name
   // (a GO- or PYSEC- record lists its CVE and GHSA), and the records that name one of those ids.
   std::set<std::string> others;

@@ -72,10 +72,12 @@ class Matcher {
   const std::vector<Prepared>& entries(const std::string& ecosystem, const std::string& name);
   const AdvisoryInfo* info(const std::string& id);
   void alias_severity(const std::set<std::string>& ids, Vulnerability& v);
+  void compute_alias_severity(const std::set<std::string>& ids, Vulnerability& v);
 
   const OsvDatabase& db_;
   std::map<std::pair<std::string, std::string>, std::vector<Prepared>> entries_;
   std::map<std::string, std::optional<AdvisoryInfo>> infos_;
+  std::map<std::string, Vulnerability> alias_levels_;  ///< alias_severity's answers, by ids and members
 };
 
 }  // namespace agent::controls::dependencies
