@@ -3,29 +3,11 @@
 
 #include "agent/config/osv_scanner_config.h"
 #include "agent/util/error.h"
+#include "unit/config/dependency_finding.h"
 
 using namespace agent;
 using Catch::Matchers::ContainsSubstring;
-
-namespace {
-
-findings::Finding advisory(std::string id, std::string package, std::string version, std::string eco,
-                           std::vector<std::string> aliases = {}) {
-  findings::Finding f;
-  f.control = "dependencies";
-  f.rule_id = id;
-  f.path = "go.mod";
-  findings::DependencyDetail d;
-  d.advisory_id = std::move(id);
-  d.package = std::move(package);
-  d.version = std::move(version);
-  d.ecosystem = std::move(eco);
-  d.aliases = std::move(aliases);
-  f.dependency = std::move(d);
-  return f;
-}
-
-}  // namespace
+using agent::config::test::advisory;
 
 TEST_CASE("osv-scanner.toml: IgnoredVulns and PackageOverrides become ignore entries") {
   const char* text = R"(# migrated from OSV-Scanner

@@ -3,26 +3,13 @@
 
 #include "agent/config/vex.h"
 #include "agent/util/error.h"
+#include "unit/config/dependency_finding.h"
 
 using namespace agent;
 using Catch::Matchers::ContainsSubstring;
+using agent::config::test::advisory;
 
 namespace {
-
-findings::Finding advisory(std::string id, std::string package, std::string version, std::string eco,
-                           std::vector<std::string> aliases = {}) {
-  findings::Finding f;
-  f.control = "dependencies";
-  f.rule_id = id;
-  findings::DependencyDetail d;
-  d.advisory_id = std::move(id);
-  d.package = std::move(package);
-  d.version = std::move(version);
-  d.ecosystem = std::move(eco);
-  d.aliases = std::move(aliases);
-  f.dependency = std::move(d);
-  return f;
-}
 
 std::string error_of(const std::string& text) {
   try {
