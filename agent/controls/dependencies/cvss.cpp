@@ -37,6 +37,18 @@ double roundup_30(double x) { return std::ceil(x * 10.0) / 10.0; }
 
 }  // namespace
 
+bool detail::for_each_metric(std::string_view vector,
+                             const std::function<bool(std::string_view key, std::string_view value)>& metric) {
+  while (!vector.empty()) {
+    const auto slash = vector.find('/');
+    const std::string_view part = vector.substr(0, slash);
+    vector = slash == std::string_view::npos ? std::string_view() : vector.substr(slash + 1);
+    const auto colon = part.find(':');
+    if (colon == std::string_view::npos || !metric(part.substr(0, colon), part.substr(colon + 1))) return false;
+  }
+  return true;
+}
+
 std::optional<double> cvss3_base_score(std::string_view vector) {
   bool v31;
   if (vector.starts_with("CVSS:3.1/")) {
@@ -48,19 +60,15 @@ std::optional<double> cvss3_base_score(std::string_view vector) {
   }
   vector.remove_prefix(9);
   std::map<std::string_view, char> seen;
-  while (!vector.empty()) {
-    auto slash = vector.find('/');
-    std::string_view part = vector.substr(0, slash);
-    vector = slash == std::string_view::npos ? std::string_view() : vector.substr(slash + 1);
-    auto colon = part.find(':');
-    if (colon == std::string_view::npos || colon + 2 != part.size()) return std::nullopt;
-    std::string_view key = part.substr(0, colon);
-    char value = part[colon + 1];
+  const bool parsed = detail::for_each_metric(vector, [&](std::string_view key, std::string_view text) {
+    if (text.size() != 1) return false;
+    const char value = text[0];
     bool known = false;
     for (const auto& m : kBase) known |= m.name == key && m.letters.find(value) != std::string_view::npos;
     for (const auto& m : kOther) known |= m.name == key && m.letters.find(value) != std::string_view::npos;
-    if (!known || !seen.emplace(key, value).second) return std::nullopt;
-  }
+    return known && seen.emplace(key, value).second;
+  });
+  if (!parsed) return std::nullopt;
   for (const auto& m : kBase) {
     if (!seen.count(m.name)) return std::nullopt;
   }
@@ -95,22 +103,13 @@ std::optional<double> cvss2_base_score(std::string_view vector) {
       {"A", {{"N", 0.0}, {"P", 0.275}, {"C", 0.660}}}};
   static constexpr std::array<std::string_view, 8> kOtherV2 = {"E", "RL", "RC", "CDP", "TD", "CR", "IR", "AR"};
   std::map<std::string_view, double> got;
-  while (!vector.empty()) {
-    auto slash = vector.find('/');
-    std::string_view part = vector.substr(0, slash);
-    vector = slash == std::string_view::npos ? std::string_view() : vector.substr(slash + 1);
-    auto colon = part.find(':');
-    if (colon == std::string_view::npos) return std::nullopt;
-    std::string_view key = part.substr(0, colon), value = part.substr(colon + 1);
+  const bool parsed = detail::for_each_metric(vector, [&](std::string_view key, std::string_view value) {
     auto metric = kWeights.find(key);
-    if (metric == kWeights.end()) {
-      if (std::find(kOtherV2.begin(), kOtherV2.end(), key) == kOtherV2.end()) return std::nullopt;
-      continue;
-    }
+    if (metric == kWeights.end()) return std::find(kOtherV2.begin(), kOtherV2.end(), key) != kOtherV2.end();
     auto w = metric->second.find(value);
-    if (w == metric->second.end() || !got.emplace(key, w->second).second) return std::nullopt;
-  }
-  if (got.size() != kWeights.size()) return std::nullopt;
+    return w != metric->second.end() && got.emplace(key, w->second).second;
+  });
+  if (!parsed || got.size() != kWeights.size()) return std::nullopt;
   const double impact = 10.41 * (1 - (1 - got["C"]) * (1 - got["I"]) * (1 - got["A"]));
   const double exploitability = 20 * got["AV"] * got["AC"] * got["Au"];
   const double f = impact == 0 ? 0 : 1.176;

@@ -1,5 +1,6 @@
 #pragma once
 // CVSS base scores computed from vector strings (FIRST's specifications), and their ratings.
+#include <functional>
 #include <optional>
 #include <string_view>
 
@@ -27,6 +28,13 @@ findings::Severity severity_for_v2_score(double score);
 /// The score of a v3.0, v3.1 or v4.0 vector (they carry their version); nullopt otherwise (v2
 /// vectors carry none: cvss2_base_score, by the severity entry's type).
 std::optional<double> cvss_base_score(std::string_view vector);
+
+namespace detail {
+/// Calls `metric(key, value)` for each "KEY:VALUE" part of a '/'-separated vector (its "CVSS:x.y/"
+/// prefix already removed); false when a part has no ':' or `metric` returns false.
+bool for_each_metric(std::string_view vector,
+                     const std::function<bool(std::string_view key, std::string_view value)>& metric);
+}  // namespace detail
 
 /// FIRST's qualitative rating: 0 -> info (None), 0.1-3.9 low, 4.0-6.9 medium, 7.0-8.9 high,
 /// 9.0-10.0 critical.

@@ -192,20 +192,15 @@ std::optional<double> cvss4_base_score(std::string_view vector) {
   if (!vector.starts_with("CVSS:4.0/")) return std::nullopt;
   vector.remove_prefix(9);
   Values v;
-  while (!vector.empty()) {
-    auto slash = vector.find('/');
-    std::string_view part = vector.substr(0, slash);
-    vector = slash == std::string_view::npos ? std::string_view() : vector.substr(slash + 1);
-    auto colon = part.find(':');
-    if (colon == std::string_view::npos) return std::nullopt;
-    std::string_view key = part.substr(0, colon), value = part.substr(colon + 1);
+  const bool parsed = detail::for_each_metric(vector, [&](std::string_view key, std::string_view value) {
     bool ok = false;
     for (const auto& m : metrics()) {
       if (m.name != key) continue;
       for (auto allowed : m.values) ok |= allowed == value;
     }
-    if (!ok || !v.emplace(std::string(key), std::string(value)).second) return std::nullopt;
-  }
+    return ok && v.emplace(std::string(key), std::string(value)).second;
+  });
+  if (!parsed) return std::nullopt;
   for (auto m : kMandatory) {
     if (!v.count(m)) return std::nullopt;
   }

@@ -107,3 +107,20 @@ TEST_CASE("malformed CVSS v4.0 vectors give no score") {
   CHECK_FALSE(cvss4_base_score("CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:N/VI:N/VA:N/SC:N/SI:N/SA:N/JJ:H").has_value());
   CHECK_FALSE(cvss4_base_score("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H").has_value());
 }
+
+TEST_CASE("CVSS v2 base scores per FIRST's v2 guide, rated as NVD rates v2") {
+  CHECK(cvss2_base_score("AV:N/AC:L/Au:N/C:P/I:P/A:P") == 7.5);
+  CHECK(cvss2_base_score("AV:N/AC:M/Au:N/C:N/I:P/A:N") == 4.3);
+  CHECK(cvss2_base_score("AV:L/AC:L/Au:N/C:C/I:C/A:C") == 7.2);
+  CHECK(cvss2_base_score("AV:N/AC:L/Au:N/C:C/I:C/A:C") == 10.0);
+  CHECK(cvss2_base_score("AV:N/AC:L/Au:N/C:N/I:N/A:N") == 0.0);
+  CHECK(cvss2_base_score("(AV:N/AC:L/Au:N/C:P/I:P/A:P)") == 7.5);
+  CHECK(cvss2_base_score("AV:N/AC:L/Au:N/C:P/I:P/A:P/E:F/RL:OF/RC:C") == 7.5);  // temporal metrics ignored
+  CHECK_FALSE(cvss2_base_score("AV:N/AC:L/Au:N/C:P/I:P").has_value());          // A missing
+  CHECK_FALSE(cvss2_base_score("AV:N/AC:L/Au:N/C:P/I:P/A:P/A:N").has_value());  // A twice
+  CHECK_FALSE(cvss2_base_score("AV:X/AC:L/Au:N/C:P/I:P/A:P").has_value());
+  CHECK_FALSE(cvss2_base_score("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H").has_value());
+  CHECK(severity_for_v2_score(10.0) == agent::findings::Severity::high);  // v2 has no critical
+  CHECK(severity_for_v2_score(4.3) == agent::findings::Severity::medium);
+  CHECK(severity_for_v2_score(2.1) == agent::findings::Severity::low);
+}
