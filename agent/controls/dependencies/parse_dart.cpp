@@ -54,7 +54,21 @@ ParsedLockfile parse_pubspec(const std::string& path, std::string_view content) 
     std::optional<std::string> version = scalar_field(path, entry, "version", what);
     std::optional<std::string> dependency = scalar_field(path, entry, "dependency", what);
     std::string src = source.value_or("");
-    if (src == "path" || src == "sdk") continue;
+    if (src == "sdk") continue;  // part of the Dart or Flutter SDK, versioned with it
+    if (src == "path") {
+      // A package from a folder of the repository: in the inventory, never matched.
+      Package p = make_package(name, std::string(trim(version.value_or(""))), "Pub", line, dependency.has_value(),
+                               dependency.value_or("").rfind("direct", 0) == 0);
+      p.source_kind = "path";
+      // description: {path: ..., relative: ...}, read by iteration (a missing key is no error).
+      for (const auto& field : entry) {
+        if (!field.first.IsScalar() || field.first.Scalar() != "description" || !field.second.IsMap()) continue;
+        for (const auto& d : field.second)
+          if (d.first.IsScalar() && d.first.Scalar() == "path" && d.second.IsScalar()) p.source = d.second.Scalar();
+      }
+      out.packages.push_back(std::move(p));
+      continue;
+    }
     if (!src.empty() && src != "hosted" && src != "git") {
       warn(out, path, line, what + " has source '" + src + "', which pub does not write: skipped");
       continue;

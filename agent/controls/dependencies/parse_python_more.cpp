@@ -66,7 +66,15 @@ ParsedLockfile parse_pdm(const std::string& path, std::string_view content) {
     int line = name ? e.table->get("name")->line : e.table->line;
     if (!name || name->empty()) fail(path, e.table->line, 1, "[[package]] without a name");
     const std::string* url = toml_string(path, *e.table, "url", "[[package]]");
-    if (e.table->get("path") || e.table->get("editable") || (url && url->rfind("file:", 0) == 0)) continue;
+    if (e.table->get("path") || e.table->get("editable") || (url && url->rfind("file:", 0) == 0)) {
+      // A local or editable package: in the inventory with its path, never matched.
+      Package p = make_package(pypi_normalize(*name), version ? *version : "", kPyPI, line);
+      p.source_kind = "path";
+      const std::string* local = toml_string(path, *e.table, "path", "[[package]]");
+      p.source = local ? *local : url ? *url : std::string();
+      out.packages.push_back(std::move(p));
+      continue;
+    }
     if (!version || version->empty()) {
       warn(out, path, line, "package '" + *name + "' without a version is skipped");
       continue;
@@ -83,7 +91,8 @@ ParsedLockfile parse_pylock(const std::string& path, std::string_view content) {
     if (table == "packages") {
       return key == "name" || key == "version" || key == "vcs" || key == "directory" || key == "archive";
     }
-    return table == "packages.archive" && key == "path";
+    if (table == "packages.vcs") return key == "url" || key == "commit-id";
+    return (table == "packages.archive" || table == "packages.directory") && key == "path";
   };
   std::vector<TomlTable> tables = parse_toml(path, content, keep);
   const std::string* lock_version = toml_string(path, tables[0], "lock-version", "the lockfile");
@@ -97,17 +106,42 @@ ParsedLockfile parse_pylock(const std::string& path, std::string_view content) {
     const std::string* version = toml_string(path, *e.table, "version", "[[packages]]");
     int line = name ? e.table->get("name")->line : e.table->line;
     if (!name || name->empty()) fail(path, e.table->line, 1, "[[packages]] without a name");
-    if (e.has("directory", "packages")) continue;  // a source tree of the project
+    // A field of an inline table ("vcs = { url = ... }") or of its sub-table ("[packages.vcs]").
+    auto sub_field = [&](std::string_view table, std::string_view key) -> std::string {
+      if (const TomlValue* v = e.table->get(table); v && v->kind == TomlValue::Kind::table)
+        if (const TomlValue* f = v->get(key); f && f->kind == TomlValue::Kind::string) return f->text;
+      for (const TomlTable* t : e.subtables)
+        if (t->name == "packages." + std::string(table))
+          if (const TomlValue* f = t->get(key); f && f->kind == TomlValue::Kind::string) return f->text;
+      return {};
+    };
+    auto inventory_only = [&](const char* kind, std::string source) {
+      Package p = make_package(pypi_normalize(*name), version ? *version : "", kPyPI, line);
+      p.source_kind = kind;
+      p.source = std::move(source);
+      out.packages.push_back(std::move(p));
+    };
+    if (e.has("directory", "packages")) {
+      const std::string dir = sub_field("directory", "path");
+      if (dir != "." && dir != "./") inventory_only("path", dir);  // "." is the project itself
+      continue;
+    }
     const TomlValue* archive = e.table->get("archive");
     bool local_archive = archive && archive->get("path") && !archive->get("url");
     for (const TomlTable* t : e.subtables) {
       if (t->name == "packages.archive" && t->get("path")) local_archive = true;
     }
-    if (local_archive) continue;
+    if (local_archive) {
+      inventory_only("path", sub_field("archive", "path"));
+      continue;
+    }
+    if (e.has("vcs", "packages")) {
+      const std::string commit = sub_field("vcs", "commit-id");
+      inventory_only("git", sub_field("vcs", "url") + (commit.empty() ? "" : "#" + commit));
+      continue;
+    }
     if (!version || version->empty()) {
-      warn(out, path, line,
-           "package '" + *name + "'" + (e.has("vcs", "packages") ? " from version control" : "") +
-               " has no version, not checked");
+      warn(out, path, line, "package '" + *name + "' has no version, not checked");
       continue;
     }
     out.packages.push_back(make_package(pypi_normalize(*name), *version, kPyPI, line));

@@ -93,12 +93,16 @@ TEST_CASE("new lockfile names are recognised") {
   CHECK(lockfile_kind("buildscript-gradle.lockfile") == LockfileKind::gradle);
 }
 
-TEST_CASE("pubspec.lock: hosted and git packages, direct main/dev vs transitive; sdk and path left out") {
+TEST_CASE("pubspec.lock: hosted, git and path packages, direct main/dev vs transitive; sdk left out") {
   ParsedLockfile parsed = parse_fixture("pub/pubspec.lock");
   CHECK(parsed.format == "pubspec.lock");
   CHECK(summary(parsed, "Pub") == std::vector<std::string>{"async@2.11.0:4-", "flutter_lints@3.0.2:17+",
-                                                           "http@1.2.1:25+", "markdown_widget@2.3.2+6:40+",
-                                                           "path@1.9.0:49-"});
+                                                           "http@1.2.1:25+", "local_utils@0.1.0:33+",
+                                                           "markdown_widget@2.3.2+6:40+", "path@1.9.0:49-"});
+  // A path package: in the inventory with its folder, never matched.
+  CHECK(parsed.packages[3].source_kind == "path");
+  CHECK(parsed.packages[3].source == "../local_utils");
+  CHECK_FALSE(matchable(parsed.packages[3]));
   CHECK(parsed.warnings.empty());
 }
 
@@ -150,21 +154,29 @@ TEST_CASE("conan.lock v0.5 (Conan 2): requires and build_requires with revisions
 
 TEST_CASE("conan.lock: malformed") { check_error("conan.lock", 5, "invalid JSON"); }
 
-TEST_CASE("pdm.lock: registry and git packages; editable/path ones left out") {
+TEST_CASE("pdm.lock: registry and git packages; editable/path ones in the inventory only") {
   ParsedLockfile parsed = parse_fixture("pdm/pdm.lock");
   CHECK(parsed.format == "pdm.lock v4.5.0");
-  CHECK(summary(parsed, "PyPI") ==
-        std::vector<std::string>{"certifi@2024.2.2:14?", "django@4.2.11:25?", "requests@2.31.0:48?"});
+  CHECK(summary(parsed, "PyPI") == std::vector<std::string>{"certifi@2024.2.2:14?", "django@4.2.11:25?",
+                                                            "my-shared-lib@0.1.0:39?", "requests@2.31.0:48?"});
+  CHECK(parsed.packages[2].source_kind == "path");
+  CHECK(parsed.packages[2].source == "./libs/shared");
+  CHECK_FALSE(matchable(parsed.packages[2]));
 }
 
 TEST_CASE("pdm.lock: malformed") { check_error("pdm.lock", 9, "invalid TOML"); }
 
-TEST_CASE("pylock.toml (PEP 751): index packages; directories and local archives left out") {
+TEST_CASE("pylock.toml (PEP 751): index packages; VCS and local archives in the inventory only; the project left out") {
   ParsedLockfile parsed = parse_fixture("pylock/pylock.toml");
   CHECK(parsed.format == "pylock.toml v1.0");
-  CHECK(summary(parsed, "PyPI") ==
-        std::vector<std::string>{"attrs@25.1.0:8?", "jinja2@3.1.5:15?", "urllib3@2.3.0:34?"});
-  CHECK(has_warning(parsed, ":25: package 'pip' from version control has no version"));
+  CHECK(summary(parsed, "PyPI") == std::vector<std::string>{"attrs@25.1.0:8?", "jinja2@3.1.5:15?", "pip@:25?",
+                                                            "local-wheel@1.0.0:29?", "urllib3@2.3.0:34?"});
+  CHECK(parsed.packages[2].source_kind == "git");
+  CHECK(parsed.packages[2].source == "https://github.com/pypa/pip.git#e7b1b5a3f3a2dcf8b0d3a1f21c8e6a6d6f2a0e6c");
+  CHECK(parsed.packages[3].source_kind == "path");
+  CHECK(parsed.packages[3].source == "./dist/local_wheel-1.0.0-py3-none-any.whl");
+  CHECK_FALSE(matchable(parsed.packages[3]));
+  CHECK(parsed.warnings.empty());
 }
 
 TEST_CASE("pylock.toml: malformed") { check_error("pylock.toml", 4, "[[packages]] without a name"); }
