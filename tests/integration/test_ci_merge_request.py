@@ -226,6 +226,50 @@ class MergeRequestTest(unittest.TestCase):
         self.assertIn("urllib3", threads[0]["notes"][0]["body"])
         self.assertNotIn("PYSEC-2014-13", json.dumps(self.world.api.discussions(fx.PROJECT_ID, IID + 1)))
 
+    def test_one_thread_per_vulnerable_package_edited_when_its_advisories_change(self):
+        # The MR adds urllib3 1.22: two advisories, one thread on its line, with the one upgrade.
+        r = self.world.repo
+        r.switch("main")
+        r.write("requirements.txt", "requests==2.31.0\n")
+        main = r.commit("requirements")
+        r.push("main")
+        r.branch("deps", "main")
+        r.write("requirements.txt", "requests==2.31.0\nurllib3==1.22\n")
+        head = r.commit("add urllib3")
+        r.push("deps")
+        r.merge_request(IID + 2, "deps")
+        self.world.register_mr(IID + 2, main, head)
+        db = self.world.osv_db("PYSEC-2018-32", "PYSEC-2019-132")
+        env = self.world.env(self.world.mr_payload(IID + 2, head, source="deps"), JIT_DB_DIR=db)
+        proc = self.world.run(env)
+        self.assertIn(proc.returncode, (0, 1), proc.stderr)
+        threads = self.threads_of(IID + 2)
+        self.assertEqual(1, len(threads), threads)
+        note = threads[0]["notes"][0]
+        self.assertEqual(("requirements.txt", 2), (note["position"]["new_path"], note["position"]["new_line"]))
+        for text in ("PYSEC-2018-32", "PYSEC-2019-132", "2 advisories affect this version", "Upgrade to ` 1.24.3 `"):
+            self.assertIn(text, note["body"])
+        summary = [d["notes"][0]["body"] for d in self.world.api.discussions(fx.PROJECT_ID, IID + 2)
+                   if d["individual_note"]]
+        self.assertTrue(any("1 vulnerable package (2 advisories): 1 fixed by one upgrade" in b for b in summary), summary)
+        report = json.loads(self.world.reports()["jit-agent.json"])
+        fixes = {f["dependency"]["advisory_id"]: f["dependency"]["fix"] for f in report["findings"] if f["dependency"]}
+        self.assertEqual({"version": "1.24.3", "resolves": ["PYSEC-2018-32", "PYSEC-2019-132"]}, fixes["PYSEC-2018-32"])
+
+        # A third advisory for the same version: the thread is edited in place, no second thread.
+        self.world.osv_db("PYSEC-2019-133")
+        self.world.api.clear_requests()
+        proc = self.world.run(env)
+        self.assertIn(proc.returncode, (0, 1), proc.stderr)
+        threads = self.threads_of(IID + 2)
+        self.assertEqual(1, len(threads), threads)
+        self.assertIn("PYSEC-2019-133", threads[0]["notes"][0]["body"])
+        self.assertIn("3 advisories affect this version", threads[0]["notes"][0]["body"])
+        writes = [(q["method"], q["path"]) for q in self.world.api.writes()]
+        self.assertEqual([], [w for w in writes if w[0] == "POST" and w[1].endswith("/discussions")], writes)
+        self.assertIn(("PUT", f"/api/v4/projects/{fx.PROJECT_ID}/merge_requests/{IID + 2}/notes/"
+                              f"{threads[0]['notes'][0]['id']}"), writes)
+
     def test_invalid_repository_configuration(self):
         r = self.world.repo
         r.switch("feature")
