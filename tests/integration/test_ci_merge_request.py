@@ -197,19 +197,24 @@ class MergeRequestTest(unittest.TestCase):
         report = json.loads(open(os.path.join(out, "jit-agent.json")).read())
         self.assertNotIn("docs/example.md", json.dumps(report))
 
-    def test_only_new_vulnerable_dependencies(self):
-        # main already depends on a vulnerable requests; the MR adds a vulnerable urllib3: only that is new.
+    def deps_mr(self, iid, requests_pin):
+        """main requires `requests_pin`; the MR (branch deps) adds urllib3 1.22 on line 2. Returns the head."""
         r = self.world.repo
         r.switch("main")
-        r.write("requirements.txt", "requests==2.2.0\n")
+        r.write("requirements.txt", f"{requests_pin}\n")
         main = r.commit("requirements")
         r.push("main")
         r.branch("deps", "main")
-        r.write("requirements.txt", "requests==2.2.0\nurllib3==1.22\n")
+        r.write("requirements.txt", f"{requests_pin}\nurllib3==1.22\n")
         head = r.commit("add urllib3")
         r.push("deps")
-        r.merge_request(IID + 1, "deps")
-        self.world.register_mr(IID + 1, main, head)
+        r.merge_request(iid, "deps")
+        self.world.register_mr(iid, main, head)
+        return head
+
+    def test_only_new_vulnerable_dependencies(self):
+        # main already depends on a vulnerable requests; the MR adds a vulnerable urllib3: only that is new.
+        head = self.deps_mr(IID + 1, "requests==2.2.0")
         db = self.world.osv_db("PYSEC-2014-13", "PYSEC-2014-14", "PYSEC-2018-32")
         proc = self.world.run(self.world.env(self.world.mr_payload(IID + 1, head, source="deps"), JIT_DB_DIR=db))
         self.assertIn(proc.returncode, (0, 1), proc.stderr)
@@ -228,17 +233,7 @@ class MergeRequestTest(unittest.TestCase):
 
     def test_one_thread_per_vulnerable_package_edited_when_its_advisories_change(self):
         # The MR adds urllib3 1.22: two advisories, one thread on its line, with the one upgrade.
-        r = self.world.repo
-        r.switch("main")
-        r.write("requirements.txt", "requests==2.31.0\n")
-        main = r.commit("requirements")
-        r.push("main")
-        r.branch("deps", "main")
-        r.write("requirements.txt", "requests==2.31.0\nurllib3==1.22\n")
-        head = r.commit("add urllib3")
-        r.push("deps")
-        r.merge_request(IID + 2, "deps")
-        self.world.register_mr(IID + 2, main, head)
+        head = self.deps_mr(IID + 2, "requests==2.31.0")
         db = self.world.osv_db("PYSEC-2018-32", "PYSEC-2019-132")
         env = self.world.env(self.world.mr_payload(IID + 2, head, source="deps"), JIT_DB_DIR=db)
         proc = self.world.run(env)
