@@ -462,6 +462,348 @@ class RepositoryTest(unittest.TestCase):
                                      self.emu.file(self.CONFIG, "b.yml")["content"]))
 
 
+def field_mismatches(documented, ours):
+    """The documented example's keys, in its order, against ours; JSON types per key (null matches any)."""
+    problems = []
+    if list(documented) != list(ours):
+        problems.append(f"keys: documented {list(documented)}, here {list(ours)}")
+    return problems + shape_mismatches(documented, ours)
+
+
+class VariablesTest(unittest.TestCase):
+    """Groups and CI/CD variables (issue 12): GET /projects/:id, /projects/:id/variables, /groups/:id/variables."""
+    GROUP, SUBGROUP, PROJECT = 3, 4, 7
+
+    def setUp(self):
+        self.emu = GitLabEmulator(token=TOKEN, users={"dev-token-value": {
+            "id": 21, "username": "rita", "name": "Rita"}}).start()
+        self.emu.add_group(self.GROUP, "acme")
+        self.emu.add_group(self.SUBGROUP, "acme/platform")
+        self.emu.add_project(self.PROJECT, "acme/platform/web")
+        self.c = Client(self.emu)
+        self.rita = Client(self.emu, token="dev-token-value")
+
+    def tearDown(self):
+        self.emu.stop()
+
+    def owner(self):
+        self.emu.add_group_member(self.GROUP, self.emu.bot_user_id, 50)
+
+    def test_shapes_match_documented_examples(self):
+        if not os.path.isdir(API_EXAMPLES):
+            self.skipTest(f"{API_EXAMPLES} absent")
+        self.owner()
+        # The documented values, except that GitLab refuses to mask "TEST_1" (6 characters,
+        # Ci::Maskable needs 8): the project's masked TEST_VARIABLE_1 gets a maskable value here.
+        self.emu.add_variable(("project", self.PROJECT), "TEST_VARIABLE_1", "TEST_1_maskable", masked=True)
+        self.emu.add_variable(("project", self.PROJECT), "TEST_VARIABLE_2", "TEST_2")
+        for key, value in (("TEST_VARIABLE_1", "TEST_1"), ("TEST_VARIABLE_2", "TEST_2")):
+            self.emu.add_variable(("group", self.GROUP), key, value)
+        status, listed, _ = self.c.call("GET", f"/projects/{self.PROJECT}/variables")
+        self.assertEqual(200, status, listed)
+        doc = documented("GET-projects-id-variables.response.json")
+        self.assertEqual(2, len(listed))
+        for d, ours in zip(doc, listed):
+            self.assertEqual([], field_mismatches(d, ours))
+        self.assertEqual(dict(doc[0], value="TEST_1_maskable"), listed[0])
+        self.assertEqual(doc[1], listed[1])
+        status, one, _ = self.c.call("GET", f"/projects/{self.PROJECT}/variables/TEST_VARIABLE_1")
+        doc = documented("GET-projects-id-variables-key.response.json")
+        self.assertEqual((200, []), (status, field_mismatches(doc, one)))
+        self.assertEqual(dict(doc, value="TEST_1_maskable"), one)
+        status, listed, _ = self.c.call("GET", f"/groups/{self.GROUP}/variables")
+        doc = documented("GET-groups-id-variables.response.json")
+        self.assertEqual(200, status, listed)
+        self.assertEqual([[], []], [field_mismatches(d, o) for d, o in zip(doc, listed)])
+        self.assertEqual(doc, listed)
+        status, one, _ = self.c.call("GET", f"/groups/{self.GROUP}/variables/TEST_VARIABLE_1")
+        doc = documented("GET-groups-id-variables-key.response.json")
+        self.assertEqual((200, []), (status, field_mismatches(doc, one)))
+        self.assertEqual(doc, one)
+
+    def test_project_shape_and_namespace(self):
+        if not os.path.isdir(API_EXAMPLES):
+            self.skipTest(f"{API_EXAMPLES} absent")
+        doc = documented("GET-projects-id.response.json")
+        self.emu.add_file(self.PROJECT, "LICENSE", "MIT License\n")
+        # permissions: a direct project membership and a group one (null when there is none)
+        self.emu.add_member(self.PROJECT, self.emu.bot_user_id, "jit-bot", 40)
+        self.emu.add_group_member(self.SUBGROUP, self.emu.bot_user_id, 40)
+        status, project, _ = self.c.call("GET", f"/projects/{self.PROJECT}?license=true&statistics=true")
+        self.assertEqual(200, status, project)
+        # Entities::Project: `owner` only for a project in a user's namespace (this one is in a group);
+        # `spp_repository_pipeline_access` only where security policies are available.
+        conditional = ("owner", "spp_repository_pipeline_access")
+        self.assertEqual([k for k in doc if k not in conditional], list(project))
+        self.assertEqual([], shape_mismatches({k: v for k, v in doc.items() if k not in conditional}, project))
+        self.assertEqual({"id": self.SUBGROUP, "name": "platform", "path": "platform", "kind": "group",
+                          "full_path": "acme/platform", "parent_id": self.GROUP},
+                         {k: project["namespace"][k] for k in ("id", "name", "path", "kind", "full_path", "parent_id")})
+        self.assertEqual((self.PROJECT, "acme/platform/web", "web"),
+                         (project["id"], project["path_with_namespace"], project["path"]))
+        self.assertEqual({"project_access": {"access_level": 40, "notification_level": 3},
+                          "group_access": {"access_level": 40, "notification_level": 3}}, project["permissions"])
+        self.assertEqual(1, project["statistics"]["commit_count"])
+        _, plain, _ = self.c.call("GET", "/projects/acme%2Fplatform%2Fweb")
+        for key in ("license", "license_url", "statistics", "owner"):
+            self.assertNotIn(key, plain)
+        self.assertEqual(self.PROJECT, plain["id"])
+        # the bot's default Maintainer role (no membership anywhere) shows as a group one
+        self.emu.add_project(9, "other/api")
+        self.assertEqual({"project_access": None, "group_access": {"access_level": 40, "notification_level": 3}},
+                         self.c.call("GET", "/projects/9")[1]["permissions"])
+        self.assertEqual((404, {"message": "404 Project Not Found"}),
+                         Client(self.emu, token="dev-token-value").call("GET", "/projects/9")[:2])  # no member
+
+    def test_project_in_a_user_namespace(self):
+        self.emu.add_project(8, "solo/app")  # no group "solo" added: a user's namespace
+        status, project, _ = self.c.call("GET", "/projects/8")
+        self.assertEqual(200, status, project)
+        self.assertEqual(("user", "solo", None), tuple(project["namespace"][k] for k in ("kind", "full_path", "parent_id")))
+        self.assertEqual("solo", project["owner"]["username"])  # exposed unless the project is in a group
+        self.assertEqual((404, {"message": "404 Group Not Found"}), self.c.call("GET", "/groups/solo/variables")[:2])
+        self.assertEqual(404, self.c.call("GET", f"/groups/{project['namespace']['id']}/variables")[0])
+        self.assertEqual(200, self.c.call("GET", "/projects/8/variables")[0])
+
+    def test_not_found(self):
+        self.owner()
+        self.assertEqual((404, {"message": "404 Project Not Found"}), self.c.call("GET", "/projects/99/variables")[:2])
+        self.assertEqual((404, {"message": "404 Group Not Found"}), self.c.call("GET", "/groups/99/variables")[:2])
+        self.assertEqual((404, {"message": "404 Project Not Found"}), self.c.call("GET", "/projects/99")[:2])
+        self.assertEqual(404, self.c.call("GET", "/groups/acme/platform/variables")[0])  # '/' not encoded
+        self.assertEqual(200, self.c.call("GET", "/groups/acme%2Fplatform/variables")[0])
+        self.assertEqual(200, self.c.call("GET", "/projects/acme%2Fplatform%2Fweb/variables")[0])
+        self.assertEqual((404, {"message": "404 Variable Not Found"}),
+                         self.c.call("GET", f"/projects/{self.PROJECT}/variables/NOPE")[:2])
+        self.assertEqual((404, {"message": "404 Variable Not Found"}),
+                         self.c.call("GET", f"/groups/{self.GROUP}/variables/NOPE")[:2])
+        # one key in two environment scopes: filter[environment_scope] picks one
+        self.emu.add_variable(("project", self.PROJECT), "DB_PASSWORD", "staging-pass-1", environment_scope="staging")
+        self.emu.add_variable(("project", self.PROJECT), "DB_PASSWORD", "production-pass-1",
+                              environment_scope="production")
+        status, payload, _ = self.c.call("GET", f"/projects/{self.PROJECT}/variables/DB_PASSWORD")
+        self.assertEqual((409, {"message": "There are multiple variables with provided parameters. "
+                                           "Please use 'filter[environment_scope]'"}), (status, payload))
+        status, one, _ = self.c.call("GET", f"/projects/{self.PROJECT}/variables/DB_PASSWORD"
+                                            "?filter%5Benvironment_scope%5D=production")
+        self.assertEqual((200, "production-pass-1"), (status, one["value"]))
+
+    def test_roles(self):
+        self.emu.add_variable(("project", self.PROJECT), "DEPLOY_TOKEN", "deploy-token-1", masked=True)
+        self.emu.add_variable(("group", self.GROUP), "GROUP_TOKEN", "group-token-1", masked=True)
+        project_vars, group_vars = f"/projects/{self.PROJECT}/variables", f"/groups/{self.GROUP}/variables"
+        # the bot: Maintainer by default, enough for a project, not for a group (Owner)
+        self.assertEqual(200, self.c.call("GET", project_vars)[0])
+        self.assertEqual((403, {"message": "403 Forbidden"}), self.c.call("GET", group_vars)[:2])
+        self.assertEqual(403, self.c.call("GET", group_vars + "/GROUP_TOKEN")[0])
+        self.assertEqual(403, self.c.call("GET", f"/groups/{self.SUBGROUP}/variables")[0])
+        # a Developer on the project: 403
+        self.emu.add_member(self.PROJECT, self.emu.bot_user_id, "jit-bot", 30)
+        self.assertEqual((403, {"message": "403 Forbidden"}), self.c.call("GET", project_vars)[:2])
+        self.assertEqual(403, self.c.call("GET", project_vars + "/DEPLOY_TOKEN")[0])
+        # Owner of the top group: owner of its subgroup, and above Developer in its projects
+        self.owner()
+        self.assertEqual([["GROUP_TOKEN"], [], ["DEPLOY_TOKEN"]],
+                         [[v["key"] for v in self.c.call("GET", url)[1]]
+                          for url in (group_vars, f"/groups/{self.SUBGROUP}/variables", project_vars)])
+        # another user: a non-member sees neither (404), a Reporter of the group is refused (403)
+        self.assertEqual((404, {"message": "404 Project Not Found"}), self.rita.call("GET", project_vars)[:2])
+        self.assertEqual((404, {"message": "404 Group Not Found"}), self.rita.call("GET", group_vars)[:2])
+        self.emu.add_group_member(self.GROUP, 21, 20)
+        self.assertEqual(403, self.rita.call("GET", project_vars)[0])
+        self.assertEqual(403, self.rita.call("GET", group_vars)[0])
+        self.emu.add_group_member(self.SUBGROUP, 21, 40)  # Maintainer of the subgroup: its projects' variables
+        self.assertEqual(200, self.rita.call("GET", project_vars)[0])
+        self.assertEqual(403, self.rita.call("GET", f"/groups/{self.SUBGROUP}/variables")[0])
+
+    def test_pagination(self):
+        self.owner()
+        keys = [f"VAR_{i:03d}" for i in range(45)]
+        for key in keys:
+            self.emu.add_variable(("group", self.GROUP), key, f"value-{key}")
+        url = f"/groups/{self.GROUP}/variables"
+        status, page1, headers = self.c.call("GET", url)
+        self.assertEqual((200, 20), (status, len(page1)))
+        self.assertEqual(("45", "3", "2", "20"), (headers["X-Total"], headers["X-Total-Pages"],
+                                                  headers["X-Next-Page"], headers["X-Per-Page"]))
+        _, page3, headers = self.c.call("GET", url + "?page=3")
+        self.assertEqual((5, ""), (len(page3), headers["X-Next-Page"]))
+        self.assertEqual(45, len(self.c.call("GET", url + "?per_page=500")[1]))  # capped at 100
+        seen, next_url = [], self.emu.api_url + url + "?per_page=10"
+        while next_url:
+            status, page, headers = self.c.call("GET", next_url[len(self.emu.api_url):])
+            self.assertEqual(200, status)
+            seen += [v["key"] for v in page]
+            links = dict((rel.split('"')[1], u.strip()[1:-1]) for u, rel in
+                         (part.split(";") for part in headers["Link"].split(",")))
+            next_url = links.get("next")
+        self.assertEqual(keys, seen)
+
+    def test_hidden_value_is_null_and_refused_variables(self):
+        self.owner()
+        self.emu.add_variable(("group", self.GROUP), "CHECKOUT_TOKEN", "hidden-token-value-1", masked=True,
+                              hidden=True)
+        self.emu.add_variable(("group", self.GROUP), "DB_PASSWORD", "masked-password-1", masked=True,
+                              protected=True)
+        self.emu.add_variable(("group", self.GROUP), "KUBECONFIG", "apiVersion: v1\n", variable_type="file",
+                              raw=True, description="cluster")
+        _, listed, _ = self.c.call("GET", f"/groups/{self.GROUP}/variables")
+        by_key = {v["key"]: v for v in listed}
+        self.assertIsNone(by_key["CHECKOUT_TOKEN"]["value"])
+        self.assertEqual((True, True), (by_key["CHECKOUT_TOKEN"]["hidden"], by_key["CHECKOUT_TOKEN"]["masked"]))
+        self.assertIsNone(self.c.call("GET", f"/groups/{self.GROUP}/variables/CHECKOUT_TOKEN")[1]["value"])
+        self.assertNotIn("hidden-token-value-1", json.dumps(listed))
+        self.assertEqual(("masked-password-1", True, True, False),
+                         tuple(by_key["DB_PASSWORD"][k] for k in ("value", "masked", "protected", "hidden")))
+        self.assertEqual(("file", "apiVersion: v1\n", True, "cluster"),
+                         tuple(by_key["KUBECONFIG"][k] for k in ("variable_type", "value", "raw", "description")))
+        refused = [dict(key="SHORT", value="short", masked=True),           # < 8 characters
+                   dict(key="SPACES", value="has spaces in it", masked=True),
+                   dict(key="HIDDEN", value="hidden-but-not-masked", hidden=True),
+                   dict(key="DB_PASSWORD", value="same-key-same-scope"),
+                   dict(key="BAD", value="x", variable_type="yaml")]
+        for kwargs in refused:
+            with self.assertRaises(ValueError, msg=kwargs):
+                self.emu.add_variable(("group", self.GROUP), **kwargs)
+        with self.assertRaises(ValueError):
+            self.emu.add_variable(("group", 404), "KEY", "value")
+
+
+class TokensTest(unittest.TestCase):
+    """Token self-inspection (issue 12): /personal_access_tokens/self, /user, /runners/verify, /job."""
+    ALICE = {"id": 31, "username": "alice", "name": "Alice"}
+
+    def setUp(self):
+        self.emu = GitLabEmulator(token=TOKEN).start()
+        self.emu.add_merge_request(7, 3, path="group/app", versions=[dict(head=HEAD, base=BASE)])
+        self.active = fake_gitlab_pat(31)
+        self.emu.add_access_token(self.active, self.ALICE, scopes=("api", "read_repository"), name="laptop",
+                                  description="alice's laptop", expires_at="2999-01-01")
+
+    def tearDown(self):
+        self.emu.stop()
+
+    def test_self_shape_matches_documented_example(self):
+        status, me, _ = Client(self.emu, token=self.active).call("GET", "/personal_access_tokens/self")
+        self.assertEqual(200, status, me)
+        if os.path.isdir(API_EXAMPLES):
+            self.assertEqual([], field_mismatches(documented("GET-personal_access_tokens-self.response.json"), me))
+        else:
+            print(f"({API_EXAMPLES} absent: documented shape not compared)")
+        self.assertEqual(("laptop", "alice's laptop", ["api", "read_repository"], 31, False, True, "2999-01-01"),
+                         (me["name"], me["description"], me["scopes"], me["user_id"], me["revoked"], me["active"],
+                          me["expires_at"]))
+        self.assertIsNotNone(me["last_used_at"])
+        # Bearer too; the bot's own token is a group access token with api and write_repository
+        status, bot, _ = Client(self.emu, token=None).call("GET", "/personal_access_tokens/self",
+                                                           headers={"Authorization": f"Bearer {TOKEN}"})
+        self.assertEqual((200, ["api", "write_repository"], 99), (status, bot["scopes"], bot["user_id"]))
+
+    def test_revoked_and_expired_tokens_are_401(self):
+        revoked, expired, today = fake_gitlab_pat(32), fake_gitlab_pat(33), fake_gitlab_pat(34)
+        self.emu.add_access_token(revoked, self.ALICE, revoked=True)
+        self.emu.add_access_token(expired, self.ALICE, expires_at="2020-01-01")
+        self.emu.add_access_token(today, self.ALICE, expires_at=time.strftime("%Y-%m-%d", time.gmtime()))
+        for token in (revoked, expired, today, "glpat-unknownunknown00"):
+            c = Client(self.emu, token=token)
+            for path in ("/personal_access_tokens/self", "/user", "/projects/7/merge_requests/3/notes"):
+                self.assertEqual((401, {"message": "401 Unauthorized"}), c.call("GET", path)[:2], (token, path))
+        _, record, _ = Client(self.emu).call("GET", "/personal_access_tokens/self")
+        self.assertTrue(record["active"])
+
+    def test_delete_self_revokes(self):
+        c = Client(self.emu, token=self.active)
+        status, body, headers = c.call("DELETE", "/personal_access_tokens/self")
+        self.assertEqual((204, None), (status, body))
+        self.assertNotIn("Content-Type", headers)
+        self.assertEqual("0", headers.get("Content-Length", "0"))
+        self.assertEqual((401, {"message": "401 Unauthorized"}), c.call("GET", "/personal_access_tokens/self")[:2])
+        self.assertEqual(401, c.call("DELETE", "/personal_access_tokens/self")[0])
+        self.assertEqual(401, c.call("GET", "/projects/7/merge_requests/3/notes")[0])
+        self.assertEqual((True, False), (self.emu.access_token(self.active)["revoked"],
+                                         self.emu.access_token(self.active)["active"]))
+        self.assertEqual(200, Client(self.emu).call("GET", "/projects/7/merge_requests/3/notes")[0])  # others unaffected
+        logged = [(r["method"], r["path"], r["status"]) for r in self.emu.requests]
+        self.assertEqual([("DELETE", "/api/v4/personal_access_tokens/self", 204),
+                          ("GET", "/api/v4/personal_access_tokens/self", 401),
+                          ("DELETE", "/api/v4/personal_access_tokens/self", 401)], logged[:3])
+
+    def test_any_scope_reads_self(self):
+        narrow = fake_gitlab_pat(35)
+        self.emu.add_access_token(narrow, self.ALICE, scopes=("read_repository",))
+        status, me, _ = Client(self.emu, token=narrow).call("GET", "/personal_access_tokens/self")
+        self.assertEqual((200, ["read_repository"]), (status, me["scopes"]))
+
+    def test_user_and_insufficient_scope(self):
+        status, me, _ = Client(self.emu, token=self.active).call("GET", "/user")
+        self.assertEqual(200, status, me)
+        self.assertEqual((31, "alice", "Alice", "active", False),
+                         (me["id"], me["username"], me["name"], me["state"], me["bot"]))
+        self.assertTrue(me["web_url"].endswith("/alice"))
+        _, bot, _ = Client(self.emu).call("GET", "/user")
+        self.assertEqual((99, "jit-bot", True), (bot["id"], bot["username"], bot["bot"]))
+        for scopes in (("read_user",), ("read_api",)):
+            token = fake_gitlab_pat(len(scopes[0]) + 40)
+            self.emu.add_access_token(token, self.ALICE, scopes=scopes)
+            self.assertEqual(200, Client(self.emu, token=token).call("GET", "/user")[0], scopes)
+        repo_only = fake_gitlab_pat(36)
+        self.emu.add_access_token(repo_only, self.ALICE, scopes=("read_repository", "write_repository"))
+        c = Client(self.emu, token=repo_only)
+        description = "The request requires higher privileges than provided by the access token."
+        self.assertEqual((403, {"error": "insufficient_scope", "error_description": description,
+                                "scope": "read_user api read_api"}), c.call("GET", "/user")[:2])
+        self.assertEqual((403, {"error": "insufficient_scope", "error_description": description,
+                                "scope": "api read_api"}), c.call("GET", "/projects/7/merge_requests/3/notes")[:2])
+        # read_api reads, never writes; the refusal lists every scope registered for the route
+        read_api = fake_gitlab_pat(37)
+        self.emu.add_access_token(read_api, self.ALICE, scopes=("read_api",))
+        c = Client(self.emu, token=read_api)
+        self.assertEqual(200, c.call("GET", "/projects/7/merge_requests/3/notes")[0])
+        self.assertEqual((403, {"error": "insufficient_scope", "error_description": description,
+                                "scope": "api read_api"}),
+                         c.call("POST", "/projects/7/merge_requests/3/notes", {"body": "x"})[:2])
+        self.assertEqual([], self.emu.notes(7, 3))
+
+    def test_runners_verify(self):
+        runner, old = "glrt-" + fake_gitlab_pat(38)[6:], "glrt-" + fake_gitlab_pat(39)[6:]
+        self.emu.add_runner_token(runner, runner_id=12345)
+        self.emu.add_runner_token(old, runner_id=12346, expires_at="2020-01-01T00:00:00.000Z")
+        anonymous = Client(self.emu, token=None)  # no PRIVATE-TOKEN: the runner token is the credential
+        status, body, _ = anonymous.call("POST", "/runners/verify", f"token={quote(runner)}&system_id=s_0123456789ab",
+                                         form=True)
+        self.assertEqual((200, {"id": 12345, "token": runner, "token_expires_at": None}), (status, body))
+        self.assertEqual(["id", "token", "token_expires_at"], list(body))
+        self.assertEqual(200, anonymous.call("POST", "/runners/verify", {"token": runner})[0])
+        for token in (old, "glrt-unknownunknownunkn"):
+            self.assertEqual((403, {"message": "403 Forbidden"}),
+                             anonymous.call("POST", "/runners/verify", {"token": token})[:2])
+        self.assertEqual((400, {"error": "token is missing"}), anonymous.call("POST", "/runners/verify", {})[:2])
+        self.assertEqual(403, Client(self.emu).call("POST", "/runners/verify", {"token": self.active})[0])
+        self.assertEqual(["/api/v4/runners/verify"] * 6, [r["path"] for r in self.emu.requests])
+
+    def test_job_token(self):
+        job_token = "glcbt-" + fake_gitlab_pat(40)[6:]
+        self.emu.add_job_token(job_token, job_id=81, project_id=7)
+        anonymous = Client(self.emu, token=None)
+        for headers, query in (({"JOB-TOKEN": job_token}, ""), ({}, f"?job_token={quote(job_token)}"),
+                               ({"Authorization": f"Bearer {job_token}"}, "")):
+            status, job, _ = anonymous.call("GET", "/job" + query, headers=headers)
+            self.assertEqual(200, status, job)
+            self.assertEqual((81, "running", 7), (job["id"], job["status"], job["pipeline"]["project_id"]))
+        for key in ("commit", "coverage", "allow_failure", "created_at", "started_at", "finished_at", "duration",
+                    "queued_duration", "artifacts_expire_at", "id", "name", "pipeline", "ref", "artifacts",
+                    "runner", "stage", "status", "failure_reason", "tag", "web_url", "project", "user"):
+            self.assertIn(key, job)  # doc/api/jobs.md "Get job token's job"
+        self.assertEqual((401, {"message": "401 Unauthorized"}),
+                         anonymous.call("GET", "/job", headers={"JOB-TOKEN": "glcbt-unknown"})[:2])
+        self.assertEqual(401, Client(self.emu).call("GET", "/job")[0])  # a PRIVATE-TOKEN is no job token
+        self.assertEqual(401, anonymous.call("GET", "/projects/7/merge_requests/3/notes",
+                                             headers={"JOB-TOKEN": job_token})[0])
+        self.emu.finish_job(job_token)
+        self.assertEqual(401, anonymous.call("GET", "/job", headers={"JOB-TOKEN": job_token})[0])
+        self.assertEqual([200, 200, 200, 401, 401, 401, 401], [r["status"] for r in self.emu.requests])
+
+
 class TlsTest(unittest.TestCase):
     def test_tls_with_self_signed_certificate(self):
         with tempfile.TemporaryDirectory() as tmp:

@@ -15,6 +15,14 @@ It implements exactly the endpoints jit-agent uses and validates requests the wa
   GET  /api/v4/projects/:id/repository/files/:file_path?ref=   (HEAD too: only the X-Gitlab-* headers)
   POST /api/v4/projects/:id/repository/commits                  (JSON or form-encoded actions)
   GET  /api/v4/projects/:id/members/all/:user_id
+  GET  /api/v4/projects/:id                                     (namespace with parent_id: the groups added)
+  GET  /api/v4/projects/:id/variables[/:key]                    (Maintainer or above)
+  GET  /api/v4/groups/:id/variables[/:key]                      (Owner)
+  GET  /api/v4/personal_access_tokens/self                      (any scope)
+  DELETE /api/v4/personal_access_tokens/self                    (204, the token is revoked)
+  GET  /api/v4/user                                             (scope read_user, read_api or api)
+  POST /api/v4/runners/verify   token=                          (no PRIVATE-TOKEN: the runner token)
+  GET  /api/v4/job              JOB-TOKEN: / job_token= / Bearer (the job token's running job)
   POST /jit/results   (not GitLab: the optional results endpoint, bearer auth)
 
 Validation: PRIVATE-TOKEN (or Authorization: Bearer) -> 401 {"message":"401 Unauthorized"};
@@ -36,6 +44,31 @@ create of an existing file -> 400 "A file with this name already exists"; update
 a missing one -> 400 "A file with this name doesn't exist". Actions apply all or nothing.
 Members: GET .../members/all/:user_id -> 404 {"message":"404 Not found"} for a non-member.
 
+Groups and CI/CD variables: add_group(group_id, full_path, parent_id=None) (a project is in the group
+whose full_path is its path's namespace; one whose namespace is no added group is in a user's namespace:
+GET /projects/:id shows namespace kind "user" and an `owner`, /groups/<it>/... is a 404); a member of a group is one of its subgroups and projects, at
+the highest level of the chain; the bot is a Maintainer (40) wherever no membership says otherwise.
+:id is numeric or the URL-encoded full path ('/' as %2F); unknown -> 404 {"message":"404 Project Not
+Found"} / {"message":"404 Group Not Found"}, and so is an owner the user is no member of (private).
+Variables need admin_cicd_variables: Maintainer on a project, Owner on a group, lower -> 403
+{"message":"403 Forbidden"}. Lists are offset-paginated (20 by default, 100 at most); fields and key
+order as in the documented examples; a hidden variable's value is null (Ci::VariableValue: GitLab never
+shows it again). /variables/:key: unknown -> 404 {"message":"404 Variable Not Found"}, a key in several
+environment scopes without filter[environment_scope] -> 409 "There are multiple variables ...".
+
+Tokens: `tokens` (constructor) authenticate as api-scoped tokens; add_access_token() registers an
+access token with scopes, revoked and expires_at (the constructor's tokens are registered too: the bot's
+as a group access token with api + write_repository). A revoked or expired token -> 401
+{"message":"401 Unauthorized"} everywhere (the documented body; GitLab's own is rack-oauth2's
+{"error":"invalid_token","error_description":"Token was revoked. ..."}, observed, not documented). A
+scope the route does not accept -> 403 {"error":"insufficient_scope","error_description":"The request
+requires higher privileges than provided by the access token.","scope":"api read_api"} (accepted: api;
+read_api for GET/HEAD; /user also read_user, listed "read_user api read_api"; .../self: any scope).
+DELETE .../self answers 204 with no body and revokes the token (then 401). POST /runners/verify:
+no token -> 400 {"error":"token is missing"}, unknown or expired -> 403 {"message":"403 Forbidden"},
+else 200 {"id","token","token_expires_at"} (GitLab also records a runner contact: not read-only).
+GET /job: a job token whose job is not running, or none -> 401.
+
 Every request is recorded (`requests`); faults are injected per test with add_fault().
 
 Usage:
@@ -45,8 +78,17 @@ Usage:
                           added_lines={"config.py": {4, 5}})
     emu.add_file(project_id=5, path="ignores.yml", content="ignores: []\n")     # the dedicated project
     emu.add_member(project_id=7, user_id=12, username="dev", access_level=30)
+    emu.add_group(3, "acme"); emu.add_group(4, "acme/apps")                      # project "acme/apps/web"
+    emu.add_group_member(3, emu.bot_user_id, 50)                                 # Owner of acme and acme/apps
+    emu.add_variable(("group", 3), "PROD_DB_PASSWORD", "s3cr3t-value-1", masked=True, protected=True)
+    emu.add_variable(("project", 7), "DEPLOY_KEY", "k3y-value-22", protected=True, variable_type="file")
+    emu.add_access_token("glpat-...", {"id": 5, "username": "alice", "name": "Alice"}, scopes=("read_api",))
+    emu.add_access_token("glpat-...", {"id": 6, "username": "bob", "name": "Bob"}, revoked=True)
+    emu.add_runner_token("glrt-...", runner_id=12); emu.add_job_token("glcbt-...", job_id=81, project_id=7)
     ... run the agent with CI_API_V4_URL=emu.api_url ...
     emu.file(5, "ignores.yml")["content"], emu.commits(5)
+    emu.access_token("glpat-...")["revoked"]     # True after the agent's DELETE .../self
+    emu.finish_job("glcbt-...")                   # its GET /job answers 401 from now on
     emu.stop()
 """
 import base64
@@ -66,7 +108,15 @@ from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 STATES = ("pending", "running", "success", "failed", "canceled", "skipped")
 ACTIONS = ("create", "update", "move", "delete", "chmod")
-DEVELOPER, MAINTAINER = 30, 40
+GUEST, REPORTER, DEVELOPER, MAINTAINER, OWNER = 10, 20, 30, 40, 50
+TOKEN_KINDS = ("personal", "impersonation", "project", "group")  # all PersonalAccessToken records in GitLab
+VARIABLE_TYPES = ("env_var", "file")
+# Ci::Maskable::REGEX: one line, >= 8 characters of the Base64 alphabet plus '@', ':', '.', '~'.
+MASKABLE = re.compile(r"[a-zA-Z0-9_+=/@:.~-]{8,}")
+# lib/api/api_guard.rb -> rack-oauth2 Bearer::Forbidden(:insufficient_scope, DEFAULT_DESCRIPTION, scope:)
+INSUFFICIENT_SCOPE = "The request requires higher privileges than provided by the access token."
+UNAUTHORIZED = {"message": "401 Unauthorized"}
+FORBIDDEN = {"message": "403 Forbidden"}
 FILE_EXISTS = "A file with this name already exists"
 FILE_MISSING = "A file with this name doesn't exist"
 NOT_ON_BRANCH = "You can only create or edit files when you are on a branch"
@@ -184,6 +234,48 @@ def _bool(value):
     return value is True or str(value).lower() in ("true", "1", "yes")
 
 
+def _insufficient_scope(scopes):
+    return ApiError(403, {"error": "insufficient_scope", "error_description": INSUFFICIENT_SCOPE,
+                          "scope": " ".join(scopes)})
+
+
+def _date_str(value):
+    """A token's expires_at as GitLab shows it: a date (YYYY-MM-DD), or None."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    return value.isoformat()
+
+
+def _expired(expires_at):
+    """PersonalAccessToken#expired?: expires_at (a date, i.e. midnight UTC starting that day) <= now."""
+    if expires_at is None:
+        return False
+    if isinstance(expires_at, str):
+        when = datetime.fromisoformat(expires_at.replace("Z", "+00:00"))
+    elif isinstance(expires_at, datetime):
+        when = expires_at
+    else:
+        when = datetime(expires_at.year, expires_at.month, expires_at.day)
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return when <= datetime.now(timezone.utc)
+
+
+def _timestamp(value):
+    """A runner token's token_expires_at: an ISO 8601 time with milliseconds and Z, or None."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value
+    if not isinstance(value, datetime):
+        value = datetime(value.year, value.month, value.day, tzinfo=timezone.utc)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
 class GitLabEmulator:
     def __init__(self, token, users=None, certfile=None, keyfile=None, results_token=None):
         self.tokens = {token: {"id": 99, "username": "jit-bot", "name": "Jit Bot"}}
@@ -195,12 +287,25 @@ class GitLabEmulator:
         #                                        "commits": {sha: commit}, "branches": {name: sha},
         #                                        "default_branch": str|None, "members": {user_id: member}}
         self.bot_user_id = self.tokens[token]["id"]
+        self._bot_token = token
         self.requests = []              # {"method","path","query","headers","body","status","fault"}
         self.results = []               # bodies POSTed to /jit/results
         self.faults = []
         self.lock = threading.RLock()
         self.commit_hooks = {}          # project id (str) -> callbacks run before its next commit POST
         self._ids = itertools.count(1000)
+        self.groups = {}                # id -> {"id","name","path","full_path","parent_id","members": {user_id: level},
+        #                                        "variables": [...]}
+        self.access_tokens = {}         # token -> the PersonalAccessToken record (+ "kind", "user")
+        self.runner_tokens = {}         # token -> {"id": runner id, "token", "token_expires_at"}
+        self.job_tokens = {}            # token -> {"job_id", "project_id", "status", ...}
+        self._user_namespaces = {}      # path of a project's namespace that is no added group -> its id
+        # The constructor's tokens are access tokens too (so /personal_access_tokens/self answers for
+        # them): the bot's is a group access token with the scopes Jit documents (api, write_repository).
+        self.add_access_token(token, self.tokens[token], scopes=("api", "write_repository"), name="jit",
+                              kind="group")
+        for t, user in (users or {}).items():
+            self.add_access_token(t, user, name=f"{user['username']}-token")
         self._server = None
         self._thread = None
 
@@ -359,6 +464,120 @@ class GitLabEmulator:
             project["members"][user_id] = self._member(user_id, username, access_level, name)
             return dict(project["members"][user_id])
 
+    # ---- groups, CI/CD variables, tokens ---------------------------------------------------------
+    def add_group(self, group_id, full_path, parent_id=None, name=None):
+        """A group. Its parent is `parent_id`, or the group whose full_path is full_path's prefix
+        (created, with a new id, when missing). Projects whose path starts with "<full_path>/" are in it."""
+        with self.lock:
+            full_path = full_path.strip("/")
+            prefix, _, path = full_path.rpartition("/")
+            if parent_id is not None:
+                parent = self.groups.get(parent_id)
+                if parent is None:
+                    raise ValueError(f"add_group: no parent group {parent_id}")
+                if parent["full_path"] != prefix:
+                    raise ValueError(f"add_group: {full_path} is not a child of {parent['full_path']}")
+            elif prefix:
+                parent_id = self._group_for_path(prefix)["id"]
+            group = self.groups.get(group_id)
+            if group is None:
+                group = self.groups[group_id] = {"id": group_id, "members": {}, "variables": []}
+            group.update(name=name or path, path=path, full_path=full_path, parent_id=parent_id)
+            return group
+
+    def _group_for_path(self, full_path):
+        """The group with this full path, created (with its missing ancestors) when absent."""
+        for g in self.groups.values():
+            if g["full_path"] == full_path:
+                return g
+        gid = next(self._ids)
+        while gid in self.groups:
+            gid = next(self._ids)
+        return self.add_group(gid, full_path)
+
+    def add_group_member(self, group_id, user_id, access_level, username=None):
+        """A direct member of the group; members of a group are members of its subgroups and projects
+        (the effective level is the highest of the chain). The bot (the constructor's token) is a
+        Maintainer (40) everywhere it is not a member explicitly: add_group_member(g, emu.bot_user_id, 50)
+        makes it an Owner of g (GET /groups/:id/variables needs Owner)."""
+        with self.lock:
+            group = self.groups[group_id]
+            group["members"][user_id] = access_level
+            return {"group_id": group_id, "user_id": user_id, "access_level": access_level, "username": username}
+
+    def add_variable(self, owner, key, value, masked=False, protected=False, hidden=False, raw=False,
+                     variable_type="env_var", environment_scope="*", description=None):
+        """A CI/CD variable of ("project", id) or ("group", id). Refused as GitLab refuses it (ValueError):
+        a masked value that is not one line of >= 8 characters of [a-zA-Z0-9_+=/@:.~-], hidden without
+        masked (hidden is "masked and hidden"), an unknown variable_type, a key+environment_scope taken."""
+        kind, oid = owner
+        if kind not in ("project", "group"):
+            raise ValueError("add_variable: owner is ('project', id) or ('group', id)")
+        if not re.fullmatch(r"[a-zA-Z0-9_]{1,255}", key):
+            raise ValueError(f"add_variable: invalid key {key!r}")
+        if variable_type not in VARIABLE_TYPES:
+            raise ValueError(f"add_variable: variable_type is one of {VARIABLE_TYPES}")
+        if masked and not MASKABLE.fullmatch(value):
+            raise ValueError("add_variable: GitLab refuses to mask this value (Ci::Maskable::REGEX)")
+        if hidden and not masked:
+            raise ValueError("add_variable: a hidden variable is masked too")
+        with self.lock:
+            target = self._project_or_new(oid) if kind == "project" else self.groups.get(oid)
+            if target is None:
+                raise ValueError(f"add_variable: add_group({oid}, ...) first")
+            variables = target.setdefault("variables", [])
+            if any(v["key"] == key and v["environment_scope"] == environment_scope for v in variables):
+                raise ValueError(f"add_variable: (key, environment_scope) ({key}, {environment_scope}) "
+                                 "has already been taken")
+            variable = {"key": key, "variable_type": variable_type, "value": value, "protected": bool(protected),
+                        "masked": bool(masked), "hidden": bool(hidden), "raw": bool(raw),
+                        "environment_scope": environment_scope, "description": description}
+            variables.append(variable)
+            return dict(variable)
+
+    def add_access_token(self, token, user, scopes=("api",), name="token", revoked=False, expires_at=None,
+                         kind="personal", description=None, token_id=None):
+        """A personal (or impersonation, project or group) access token of `user` ({id, username, name},
+        optionally "bot": True). expires_at: a date, datetime or "YYYY-MM-DD"; the token is expired from
+        the start (UTC) of that day. Only an active one (not revoked, not expired) authenticates; the
+        others get 401. Returns the record GET /personal_access_tokens/self shows (plus kind and user)."""
+        if kind not in TOKEN_KINDS:
+            raise ValueError(f"add_access_token: kind is one of {TOKEN_KINDS}")
+        with self.lock:
+            record = {"id": token_id if token_id is not None else next(self._ids), "name": name,
+                      "revoked": bool(revoked), "created_at": _now(), "description": description,
+                      "scopes": list(scopes), "user_id": user["id"], "last_used_at": None, "active": True,
+                      "expires_at": _date_str(expires_at), "kind": kind, "user": dict(user)}
+            self.access_tokens[token] = record
+            return record
+
+    def access_token(self, token):
+        """The access token's record as it is now (revoked after a DELETE .../self), or None."""
+        with self.lock:
+            record = self.access_tokens.get(token)
+            return json.loads(json.dumps(self._token_json(record))) if record else None
+
+    def add_runner_token(self, token, runner_id, expires_at=None):
+        """A runner authentication token (glrt-...); POST /runners/verify answers 200 for it until
+        expires_at (a datetime, date or ISO string), 403 after."""
+        with self.lock:
+            self.runner_tokens[token] = {"id": runner_id, "token": token, "token_expires_at": _timestamp(expires_at)}
+            return dict(self.runner_tokens[token])
+
+    def add_job_token(self, token, job_id, project_id, status="running", name="jit-scan", stage="test",
+                      ref="main", user=None):
+        """A CI/CD job token (CI_JOB_TOKEN, glcbt-...): GET /job answers while `status` is running.
+        finish_job(token) (or add_job_token(..., status="success")) ends it."""
+        with self.lock:
+            self.job_tokens[token] = {"job_id": job_id, "project_id": project_id, "status": status, "name": name,
+                                      "stage": stage, "ref": ref, "created_at": _now(), "started_at": _now(),
+                                      "user": dict(user) if user else dict(self.tokens[self._bot_token])}
+            return dict(self.job_tokens[token])
+
+    def finish_job(self, token, status="success"):
+        with self.lock:
+            self.job_tokens[token]["status"] = status
+
     # ---- resource builders (shapes follow the documented examples) ----------------------------
     def _member(self, user_id, username, access_level, name=None):
         creator = self._author({"id": self.bot_user_id, "username": "jit-bot", "name": "Jit Bot"})
@@ -435,10 +654,43 @@ class GitLabEmulator:
         return None
 
     def _access_level(self, project, user):
+        """The user's effective level in the project: the highest of its project membership and its
+        memberships of the project's namespace and that namespace's ancestors; the bot is a Maintainer
+        where it is a member of none of them."""
+        levels = self._chain_levels(self._namespace_group(project), user)
         member = project["members"].get(user["id"])
         if member is not None:
-            return member["access_level"]
+            levels.append(member["access_level"])
+        if levels:
+            return max(levels)
         return MAINTAINER if user["id"] == self.bot_user_id else 0
+
+    def _group_access_level(self, group, user):
+        levels = self._chain_levels(group, user)
+        if levels:
+            return max(levels)
+        return MAINTAINER if user["id"] == self.bot_user_id else 0
+
+    def _chain_levels(self, group, user):
+        levels = []
+        while group is not None:
+            if user["id"] in group["members"]:
+                levels.append(group["members"][user["id"]])
+            group = self.groups.get(group["parent_id"]) if group["parent_id"] is not None else None
+        return levels
+
+    def _namespace_group(self, project):
+        """The added group a project is in, found by its path's namespace ("a/b" for "a/b/app"), or None
+        (then the project is in a user's namespace)."""
+        namespace = project["path"].rpartition("/")[0]
+        return next((g for g in self.groups.values() if g["full_path"] == namespace), None) if namespace else None
+
+    def _group(self, group_id):
+        gid = unquote(group_id)
+        for g in self.groups.values():
+            if str(g["id"]) == gid or g["full_path"] == gid:
+                return g
+        raise ApiError(404, {"message": "404 Group Not Found"})
 
     def _new_commit(self, project, branch, tree, message, author, actions, committer=None, parent=None):
         parent = parent if parent is not None else project["branches"].get(branch)
@@ -480,7 +732,18 @@ class GitLabEmulator:
         return mr
 
     # ---- endpoint handlers ----------------------------------------------------------------------
-    def handle(self, method, path, params, user):
+    def handle(self, method, path, params, user, access=None):
+        """`access`: the access-token record that authenticated the request (None for a plain token)."""
+        m = re.fullmatch(r"/api/v4/(projects|groups)/([^/]+)/variables(?:/([^/]+))?", path)
+        if m and method == "GET":
+            return self._get_variables(m.group(1), m.group(2), m.group(3), params, user)
+        m = re.fullmatch(r"/api/v4/projects/([^/]+)", path)
+        if m and method == "GET":
+            return self._get_project(m.group(1), params, user)
+        if path == "/api/v4/personal_access_tokens/self" and method in ("GET", "DELETE"):
+            return self._token_self(method, params, user, access)
+        if path == "/api/v4/user" and method == "GET":
+            return 200, self._current_user(user)
         m = re.fullmatch(r"/api/v4/projects/([^/]+)/merge_requests/(\d+)/(versions|discussions|notes)"
                          r"(?:/([^/]+))?(?:/(notes))?", path)
         if m:
@@ -512,6 +775,264 @@ class GitLabEmulator:
         if m and method == "GET":
             return self._get_member(m.group(1), unquote(m.group(2)))
         raise ApiError(404, {"error": "404 Not Found"})
+
+    # ---- authentication (called by the request handler, under the lock) -----------------------
+    def authenticate(self, token, method, path):
+        """(user, access-token record or None) for PRIVATE-TOKEN / Bearer `token`. GitLab's order
+        (AccessTokenValidationService#validate): expired, then revoked -> 401; then the scopes the route
+        allows -> 403 insufficient_scope; a token of the constructor's `tokens` map only is an api one."""
+        record = self.access_tokens.get(token) if token else None
+        if record is not None:
+            if _expired(record["expires_at"]) or record["revoked"]:
+                raise ApiError(401, dict(UNAUTHORIZED))
+            scopes = self._route_scopes(method, path)
+            if scopes is not None and not set(record["scopes"]) & {s for s, ok in scopes if ok}:
+                raise _insufficient_scope([s for s, _ in scopes])
+            record["last_used_at"] = _now()
+            return record["user"], record
+        user = self.tokens.get(token) if token else None
+        if user is None:
+            raise ApiError(401, dict(UNAUTHORIZED))
+        return user, None
+
+    @staticmethod
+    def _route_scopes(method, path):
+        """[(scope, accepted for this method)] registered for the route, in the order GitLab lists them
+        in an insufficient_scope answer: the endpoint class's (API::Users: read_user if GET/HEAD), then
+        API::API's (api; read_api if GET/HEAD). The answer names them all, conditions aside (a POST with
+        a read_api token: "scope":"api read_api"). None: any scope (API::PersonalAccessTokens::
+        SelfInformation allows every scope)."""
+        if path.startswith("/api/v4/personal_access_tokens/self"):
+            return None
+        read = method in ("GET", "HEAD")
+        scopes = [("api", True), ("read_api", read)]
+        if path == "/api/v4/user" or path.startswith("/api/v4/users/"):
+            scopes.insert(0, ("read_user", read))
+        return scopes
+
+    def verify_runner(self, method, params):
+        """POST /runners/verify (lib/api/ci/runner.rb): authenticates with the runner token alone."""
+        if method != "POST":
+            raise ApiError(404, {"error": "404 Not Found"})
+        token = params.get("token")
+        if token is None:
+            raise _missing("token")
+        runner = self.runner_tokens.get(str(token))
+        if runner is None or _expired(runner["token_expires_at"]):
+            raise ApiError(403, dict(FORBIDDEN))
+        return 200, dict(runner)
+
+    def current_job(self, method, token):
+        """GET /job with a job token (JOB-TOKEN header, job_token= or Bearer): the token's job while
+        it runs; 401 otherwise (Ci::AuthJobFinder refuses the token of a job that is not running)."""
+        if method != "GET":
+            raise ApiError(404, {"error": "404 Not Found"})
+        job = self.job_tokens.get(token) if token else None
+        if job is None or job["status"] != "running":
+            raise ApiError(401, dict(UNAUTHORIZED))
+        return 200, self._job_json(job)
+
+    # ---- groups, variables, tokens: handlers ----------------------------------------------------
+    def _get_variables(self, kind, owner_id, key, params, user):
+        """GET /projects/:id/variables[/:key] needs admin_cicd_variables: Maintainer on a project,
+        Owner on a group. An owner the user cannot see at all is a 404 (private)."""
+        if kind == "projects":
+            owner = self._project(owner_id)
+            level, needed, missing = self._access_level(owner, user), MAINTAINER, "404 Project Not Found"
+        else:
+            owner = self._group(owner_id)
+            level, needed, missing = self._group_access_level(owner, user), OWNER, "404 Group Not Found"
+        if level <= 0:
+            raise ApiError(404, {"message": missing})
+        if level < needed:
+            raise ApiError(403, dict(FORBIDDEN))
+        variables = owner.get("variables", [])
+        if key is None:
+            return 200, [self._variable_json(v, list_order=kind == "projects") for v in variables]
+        key = unquote(key)
+        scope = params.get("filter", {}).get("environment_scope") if isinstance(params.get("filter"), dict) else None
+        found = [v for v in variables if v["key"] == key and (scope is None or v["environment_scope"] == scope)]
+        if not found:
+            raise ApiError(404, {"message": "404 Variable Not Found"})
+        if len(found) > 1:  # lib/api/helpers/variables_helpers.rb: conflict!
+            raise ApiError(409, {"message": "There are multiple variables with provided parameters. "
+                                            "Please use 'filter[environment_scope]'"})
+        return 200, self._variable_json(found[0])
+
+    @staticmethod
+    def _variable_json(v, list_order=False):
+        """Entities::Ci::Variable; a hidden variable's value is null (Ci::VariableValue#evaluate).
+        Key order as documented: the project list example puts variable_type first, the others key."""
+        first = ("variable_type", "key") if list_order else ("key", "variable_type")
+        out = {k: v[k] for k in first}
+        out["value"] = None if v["hidden"] else v["value"]
+        for k in ("protected", "masked", "hidden", "raw", "environment_scope", "description"):
+            out[k] = v[k]
+        return out
+
+    def _token_self(self, method, params, user, access):
+        if access is None:  # a token of the constructor's map added later by hand: make it a record
+            token = next((t for t, u in self.tokens.items() if u is user), None)
+            access = self.add_access_token(token, user)
+        if method == "GET":
+            return 200, self._token_json(access)
+        # DELETE: PersonalAccessTokens::RevokeService, then no_content!
+        access["revoked"] = True
+        return 204, None
+
+    @staticmethod
+    def _token_json(record):
+        """Entities::PersonalAccessToken, in the documented example's order."""
+        out = {k: record[k] for k in ("id", "name", "revoked", "created_at", "description", "scopes",
+                                      "user_id", "last_used_at")}
+        out["active"] = not record["revoked"] and not _expired(record["expires_at"])
+        out["expires_at"] = record["expires_at"]
+        return out
+
+    def _current_user(self, user):
+        """GET /user for a non-administrator (doc/api/users.md "List current user"), a subset."""
+        username = user["username"]
+        return {"id": user["id"], "username": username, "email": f"{username}@example.com", "name": user["name"],
+                "state": "active", "locked": False,
+                "avatar_url": f"https://www.gravatar.com/avatar/{user['id']}?s=80&d=identicon",
+                "web_url": f"{self.url}/{username}", "created_at": "2024-01-01T00:00:00.000Z", "bio": "",
+                "location": "", "public_email": None, "linkedin": "", "twitter": "", "discord": "",
+                "website_url": "", "organization": "", "job_title": "", "pronouns": None,
+                "bot": bool(user.get("bot", user["id"] == self.bot_user_id)), "work_information": None,
+                "followers": 0, "following": 0, "local_time": None, "last_sign_in_at": None,
+                "confirmed_at": "2024-01-01T00:00:00.000Z", "last_activity_on": _now()[:10],
+                "theme_id": 1, "color_scheme_id": 1, "projects_limit": 100000, "current_sign_in_at": None,
+                "identities": [], "can_create_group": True, "can_create_project": True,
+                "two_factor_enabled": False, "external": False, "private_profile": False,
+                "commit_email": f"{username}@example.com"}
+
+    def _job_json(self, job):
+        """Entities::Ci::Job, shaped like doc/api/jobs.md "Get job token's job"."""
+        project = self.projects.get(job["project_id"])
+        path = project["path"] if project else f"group/project-{job['project_id']}"
+        sha = (project["branches"].get(job["ref"]) if project else None) or hashlib.sha1(
+            f"{job['job_id']}".encode()).hexdigest()
+        user = job["user"]
+        return {"commit": {"author_email": "admin@example.com", "author_name": "Administrator",
+                           "created_at": job["created_at"], "id": sha, "message": "Commit", "short_id": sha[:8],
+                           "title": "Commit"},
+                "coverage": None, "allow_failure": False, "created_at": job["created_at"],
+                "started_at": job["started_at"], "finished_at": None, "duration": None, "queued_duration": 0.1,
+                "artifacts_expire_at": None, "id": job["job_id"], "name": job["name"],
+                "pipeline": {"id": job["job_id"] + 100000, "project_id": job["project_id"], "ref": job["ref"],
+                             "sha": sha, "status": job["status"]},
+                "ref": job["ref"], "artifacts": [], "runner": None, "stage": job["stage"], "status": job["status"],
+                "failure_reason": None, "tag": False, "web_url": f"{self.url}/{path}/-/jobs/{job['job_id']}",
+                "project": {"ci_job_token_scope_enabled": False},
+                "user": {"id": user["id"], "name": user["name"], "username": user["username"], "state": "active",
+                         "avatar_url": f"https://www.gravatar.com/avatar/{user['id']}?s=80&d=identicon",
+                         "web_url": f"{self.url}/{user['username']}", "created_at": "2024-01-01T00:00:00.000Z",
+                         "bio": None, "location": None, "public_email": "", "skype": "", "linkedin": "",
+                         "twitter": "", "website_url": "", "organization": ""}}
+
+    def _user_namespace_json(self, project_path):
+        """A project outside the added groups is in a user's namespace (GitLab: /groups/:that/... 404)."""
+        namespace = project_path.rpartition("/")[0]
+        if namespace not in self._user_namespaces:
+            self._user_namespaces[namespace] = next(self._ids)
+        return {"id": self._user_namespaces[namespace], "name": namespace.title(), "path": namespace, "kind": "user",
+                "full_path": namespace, "parent_id": None, "avatar_url": None, "web_url": f"{self.url}/{namespace}"}
+
+    def _namespace_json(self, group):
+        return {"id": group["id"], "name": group["name"], "path": group["path"], "kind": "group",
+                "full_path": group["full_path"], "parent_id": group["parent_id"], "avatar_url": None,
+                "web_url": f"{self.url}/groups/{group['full_path']}"}
+
+    def _get_project(self, project_id, params, user):
+        """GET /projects/:id (Entities::ProjectWithAccess): `owner` only for a project in a user's
+        namespace (these are all in groups), `license`/`license_url` with license=true, `statistics`
+        with statistics=true; `permissions` are the caller's project and group membership levels."""
+        project = self._project(project_id)
+        level = self._access_level(project, user)
+        if level <= 0:
+            raise ApiError(404, {"message": "404 Project Not Found"})
+        group = self._namespace_group(project)
+        pid, path = project["id"], project["path"]
+        name = path.rsplit("/", 1)[-1]
+        web = f"{self.url}/{path}"
+        ts = "2024-01-01T00:00:00.000Z"
+        member = project["members"].get(user["id"])
+        group_levels = self._chain_levels(group, user)
+        default = MAINTAINER if user["id"] == self.bot_user_id and member is None else None
+        group_level = max(group_levels) if group_levels else default
+        out = {"id": pid, "description": "", "description_html": "", "default_branch": project["default_branch"] or "main",
+               "visibility": "private", "ssh_url_to_repo": f"git@localhost:{path}.git",
+               "http_url_to_repo": f"{web}.git", "web_url": web, "readme_url": None, "tag_list": [], "topics": []}
+        if group is None:
+            owner = path.rpartition("/")[0] or "root"
+            out["owner"] = {"id": self._user_namespace_json(path)["id"], "username": owner, "name": owner.title(),
+                            "state": "active", "web_url": f"{self.url}/{owner}", "created_at": ts}
+        out.update({
+               "name": name, "name_with_namespace": " / ".join(path.split("/")), "path": name,
+               "path_with_namespace": path, "issues_enabled": True, "open_issues_count": 0,
+               "merge_requests_enabled": True, "jobs_enabled": True, "wiki_enabled": True, "snippets_enabled": True,
+               "can_create_merge_request_in": level >= DEVELOPER, "resolve_outdated_diff_discussions": False,
+               "container_registry_enabled": False, "container_registry_access_level": "disabled",
+               "security_and_compliance_access_level": "private",
+               "container_expiration_policy": {"cadence": "1d", "enabled": False, "keep_n": 10,
+                                               "older_than": "90d", "name_regex": ".*", "name_regex_delete": None,
+                                               "name_regex_keep": None, "next_run_at": ts},
+               "created_at": ts, "updated_at": ts, "last_activity_at": ts, "creator_id": self.bot_user_id,
+               "namespace": self._namespace_json(group) if group else self._user_namespace_json(path),
+               "import_url": None, "import_type": None, "import_status": "none", "import_error": None,
+               "permissions": {"project_access": {"access_level": member["access_level"], "notification_level": 3}
+                               if member else None,
+                               "group_access": {"access_level": group_level, "notification_level": 3}
+                               if group_level else None},
+               "archived": False, "avatar_url": None})
+        if _bool(params.get("license", False)):  # null without a license file on the default branch
+            branch = project["default_branch"]
+            tree = self._tree(project, branch) if branch else {}
+            found = next((f for f in ("LICENSE", "LICENSE.md", "LICENSE.txt", "COPYING") if f in tree), None)
+            url = f"{web}/-/blob/{branch}/{found}" if found else None
+            out["license_url"] = url
+            out["license"] = {"key": "other", "name": "Other", "nickname": None, "html_url": url,
+                              "source_url": None} if found else None
+        out.update({"shared_runners_enabled": True, "group_runners_enabled": True, "forks_count": 0, "star_count": 0,
+                    "runners_token": None, "ci_default_git_depth": 20, "ci_forward_deployment_enabled": True,
+                    "ci_forward_deployment_rollback_allowed": True,
+                    "ci_allow_fork_pipelines_to_run_in_parent_project": True,
+                    "ci_id_token_sub_claim_components": ["project_path", "ref_type", "ref"],
+                    "ci_separated_caches": True, "ci_restrict_pipeline_cancellation_role": "developer",
+                    "ci_pipeline_variables_minimum_override_role": "developer",
+                    "ci_push_repository_for_job_token_allowed": False, "ci_display_pipeline_variables": False,
+                    "protect_merge_request_pipelines": True, "public_jobs": True, "shared_with_groups": [],
+                    "repository_storage": "default", "only_allow_merge_if_pipeline_succeeds": False,
+                    "allow_merge_on_skipped_pipeline": None, "allow_pipeline_trigger_approve_deployment": False,
+                    "restrict_user_defined_variables": True,
+                    "only_allow_merge_if_all_discussions_are_resolved": False,
+                    "remove_source_branch_after_merge": True, "printing_merge_requests_link_enabled": True,
+                    "request_access_enabled": True, "merge_method": "merge", "squash_option": "default_off",
+                    "auto_devops_enabled": False, "auto_devops_deploy_strategy": "continuous",
+                    "approvals_before_merge": 0, "mirror": False, "mirror_user_id": None,
+                    "mirror_trigger_builds": False, "only_mirror_protected_branches": None,
+                    "mirror_overwrites_diverged_branches": None,
+                    "external_authorization_classification_label": None, "packages_enabled": True,
+                    "empty_repo": not project["commits"], "service_desk_enabled": False,
+                    "service_desk_address": None, "autoclose_referenced_issues": True,
+                    "suggestion_commit_message": None, "enforce_auth_checks_on_uploads": True,
+                    "merge_commit_template": None, "squash_commit_template": None,
+                    "issue_branch_template": None, "marked_for_deletion_at": None,
+                    "marked_for_deletion_on": None, "compliance_frameworks": [],
+                    "warn_about_potentially_unwanted_characters": True, "secret_push_protection_enabled": False})
+        if _bool(params.get("statistics", False)):
+            out["statistics"] = {k: 0 for k in ("commit_count", "storage_size", "repository_size", "wiki_size",
+                                                "lfs_objects_size", "job_artifacts_size", "pipeline_artifacts_size",
+                                                "packages_size", "snippets_size", "uploads_size",
+                                                "container_registry_size")}
+            out["statistics"]["commit_count"] = len(project["commits"])
+        out["container_registry_image_prefix"] = f"localhost:5050/{path}"
+        api = f"{self.api_url}/projects/{pid}"
+        out["_links"] = {"self": api, "issues": f"{api}/issues", "merge_requests": f"{api}/merge_requests",
+                         "repo_branches": f"{api}/repository/branches", "labels": f"{api}/labels",
+                         "events": f"{api}/events", "members": f"{api}/members",
+                         "cluster_agents": f"{api}/cluster_agents"}
+        return 200, out
 
     def _get_file(self, method, project_id, file_path, params):
         ref = params.get("ref")
@@ -885,7 +1406,10 @@ class _Handler(BaseHTTPRequestHandler):
             if path == "/jit/results":
                 status, payload, headers = self._results(method, raw)
             else:
-                user = self._authenticate()
+                # /runners/verify authenticates with the runner token in its body, /job with a job
+                # token; every other route with PRIVATE-TOKEN or Authorization: Bearer.
+                special = path in ("/api/v4/runners/verify", "/api/v4/job")
+                user, access = (None, None) if special else self._authenticate(method, path)
                 params = _nest(query)
                 if raw:
                     ctype = self.headers.get("Content-Type", "")
@@ -901,7 +1425,12 @@ class _Handler(BaseHTTPRequestHandler):
                         params.update(_nest(parse_qsl(raw.decode(), keep_blank_values=True)))
                 record["body"] = params
                 with emu.lock:
-                    status, payload, *extra = emu.handle(method, path, params, user)
+                    if path == "/api/v4/runners/verify":
+                        status, payload, *extra = emu.verify_runner(method, params)
+                    elif path == "/api/v4/job":
+                        status, payload, *extra = emu.current_job(method, self._job_token(query))
+                    else:
+                        status, payload, *extra = emu.handle(method, path, params, user, access)
                     payload = json.loads(json.dumps(payload))  # a snapshot, safe outside the lock
                 headers = dict(extra[0]) if extra else {}
                 if method == "GET" and isinstance(payload, list):
@@ -927,15 +1456,23 @@ class _Handler(BaseHTTPRequestHandler):
             return True
         return False
 
-    def _authenticate(self):
+    def _authenticate(self, method, path):
+        """(user, access-token record or None); 401 for a missing, unknown, revoked or expired token,
+        403 insufficient_scope for a token whose scopes the route does not accept."""
         token = self.headers.get("PRIVATE-TOKEN")
         auth = self.headers.get("Authorization", "")
         if token is None and auth.startswith("Bearer "):
             token = auth[len("Bearer "):]
-        user = self.emu.tokens.get(token) if token else None
-        if user is None:
-            raise ApiError(401, {"message": "401 Unauthorized"})
-        return user
+        with self.emu.lock:
+            return self.emu.authenticate(token, method, path)
+
+    def _job_token(self, query):
+        """Gitlab::Auth::AuthFinders: the job_token parameter, the JOB-TOKEN header, or a Bearer token."""
+        token = dict(query).get("job_token") or self.headers.get("JOB-TOKEN")
+        auth = self.headers.get("Authorization", "")
+        if not token and auth.startswith("Bearer "):
+            token = auth[len("Bearer "):]
+        return token or None
 
     def _results(self, method, raw):
         emu = self.emu
@@ -959,6 +1496,12 @@ class _Handler(BaseHTTPRequestHandler):
             for k, v in headers.items():
                 self.send_header(k, v)
             self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        if status == 204:  # No Content: no body, no Content-Type
+            self.send_response(status)
+            for k, v in headers.items():
+                self.send_header(k, v)
             self.end_headers()
             return
         if isinstance(payload, str):
