@@ -17,6 +17,7 @@
 #include "agent/cli/ci_history.h"
 #include "agent/cli/ci_note.h"
 #include "agent/cli/ci_scan.h"
+#include "agent/cli/ci_variables.h"
 #include "agent/cli/commands.h"
 #include "agent/cli/settings.h"
 #include "agent/config/config.h"
@@ -308,11 +309,17 @@ int run_ci(const CiOptions& opts, const GlobalOptions& global) {
   CiScanInput scan{env, job.cfg, job.folders, fetched, repo.get(), mode, &sboms};
   scan.decode_depth = opts.decode_depth;
   scan.shard = shard;
+  std::vector<std::string> variable_warnings;
+  if (job.cfg.secrets) scan.exact_values = load_variable_values(client.get(), ev, job.project, env, variable_warnings);
   findings::ScanResult result;
   std::optional<HistoryState> history_state;
   const std::string history_ref = ev.push() ? ev.push()->ref : ev.head_ref();
   try {
     result = run_ci_scan(scan);
+    for (auto& w : variable_warnings) {
+      spdlog::warn("{}", w);
+      result.warnings.push_back(std::move(w));
+    }
     if (history) {
       history_state = HistoryState::load(history_state_dir(env), job.project);
       const std::string since = history_state->last_head(history_ref).value_or("");

@@ -86,6 +86,7 @@ bool keep_in(const CiScanInput& in, std::string_view path, bool is_dir) {
 findings::ScanResult scan_ci_history(const CiScanInput& in, const std::string& since) {
   controls::secrets::Engine engine(controls::secrets::load_rules({rules_dir(in.env)}), secrets_cache_dir(in.env));
   engine.set_decode_depth(in.decode_depth);
+  engine.set_exact_values(in.exact_values);
   HistoryScanRequest request;
   request.repository = in.fetched.git_dir.string();
   request.range.include.push_back(in.fetched.head_sha);

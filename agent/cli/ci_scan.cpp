@@ -80,6 +80,7 @@ void scan_text(const secrets::Engine& engine, secrets::Scratch& scratch, std::st
 secrets::Engine make_engine(const CiScanInput& in) {
   secrets::Engine engine(secrets::load_rules({rules_dir(in.env)}), secrets_cache_dir(in.env));
   engine.set_decode_depth(in.decode_depth);
+  engine.set_exact_values(in.exact_values);
   return engine;
 }
 
@@ -314,6 +315,29 @@ void secrets_full_tree(const CiScanInput& in, const controls::ScanInput& input, 
   const std::size_t before = out.findings.size();
   secrets::SecretsControl control(std::move(engine));
   control.run(todo, out);
+  // The verdict cache speaks for the rules only: files it answered are still read for the job's
+  // CI/CD variable values (a literal search, far cheaper than the rules).
+  if (control.engine().exact_values() && out.stats.blobs_cached) {
+    auto scratch = control.engine().make_scratch();
+    std::set<std::string> scanned;
+    for (const auto& f : todo.files) scanned.insert(f.path);
+    for (const auto& f : input.files) {
+      if (scanned.count(f.path) || f.size > input.max_file_size) continue;
+      std::string content;
+      try {
+        content = util::read_file(f.abs);
+      } catch (const util::Error&) {
+        continue;  // the rules' pass already warned about unreadable files of its own
+      }
+      if (secrets::looks_binary(content)) continue;
+      std::vector<Finding> found;
+      control.engine().scan_values(content, f.path, *scratch, found);
+      for (auto& v : found) {
+        v.commit = input.commit_sha;
+        out.findings.push_back(std::move(v));
+      }
+    }
+  }
   if (cache.enabled()) {
     std::set<std::string> with_findings;
     for (std::size_t i = before; i < out.findings.size(); ++i) with_findings.insert(out.findings[i].path);

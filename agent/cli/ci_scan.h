@@ -3,6 +3,7 @@
 // changes, or the whole tree) read straight from the fetched mirror, and the controls run on it.
 #include <git2.h>
 
+#include <memory>
 #include <string>
 
 #include "agent/checkout/fetch.h"
@@ -14,6 +15,10 @@
 #include "agent/publish/merge_request.h"
 #include "agent/report/dependency_reports.h"
 #include "agent/util/environment.h"
+
+namespace agent::controls::secrets {
+class ExactValues;
+}
 
 namespace agent::cli {
 
@@ -49,6 +54,9 @@ struct CiScanInput {
   int decode_depth = 1;                                ///< levels of base64/hex/percent decoding (secrets)
   job::Shard shard;                                    ///< scan only this shard's files or folders
   const job::ShardPlan* plan = nullptr;                ///< diff scans of a shard: set by run_ci_scan
+  /// The CI/CD variable values to find (JIT_VARIABLE_SCAN); null: none. Every secrets scan of the
+  /// job (added lines, changed files, full tree, history) looks for them.
+  std::shared_ptr<const controls::secrets::ExactValues> exact_values;
 };
 
 /// Runs the enabled controls. Secrets: added lines of the final diff and of every commit (a

@@ -33,6 +33,7 @@ struct Task {
   std::uint64_t pack_key;   // where it lies in the packs (PackOrder)
   std::uint32_t commit;     // the commit that introduced it
   std::uint16_t path_class; // which path-restricted rules apply at its path
+  bool values_only = false; // the cache knows it free of rule findings: only the exact values are looked for
 };
 
 /// What one worker collects; merged once at the end.
@@ -194,6 +195,8 @@ findings::ScanResult scan_history(const secrets::Engine& engine, const HistorySc
   for (const auto& b : walked) {
     if (cache.enabled() && cache.contains(b.id.id, oid_len, class_keys[b.path_class])) {
       cached.fetch_add(1, std::memory_order_relaxed);
+      // The cache speaks for the rules only: the job's CI/CD variable values are looked for anyway.
+      if (engine.exact_values()) tasks.push_back(Task{b.id, 0, b.commit, b.path_class, true});
       continue;
     }
     tasks.push_back(Task{b.id, 0, b.commit, b.path_class});
@@ -218,11 +221,17 @@ findings::ScanResult scan_history(const secrets::Engine& engine, const HistorySc
     w.blobs.fetch_add(1, std::memory_order_relaxed);
     w.bytes.fetch_add(data.size(), std::memory_order_relaxed);
     if (secrets::looks_binary(data)) {
+      if (t.values_only) return;
       ++w.stats.skipped_binary;
       cache.add(t.id.id, oid_len, class_keys[t.path_class]);
       return;
     }
     std::vector<Finding> found;
+    if (t.values_only) {
+      engine.scan_values(data, class_paths[t.path_class], *w.scratch, found);
+      if (!found.empty()) hits[index].push_back(i);
+      return;
+    }
     findings::ScanStats ignored;
     engine.scan(data, class_paths[t.path_class], *w.scratch, found, ignored);
     ++w.stats.files_scanned;

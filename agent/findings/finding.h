@@ -40,6 +40,35 @@ struct SecretDetail {
   std::string encoding;        ///< "" when found in plain text, else how it was encoded ("base64", "hex", "percent"; nested: "base64/hex")
 };
 
+/// A CI/CD variable whose value a `ci-variable-value` finding found. Names the variable, never
+/// its value: a finding of this kind carries no `SecretDetail::raw`/`redacted` text at all.
+struct VariableDetail {
+  std::string key;             ///< "PROD_DB_PASSWORD"
+  std::string level;           ///< "project" | "group" | "instance"
+  std::string owner;           ///< full path of the project or group that defines it ("acme", "acme/api")
+  std::string environment_scope = "*";  ///< GitLab's environment_scope
+  std::string variable_type = "env_var";  ///< "env_var" | "file"
+  bool masked = false;
+  bool is_protected = false;
+  bool hidden = false;
+  std::string form;            ///< how the value appeared: "plain", "base64", "percent", "line" (one line of a file variable)
+};
+
+/// What the GitLab instance said about a GitLab token a secrets finding holds (issue: live
+/// tokens). Set only when the token was checked.
+struct TokenCheck {
+  std::string status;          ///< "active" | "inactive" | "unknown"
+  std::string reason;          ///< one line: why unknown or inactive ("revoked or expired (401)", "no self-inspection endpoint for deploy tokens")
+  std::string instance;        ///< the instance asked ("https://gitlab.example.com"), "" when none was
+  std::string endpoint;        ///< the request sent ("GET /api/v4/personal_access_tokens/self")
+  std::vector<std::string> scopes;
+  std::string owner;           ///< "@username" or "user 42", when the instance said
+  std::string name;            ///< the token's own name, when returned
+  std::string expires_at;      ///< "YYYY-MM-DD", when returned
+  bool revoked_by_agent = false;  ///< JIT_REVOKE_LEAKED revoked it during this job
+  std::string original_severity;  ///< the rule's level before the check changed it ("" when unchanged)
+};
+
 /// What the dependency control knows about a vulnerable package.
 struct DependencyDetail {
   std::string package;
@@ -119,6 +148,8 @@ struct Finding {
   std::vector<std::string> references;
   std::vector<std::string> cwes;   ///< e.g. "CWE-798"
   std::optional<SecretDetail> secret;
+  std::optional<VariableDetail> variable;  ///< set on `ci-variable-value` findings only
+  std::optional<TokenCheck> token_check;   ///< set on GitLab token findings the instance was asked about
   std::optional<DependencyDetail> dependency;
   std::optional<ToolDetail> tool;  ///< set by external controls only
   std::optional<Suppression> suppression;  ///< set on the findings in ScanResult::ignored only

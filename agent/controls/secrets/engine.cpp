@@ -10,6 +10,7 @@
 
 #include "agent/controls/secrets/database.h"
 #include "agent/controls/secrets/decode.h"
+#include "agent/controls/secrets/exact_values.h"
 #include "agent/controls/secrets/matches.h"
 #include "agent/controls/secrets/pattern.h"
 #include "agent/util/error.h"
@@ -40,6 +41,7 @@ struct Scratch::Impl {
   MatchBuffers buffers;
   DecodeBuffers decode;
   std::unique_ptr<Scratch> nested;       // scans decoded text (one level deeper)
+  std::unique_ptr<ExactValues::Scratch> exact;  // for the exact values, made on first use
 };
 
 Scratch::Scratch(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -53,6 +55,7 @@ struct Engine::Impl {
   bool from_cache = false;
   std::size_t prefiltered = 0;
   int decode_depth = 1;
+  std::shared_ptr<const ExactValues> exact;
 };
 
 namespace {
@@ -231,9 +234,35 @@ int Engine::decode_depth() const { return impl_->decode_depth; }
 bool Engine::loaded_from_cache() const { return impl_->from_cache; }
 std::size_t Engine::prefiltered_rules() const { return impl_->prefiltered; }
 
+void Engine::set_exact_values(std::shared_ptr<const ExactValues> values) { impl_->exact = std::move(values); }
+const ExactValues* Engine::exact_values() const { return impl_->exact.get(); }
+
+void Engine::scan_values(std::string_view data, std::string_view path, Scratch& scratch,
+                         std::vector<findings::Finding>& out) const {
+  if (!impl_->exact) return;
+  Scratch::Impl& s = *scratch.impl_;
+  if (!s.exact) s.exact = impl_->exact->make_scratch();
+  impl_->exact->scan(data, path, *s.exact, out);
+}
+
 void Engine::scan(std::string_view data, std::string_view path, Scratch& scratch,
                   std::vector<findings::Finding>& out, findings::ScanStats& stats) const {
+  const std::size_t first = out.size();
   scan_level(data, path, scratch, out, stats, impl_->decode_depth);
+  if (!impl_->exact) return;
+  std::vector<findings::Finding> values;
+  scan_values(data, path, scratch, values);
+  if (values.empty()) return;
+  // Where a rule matched (part of) a variable's value, the variable's finding stands alone.
+  auto before = [](int l1, int c1, int l2, int c2) { return l1 < l2 || (l1 == l2 && c1 < c2); };
+  auto overlaps = [&](const findings::Finding& f) {
+    for (const auto& v : values)
+      if (!before(f.end_line, f.end_column, v.line, v.column) && !before(v.end_line, v.end_column, f.line, f.column))
+        return true;
+    return false;
+  };
+  out.erase(std::remove_if(out.begin() + static_cast<std::ptrdiff_t>(first), out.end(), overlaps), out.end());
+  for (auto& v : values) out.push_back(std::move(v));
 }
 
 void Engine::scan_level(std::string_view data, std::string_view path, Scratch& scratch,

@@ -17,6 +17,8 @@
 
 namespace agent::controls::secrets {
 
+class ExactValues;
+
 /// Per-thread scratch space (Vectorscan scratch + reusable buffers). Not thread-safe; one per
 /// worker, usable only with the Engine that made it.
 class Scratch {
@@ -53,6 +55,17 @@ class Engine {
   /// rule's finding overlapping a specific rule's match is dropped. Linear in `data.size()`.
   void scan(std::string_view data, std::string_view path, Scratch& scratch,
             std::vector<findings::Finding>& out, findings::ScanStats& stats) const;
+
+  /// Also finds these exact values (the job's CI/CD variable values, exact_values.h) in every
+  /// buffer `scan` is given; a rule's finding overlapping a value's match is dropped (the
+  /// variable's finding says more). Set before any scratch is used. Not part of rules_hash():
+  /// verdicts cached under the rules say nothing about the values (see scan_values).
+  void set_exact_values(std::shared_ptr<const ExactValues> values);
+  /// The values set, or null.
+  const ExactValues* exact_values() const;
+  /// Only the exact values, for content the verdict cache already knows free of rule findings.
+  void scan_values(std::string_view data, std::string_view path, Scratch& scratch,
+                   std::vector<findings::Finding>& out) const;
 
   /// How many levels of encoding (base64, hex, percent) `scan` looks inside: 0 disables, 1 (the
   /// default) decodes encoded runs of the text once; see decode.h.
