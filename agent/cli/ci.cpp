@@ -154,6 +154,17 @@ std::optional<event::Event> rescan_event(const event::Event& note_event) {
 }
 
 /// What a shard tells merge about the event it saw.
+/// Line `line` (1-based) of `path` in `commit`, "" when unreadable (the check then assumes this instance).
+std::string line_of_blob(git_repository* repo, const std::string& commit, const std::string& path, int line) {
+  if (!repo || path.empty() || line <= 0) return "";
+  try {
+    auto text = checkout::read_file(repo, commit, path);
+    return text ? job::line_at(*text, line) : std::string();
+  } catch (const util::Error&) {
+    return "";
+  }
+}
+
 job::EventIdentity identity_of(const event::Event& ev, const std::string& head_sha) {
   job::EventIdentity id;
   id.kind = std::string(event::to_string(ev.kind()));
@@ -272,6 +283,10 @@ int run_ci(const CiOptions& opts, const GlobalOptions& global) {
   }
   job.head_sha = fetched.head_sha;
   auto repo = checkout::open_repository(fetched.git_dir.string());
+  // A GitLab token's line tells which instance it belongs to (`https://oauth2:glpat-…@host`).
+  job.token_lines = [&repo, &job](const findings::Finding& f) {
+    return line_of_blob(repo.get(), f.commit.empty() ? job.head_sha : f.commit, f.path, f.line);
+  };
   std::optional<std::string> repo_config;
   try {
     repo_config = checkout::read_file(repo.get(), job.head_sha, ".jit/jit-config.yml");

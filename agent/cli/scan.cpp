@@ -17,6 +17,7 @@
 #include "agent/config/ignores.h"
 #include "agent/config/vex.h"
 #include "agent/job/reports.h"
+#include "agent/job/token_check.h"
 #include "agent/report/report.h"
 #include "agent/report/time_format.h"
 #include "agent/util/error.h"
@@ -54,6 +55,8 @@ struct ScanOptions {
   bool history = false;
   std::string range;
   std::string since;
+  bool validate = false;
+  std::string gitlab_url;
 };
 
 /// A report destination: format + file ("-" = stdout).
@@ -167,6 +170,20 @@ int run_scan(const ScanOptions& o, const GlobalOptions& global) {
     spdlog::info("{} finding{} below --min-confidence {} not reported", dropped, dropped == 1 ? "" : "s",
                  findings::to_string(min_confidence));
 
+  if (o.validate) {
+    // The working tree's line tells which instance a token belongs to; history finds have none.
+    const std::filesystem::path root = request.root;
+    job::check_tokens(job::token_check_settings_for_scan(global.env, o.gitlab_url), outcome.result,
+                      [&root](const findings::Finding& f) {
+                        if (!f.commit.empty() || f.path.empty()) return std::string();
+                        try {
+                          return job::line_at(util::read_file(root / f.path), f.line);
+                        } catch (const util::Error&) {
+                          return std::string();
+                        }
+                      });
+  }
+
   report::Options ropts;
   ropts.show_secrets = o.show_secrets;
   ropts.show_ignored = o.show_ignored;
@@ -256,6 +273,10 @@ void add_scan(CLI::App& root, const GlobalOptions& global, Action& action) {
                 "any ref, each read once, findings attributed to the commit that added them");
   sub->add_option("--range", o->range, "History scan of the commits in A..B only (implies --history)");
   sub->add_option("--since", o->since, "History scan of the commits not reachable from REV (implies --history)");
+  sub->add_flag("--validate", o->validate,
+                "Ask GitLab whether each GitLab token found is still active (read-only; off by default)");
+  sub->add_option("--gitlab-url", o->gitlab_url,
+                  "Instance --validate asks (default: $CI_SERVER_URL, else https://gitlab.com)");
   sub->callback([o, &global, &action] { action = [o, &global] { return run_scan(*o, global); }; });
 }
 

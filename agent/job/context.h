@@ -12,6 +12,7 @@
 #include "agent/event/event.h"
 #include "agent/gitlab/api.h"
 #include "agent/gitlab/client.h"
+#include "agent/job/token_check.h"
 #include "agent/util/environment.h"
 
 namespace agent::job {
@@ -27,6 +28,8 @@ struct JobContext {
   std::vector<std::string> publish_errors;
   config::Ignores ignores;  ///< ignores.yml of the dedicated project (empty when it has none)
   std::vector<config::VexDocument> vex;  ///< OpenVEX documents of the dedicated project (vex.json, vex/*.json)
+  /// The text of a finding's line, for the GitLab token check's instance choice (unset: unknown).
+  LineLookup token_lines;
 };
 
 /// The API id of the event's project: its numeric id when known, else its path.

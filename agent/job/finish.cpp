@@ -5,6 +5,7 @@
 #include "agent/job/post.h"
 #include "agent/job/reports.h"
 #include "agent/job/status.h"
+#include "agent/job/token_check.h"
 #include "agent/publish/render.h"
 #include "agent/util/error.h"
 
@@ -21,6 +22,9 @@ void settle_findings(JobContext& job, findings::ScanResult& result) {
   if (auto dropped = findings::drop_below_confidence(result.findings, job.cfg.min_confidence))
     spdlog::info("{} finding{} below confidence {} not reported (min_confidence)", dropped, dropped == 1 ? "" : "s",
                  findings::to_string(job.cfg.min_confidence));
+  // Only findings that survived the ignores are asked about, once per job (after the shards merged).
+  const bool mr = job.ev.kind() == event::Kind::merge_request && job.ev.merge_request();
+  check_tokens(token_check_settings_for_ci(job.env, mr), result, job.token_lines);
   for (const auto& w : result.warnings) spdlog::warn("{}", w);
 }
 

@@ -13,7 +13,8 @@
 
 namespace agent::job {
 
-/// Sets `result.root` to the project, applies ignores.yml and min_confidence, logs the warnings.
+/// Sets `result.root` to the project, applies ignores.yml and min_confidence, asks the instance
+/// about the GitLab tokens found (JIT_VALIDATE_TOKENS), logs the warnings.
 void settle_findings(JobContext& job, findings::ScanResult& result);
 
 /// Writes the reports and SBOMs into `out_dir` (a failure: status "failed", then rethrown), posts
