@@ -5,6 +5,7 @@
 #include <map>
 #include <set>
 
+#include "agent/findings/token_text.h"
 #include "agent/publish/markdown.h"
 #include "agent/publish/markers.h"
 #include "agent/util/hash.h"
@@ -37,6 +38,43 @@ std::string title(const Finding& f) {
   return markdown::text(name, 120);
 }
 
+/// "The value of the protected group variable `KEY` (of `acme`, environments `*`)": never the value.
+std::string variable_text(const findings::VariableDetail& v) {
+  std::string flags;
+  if (v.masked) flags += "masked ";
+  if (v.is_protected) flags += "protected ";
+  if (v.hidden) flags += "hidden ";
+  std::string out = "The value of the " + flags + (v.level.empty() ? std::string() : markdown::text(v.level, 20) + " ") +
+                    (v.variable_type == "file" ? "file " : "") + "variable " + markdown::code(v.key, 100);
+  std::string facts;
+  if (!v.owner.empty()) facts += "of " + markdown::code(v.owner, 200);
+  if (!v.environment_scope.empty() && v.environment_scope != "*")
+    facts += (facts.empty() ? "" : ", ") + std::string("environments ") + markdown::code(v.environment_scope, 100);
+  if (v.form == "base64" || v.form == "percent") facts += (facts.empty() ? "" : ", ") + v.form + "-encoded";
+  else if (v.form == "line") facts += (facts.empty() ? "" : ", ") + std::string("one line of it");
+  if (!facts.empty()) out += " (" + facts + ")";
+  return out;
+}
+
+/// What GitLab said about a found token, for its thread.
+std::string token_text(const findings::TokenCheck& c) {
+  std::string details = markdown::text(findings::token_details(c), 300);
+  std::string paren = details.empty() ? "" : " (" + details + ")";
+  std::string severity = c.original_severity.empty()
+                             ? std::string()
+                             : " Severity set from " + markdown::text(c.original_severity, 20) + " by this check.";
+  if (c.revoked_by_agent)
+    return "GitLab said this token was **active**" + paren +
+           ": it **was revoked by jit-agent** (`JIT_REVOKE_LEAKED`). Check what it was used for before, and give "
+           "its owner a new one.";
+  if (c.status == "active")
+    return "GitLab says this token is **active**" + paren + ": **revoke it now**." + severity;
+  if (c.status == "inactive")
+    return "GitLab says this token **is revoked or expired**" +
+           (c.reason.empty() ? paren : " (" + markdown::text(c.reason, 200) + ")") + "." + severity;
+  return "Not verified with GitLab" + (c.reason.empty() ? std::string() : ": " + markdown::text(c.reason, 300)) + ".";
+}
+
 /// One list line of the summary.
 std::string list_line(const Finding& f) {
   std::string out = "- **" + std::string(findings::to_gitlab(f.severity)) + "** · ";
@@ -47,7 +85,10 @@ std::string list_line(const Finding& f) {
     if (!d.fixed_version.empty()) out += " · fixed in " + markdown::code(d.fixed_version, 60);
   } else {
     out += title(f) + " in " + location(f);
+    if (f.variable) out += " · variable " + markdown::code(f.variable->key, 100);
     if (f.secret && !f.secret->redacted.empty()) out += " · " + markdown::code(f.secret->redacted, 40);
+    if (f.token_check && f.token_check->status != "unknown")
+      out += " · token " + findings::token_status_label(*f.token_check);
   }
   if (f.confidence != findings::Confidence::high)
     out += " · " + std::string(findings::to_string(f.confidence)) + " confidence";
@@ -160,10 +201,15 @@ std::string thread_body(const Finding& f) {
     if (!d.summary.empty()) out += ": " + markdown::text(d.summary, 300);
     out += d.fixed_version.empty() ? ". No fixed version yet.\n"
                                    : ". Fixed in " + markdown::code(d.fixed_version, 60) + ".\n";
+  } else if (f.variable) {
+    out += variable_text(*f.variable) + " is added in " + location(f) +
+           ". Rotate the variable's value, then remove it from the branch history; deleting it in a later commit "
+           "leaves it readable in git.\n";
   } else if (f.secret) {
     out += "A secret " + (f.secret->redacted.empty() ? std::string() : markdown::code(f.secret->redacted, 40) + " ") +
            "is added in " + location(f) + ". Revoke it, then remove it from the branch history; "
            "deleting it in a later commit leaves it readable in git.\n";
+    if (f.token_check) out += "\n" + token_text(*f.token_check) + "\n";
   } else if (f.tool) {
     out += tool_facts(f) + "\nFound in " + location(f) + ":\n" + snippet_block(f);
     if (!f.description.empty()) out += "\n" + markdown::text(f.description, 1000) + "\n";

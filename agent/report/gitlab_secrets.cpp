@@ -2,6 +2,7 @@
 // GitLab renders description and solution as Markdown and keeps the report as a job artifact,
 // so nothing here carries the secret: no raw_source_code_extract, the redacted prefix only,
 // inside a code span so scanned text cannot become links or HTML.
+#include "agent/findings/token_text.h"
 #include "agent/report/common.h"
 #include "agent/report/time_format.h"
 #include "agent/util/hash.h"
@@ -20,8 +21,16 @@ constexpr std::string_view kSolution =
 std::string description_of(const Finding& f) {
   std::string text = f.description.empty() ? (f.rule_name.empty() ? f.rule_id : f.rule_name) : f.description;
   text = sanitize_terminal(text);
+  if (f.variable)
+    text += "\n\nThe value of the " + markdown_code(findings::variable_sentence(*f.variable)) +
+            " is in this file: rotate it.";
   if (f.secret && !f.secret->redacted.empty())
     text += "\n\nMatch (redacted): " + markdown_code(f.secret->redacted);
+  if (f.token_check) {
+    text += "\n\n" + sanitize_terminal(findings::token_check_sentence(*f.token_check));
+    if (!f.token_check->original_severity.empty())
+      text += " Severity set from " + f.token_check->original_severity + " by this check.";
+  }
   if (f.secret && !f.secret->encoding.empty())
     text += "\n\nFound inside " + f.secret->encoding + "-encoded text at this position.";
   return truncate_utf8(text, 1 << 20);

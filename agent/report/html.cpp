@@ -10,6 +10,7 @@
 #include <map>
 
 #include "agent/findings/dependency_groups.h"
+#include "agent/findings/token_text.h"
 #include "agent/report/common.h"
 #include "agent/report/time_format.h"
 
@@ -221,6 +222,18 @@ void write_secrets(std::ostream& out, const std::vector<const Finding*>& list) {
     if (f->secret) {
       value = "<code>" + esc(f->secret->redacted) + "</code>";
       if (!f->secret->encoding.empty()) value += " <span class=\"muted\">(" + esc(f->secret->encoding) + ")</span>";
+    }
+    if (f->variable)  // names the CI/CD variable, never its value
+      value = "variable <code>" + esc(f->variable->key) + "</code><br><span class=\"muted\">" +
+              esc(findings::variable_sentence(*f->variable)) + "</span>";
+    if (f->token_check) {
+      const auto& c = *f->token_check;
+      value += "<br><strong>" + esc(findings::token_status_label(c)) + "</strong>";
+      if (auto details = findings::token_details(c); !details.empty())
+        value += " <span class=\"muted\">(" + esc(details) + ")</span>";
+      if (c.status == "unknown" && !c.reason.empty()) value += " <span class=\"muted\">" + esc(c.reason) + "</span>";
+      if (!c.original_severity.empty())
+        value += "<br><span class=\"muted\">severity was " + esc(c.original_severity) + "</span>";
     }
     std::string commit;
     if (!f->commit.empty()) commit = "<code title=\"" + esc(f->commit) + "\">" + esc(f->commit.substr(0, 12)) + "</code>";

@@ -1,7 +1,9 @@
 // Our own JSON format, schema_version "1" (minor revisions: 1 finding.tool and control_status, 2
-// ignored, 3 finding.provenance and stats.commits_scanned/blobs_cached): documented in
+// ignored, 3 finding.provenance and stats.commits_scanned/blobs_cached, 4 dependency severity
+// source and fix, 5 finding.token_check and finding.variable): documented in
 // docs/report-json.md and described by schemas/jit-report.schema.json. Keys are written in a
 // fixed order so output is diffable.
+#include "agent/findings/token_text.h"
 #include "agent/report/common.h"
 #include "agent/report/time_format.h"
 #include "agent/util/redact.h"
@@ -70,6 +72,38 @@ Json tool_json(const findings::Finding& f) {
   return j;
 }
 
+/// What the GitLab instance said about the token (never the token itself).
+Json token_check_json(const findings::TokenCheck& c) {
+  Json j;
+  j["status"] = c.status;
+  j["label"] = findings::token_status_label(c);
+  j["reason"] = string_or_null(sanitize_terminal(c.reason));
+  j["instance"] = string_or_null(util::redact_urls(c.instance));
+  j["endpoint"] = string_or_null(c.endpoint);
+  j["scopes"] = c.scopes;
+  j["owner"] = string_or_null(sanitize_terminal(c.owner));
+  j["name"] = string_or_null(sanitize_terminal(c.name));
+  j["expires_at"] = string_or_null(c.expires_at);
+  j["revoked_by_agent"] = c.revoked_by_agent;
+  j["original_severity"] = string_or_null(c.original_severity);
+  return j;
+}
+
+/// The CI/CD variable whose value was found: its name and settings, never the value.
+Json variable_json(const findings::VariableDetail& v) {
+  Json j;
+  j["key"] = v.key;
+  j["level"] = v.level;
+  j["owner"] = v.owner;
+  j["environment_scope"] = v.environment_scope;
+  j["variable_type"] = v.variable_type;
+  j["masked"] = v.masked;
+  j["protected"] = v.is_protected;
+  j["hidden"] = v.hidden;
+  j["form"] = string_or_null(v.form);
+  return j;
+}
+
 /// Who committed the blob a history scan found the finding in. Author and summary are commit
 /// text anyone could have written: one line, control characters removed, as for tool snippets.
 Json provenance_json(const findings::CommitDetail& p) {
@@ -126,6 +160,8 @@ Json finding_json(const findings::Finding& f, const Options& options) {
   j["dependency"] = f.dependency ? dependency_json(*f.dependency) : Json(nullptr);
   j["tool"] = f.tool ? tool_json(f) : Json(nullptr);
   j["provenance"] = f.provenance ? provenance_json(*f.provenance) : Json(nullptr);
+  j["token_check"] = f.token_check ? token_check_json(*f.token_check) : Json(nullptr);
+  j["variable"] = f.variable ? variable_json(*f.variable) : Json(nullptr);
   return j;
 }
 
@@ -135,7 +171,7 @@ void write_json(std::ostream& out, const findings::ScanResult& result, const Opt
   auto list = sorted_findings(result);
   Json doc;
   doc["schema_version"] = "1";
-  doc["schema_minor"] = 4;
+  doc["schema_minor"] = 5;
   doc["tool"] = {{"name", "jit-agent"}, {"version", options.tool_version}};
   doc["root"] = result.root;
   doc["commit"] = string_or_null(result.commit_sha);

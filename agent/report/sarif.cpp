@@ -7,8 +7,10 @@
 #include <map>
 #include <utility>
 
+#include "agent/findings/token_text.h"
 #include "agent/report/common.h"
 #include "agent/report/time_format.h"
+#include "agent/util/redact.h"
 
 namespace agent::report {
 namespace {
@@ -103,7 +105,12 @@ std::string message_of(const Finding& f) {
     return sanitize_terminal(text);
   }
   std::string name = f.rule_name.empty() ? f.rule_id : f.rule_name;
-  if (f.secret) return sanitize_terminal(name + " found: " + f.secret->redacted);
+  if (f.variable) return sanitize_terminal(name + ": the value of the " + findings::variable_sentence(*f.variable));
+  if (f.secret) {
+    std::string text = name + " found: " + f.secret->redacted;
+    if (f.token_check) text += "; " + findings::token_check_sentence(*f.token_check);
+    return sanitize_terminal(text);
+  }
   std::string text = f.description.empty() ? name : name + ": " + f.description;
   return sanitize_terminal(text);
 }
@@ -186,6 +193,26 @@ Json result_json(const Finding& f, std::size_t rule_index) {
     if (!p.blob.empty()) props["blob"] = p.blob;
   }
   if (f.secret && !f.secret->encoding.empty()) props["encoding"] = f.secret->encoding;
+  if (const auto& c = f.token_check) {
+    // What GitLab said about the token (never the token).
+    Json check = {{"status", c->status}, {"label", findings::token_status_label(*c)}};
+    if (!c->reason.empty()) check["reason"] = sanitize_terminal(c->reason);
+    if (!c->instance.empty()) check["instance"] = util::redact_urls(c->instance);
+    if (!c->endpoint.empty()) check["endpoint"] = c->endpoint;
+    if (!c->scopes.empty()) check["scopes"] = c->scopes;
+    if (!c->owner.empty()) check["owner"] = sanitize_terminal(c->owner);
+    if (!c->name.empty()) check["name"] = sanitize_terminal(c->name);
+    if (!c->expires_at.empty()) check["expiresAt"] = c->expires_at;
+    if (c->revoked_by_agent) check["revokedByAgent"] = true;
+    if (!c->original_severity.empty()) check["originalSeverity"] = c->original_severity;
+    props["tokenCheck"] = std::move(check);
+  }
+  if (const auto& v = f.variable)
+    props["variable"] = {{"key", v->key},          {"level", v->level},
+                         {"owner", v->owner},      {"environmentScope", v->environment_scope},
+                         {"variableType", v->variable_type}, {"masked", v->masked},
+                         {"protected", v->is_protected},     {"hidden", v->hidden},
+                         {"form", v->form}};
   if (f.dependency) {
     const auto& d = *f.dependency;
     props["severitySource"] = d.severity_source.empty() ? "none" : d.severity_source;

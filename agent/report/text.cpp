@@ -8,6 +8,7 @@
 #include <tuple>
 
 #include "agent/findings/dependency_groups.h"
+#include "agent/findings/token_text.h"
 #include "agent/report/common.h"
 #include "agent/report/time_format.h"
 
@@ -128,6 +129,16 @@ std::string commit_line(const Finding& f) {
   return line;
 }
 
+/// The match column: the (redacted) secret with what GitLab said about a token ("[active]",
+/// "[revoked or expired]"), or the CI/CD variable whose value it is (never the value).
+std::string match_text(const Finding& f, const Options& options) {
+  if (f.variable) return "variable " + f.variable->key + (f.variable->owner.empty() ? "" : " (" + f.variable->owner + ")");
+  std::string text = shown_secret(f, options);
+  if (f.token_check && f.token_check->status != "unknown")
+    text += " [" + findings::token_status_label(*f.token_check) + "]";
+  return text;
+}
+
 void write_matches(std::ostream& out, const std::vector<const Finding*>& list, const Options& options) {
   std::vector<Row> rows;
   rows.reserve(list.size());
@@ -137,7 +148,7 @@ void write_matches(std::ostream& out, const std::vector<const Finding*>& list, c
                     confidence_cell(f->confidence),
                     {sanitize_terminal(f->rule_id), {}},
                     {sanitize_terminal(f->rule_name), {}},
-                    {sanitize_terminal(shown_secret(*f, options)), {}}});
+                    {sanitize_terminal(match_text(*f, options)), {}}});
   // One set of widths for every file, so the columns line up over the whole report.
   auto widths = column_widths(rows);
   for (std::size_t i = 0; i < list.size(); ++i) {

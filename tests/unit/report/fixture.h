@@ -111,6 +111,17 @@ inline findings::ScanResult fixture() {
   r.findings.push_back(secret("config/app settings.yml", 3, 15, "gitlab-pat", "GitLab personal access token",
                               Severity::high, kRawPat, "glpa\xE2\x80\xA6"));
   r.findings.back().references = {"https://docs.gitlab.com/ee/user/profile/personal_access_tokens.html"};
+  // What the instance said about it (issue 12). The severity is left as it is, so every golden's
+  // counts stay; the reports only render the answer.
+  findings::TokenCheck check;
+  check.status = "active";
+  check.instance = "https://gitlab.example.com";
+  check.endpoint = "GET /api/v4/personal_access_tokens/self";
+  check.scopes = {"api", "read_user"};
+  check.owner = "@bob";
+  check.name = "laptop";
+  check.expires_at = "2027-01-01";
+  r.findings.back().token_check = check;
   r.findings.push_back(secret("docs/evil.md", 2, 1, "generic-password", "Generic password", Severity::medium,
                               kRawHostile, "\x1b]8;;https://evil.example\x1b\\**pw\xE2\x80\xA6"));
   r.findings.back().commit = "fedcba9876543210fedcba9876543210fedcba98";

@@ -160,7 +160,7 @@ TEST_CASE("sarif: versionControlProvenance only with an absolute repository URI 
 TEST_CASE("json: provenance object per finding, null parts when unknown, and the history counters") {
   auto r = fixture();
   json doc = json::parse(render_with(write_json, r, options()));
-  CHECK(doc["schema_minor"] == 4);
+  CHECK(doc["schema_minor"] == 5);
   CHECK(doc["stats"]["commits_scanned"] == 57);
   CHECK(doc["stats"]["blobs_cached"] == 9);
   for (const auto& f : doc["findings"]) {
