@@ -130,6 +130,37 @@ class VariablesTest(unittest.TestCase):
         self.assertEqual([("ops/legacy.env", 1)], [(f["path"], f["line"]) for f in self.variable_findings()])
         self.assert_no_leak(again)
 
+    def test_value_deleted_from_the_tree_is_found_in_history(self):
+        self.world.api.add_group_member(GROUP_ID, self.world.api.bot_user_id, 50)
+        r = self.world.repo
+        r.switch("main")
+        r.write("deploy/db.env", f"DB_PASSWORD={self.group_value}\n")
+        added = r.commit("db settings")
+        r.remove("deploy/db.env")
+        r.remove("ops/legacy.env")
+        removed = r.commit("remove the settings")
+        r.push("main")
+        config = os.path.join(self.world.root, "jit.yml")
+        with open(config, "w") as f:
+            f.write("history: true\n")
+        proc = self.world.run(self.world.env(self.world.push_payload(added, removed)), "--config", config)
+        self.assertEqual(1, proc.returncode, proc.stderr)
+        found = {f["path"]: f for f in self.variable_findings()}
+        self.assertEqual({"deploy/db.env", "ops/legacy.env"}, set(found), proc.stderr)
+        self.assertEqual(added, found["deploy/db.env"]["commit"])
+        self.assertEqual(self.main, found["ops/legacy.env"]["commit"])
+        self.assertIn("PROD_DB_PASSWORD", found["deploy/db.env"]["description"])
+        self.assert_no_leak(proc)
+        # A second full history scan (new state, same verdict cache): every blob is known clean of
+        # rule findings, and still read for the values.
+        for name in os.listdir(os.path.join(self.world.root, "cache", "history")):
+            os.remove(os.path.join(self.world.root, "cache", "history", name))
+        again = self.world.run(self.world.env(self.world.push_payload(added, removed)), "--config", config)
+        self.assertEqual(1, again.returncode, again.stderr)
+        self.assertEqual({"deploy/db.env", "ops/legacy.env"}, {f["path"] for f in self.variable_findings()}, again.stderr)
+        self.assertRegex(again.stderr, r"answered by the verdict cache")
+        self.assert_no_leak(again)
+
     def test_group_variables_forbidden_is_a_warning(self):
         # The integration's token is a Maintainer: GitLab wants the Owner role for group variables.
         proc = self.world.run(self.world.env(self.world.mr_payload(IID, self.head)))

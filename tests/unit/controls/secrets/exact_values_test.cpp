@@ -186,3 +186,10 @@ TEST_CASE("the engine reports the variable instead of a rule's match on the same
   CHECK(variables == 1);
   CHECK(rules_found == 1);
 }
+
+TEST_CASE("a value the placeholder filters would drop is still found: it is the real value") {
+  ExactValues values = one("changeme123", "ADMIN_PASSWORD");
+  auto found = scan(values, "admin_password: changeme123\n");
+  REQUIRE(found.size() == 1);
+  CHECK(found[0].variable->key == "ADMIN_PASSWORD");
+}
