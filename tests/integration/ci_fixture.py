@@ -71,7 +71,16 @@ class World:
         self.api.add_project(PROJECT_ID, PROJECT_PATH)
         return self
 
+    # Requests whose body carries a found token on purpose: asking the instance about it.
+    TOKEN_CHECKS = ("/api/v4/runners/verify",)
+
     def __exit__(self, *exc):
+        # The redaction audit (jit_test_util) searches everything the agent wrote and posted.
+        if self.api:
+            for r in self.api.requests:
+                if r["path"] not in self.TOKEN_CHECKS:
+                    util.record_output(f"body of {r['method']} {r['path']}", r["raw_body"])
+        util.secret(self.token, "the checkout token")
         if self.api:
             self.api.stop()
         self.git.stop()
@@ -166,6 +175,10 @@ class World:
             "JIT_RULES_DIR": os.path.join(util.SOURCE_DIR, "rules", "secrets"),
             "JIT_API_RETRY_INITIAL_MS": "20",
             "JIT_API_TIMEOUT_SECONDS": "5",
+            # The fake GitLab tokens most tests commit are unknown to the emulator, which (like
+            # GitLab) calls them revoked: the live token check would lower them to low. Its own
+            # test (test_ci_token_check.py) turns it on.
+            "JIT_VALIDATE_TOKENS": "false",
             "TRIGGER_PAYLOAD": payload,
         }
         env.update({k: v for k, v in extra.items() if v is not None})
@@ -177,6 +190,9 @@ class World:
         p = subprocess.run([util.AGENT, "ci", *args], env=env, capture_output=True, text=True,
                            errors="replace", timeout=300)
         self.last_output = p.stdout + p.stderr
+        util.record_output("jit-agent ci (stdout)", p.stdout)
+        util.record_output("jit-agent ci (stderr)", p.stderr)
+        util.record_files("reports", self.out)
         return p
 
     def reports(self):
