@@ -24,6 +24,9 @@ constexpr int kDefaultDepthWithBase = 20;
 constexpr int kDeepenFactor = 4;
 constexpr std::size_t kMaxRefs = 12;
 constexpr std::size_t kMaxPacks = 16;
+// Files and folders of one commit's tree, repeated subtrees expanded (the largest public
+// monorepos hold a few million).
+constexpr std::uint64_t kMaxTreeEntries = 5'000'000;
 
 /// A cached mirror turned out unusable while fetching into it: rebuild and try once more.
 class CorruptMirror : public util::RuntimeError {
@@ -103,6 +106,13 @@ class Fetcher {
     if (has_base) find_merge_base(depth);
     result_.depth = depth;
 
+    // Every later step walks the head's tree (blobs to materialise, changed and listed files, the
+    // checkout): a tree that repeats subtrees into billions of paths is refused here, in time
+    // linear in its distinct trees.
+    if (expanded_tree_size(repo, result_.head_sha, kMaxTreeEntries) > kMaxTreeEntries)
+      throw util::RuntimeError("commit " + result_.head_sha + ": its tree holds more than " +
+                               std::to_string(kMaxTreeEntries) +
+                               " files and folders once repeated subtrees are expanded (a tree bomb?): not scanned");
     if (is_partial(repo)) materialize_blobs(req_.folders);
     Materialized what(is_partial(repo) ? req_.folders : std::vector<std::string>{});
     if (std::string problem = check_commit_objects(repo, result_.head_sha, what); !problem.empty())

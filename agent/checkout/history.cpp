@@ -7,6 +7,7 @@
 #include <exception>
 #include <mutex>
 #include <thread>
+#include <unordered_set>
 
 #include "agent/checkout/git.h"
 #include "agent/checkout/pack_residency.h"
@@ -105,9 +106,14 @@ void HistoryWalk::mark_tree(const git_tree* tree) {
   }
 }
 
-void HistoryWalk::diff_tree(const git_tree* tree, const git_tree* parent, std::string& prefix, std::uint32_t commit,
+bool HistoryWalk::diff_tree(const git_tree* tree, const git_tree* parent, std::string& prefix, std::uint32_t commit,
                             const std::function<std::uint16_t(std::string_view)>& classify) {
   counters_.trees.fetch_add(1, std::memory_order_relaxed);
+  if (++trees_this_commit_ > kMaxTreesPerCommit)
+    throw util::RuntimeError("history: commit " + to_hex(commits_[commit]) + " changes more than " +
+                             std::to_string(kMaxTreesPerCommit) +
+                             " folders once its repeated subtrees are expanded (a tree bomb?): not scanned");
+  bool complete = true;  // nothing below was pruned: another path to the same pair finds nothing new
   const std::size_t n = git_tree_entrycount(tree);
   const std::size_t pn = parent ? git_tree_entrycount(parent) : 0;
   std::size_t j = 0;  // both trees are sorted: one pass finds each entry's counterpart in the parent
@@ -135,20 +141,31 @@ void HistoryWalk::diff_tree(const git_tree* tree, const git_tree* parent, std::s
     prefix += git_tree_entry_name(e);
     if (keep_path_ && !keep_path_(prefix, type == GIT_OBJECT_TREE)) {
       counters_.pruned.fetch_add(1, std::memory_order_relaxed);
+      complete = false;
     } else if (type == GIT_OBJECT_TREE) {
-      TreePtr sub = take_tree(*id);
-      if (!sub)
-        throw util::RuntimeError("history: cannot read the tree " + prefix + " (" + to_hex(*id) + "): " + last_git_error());
-      TreePtr sub_before;
-      if (before && git_tree_entry_type(before) == GIT_OBJECT_TREE) sub_before = take_tree(*git_tree_entry_id(before));
-      prefix += '/';
-      diff_tree(sub.get(), sub_before.get(), prefix, commit, classify);
-      keep_tree(std::move(sub_before));
+      const git_oid* before_id =
+          before && git_tree_entry_type(before) == GIT_OBJECT_TREE ? git_tree_entry_id(before) : nullptr;
+      // A subtree met again in this commit against the same parent subtree (a repeated-subtree
+      // "tree bomb" repeats one 10 times per level) holds no blob the first visit did not see.
+      std::string pair(reinterpret_cast<const char*>(id->id), sizeof id->id);
+      if (before_id) pair.append(reinterpret_cast<const char*>(before_id->id), sizeof before_id->id);
+      if (!diffed_this_commit_.contains(pair)) {
+        TreePtr sub = take_tree(*id);
+        if (!sub)
+          throw util::RuntimeError("history: cannot read the tree " + prefix + " (" + to_hex(*id) + "): " + last_git_error());
+        TreePtr sub_before;
+        if (before_id) sub_before = take_tree(*before_id);
+        prefix += '/';
+        if (diff_tree(sub.get(), sub_before.get(), prefix, commit, classify)) diffed_this_commit_.insert(std::move(pair));
+        else complete = false;
+        keep_tree(std::move(sub_before));
+      }
     } else {
       introduced_.set(*id, OidMap::Value{commit, classify(prefix)});
     }
     prefix.resize(keep);
   }
+  return complete;
 }
 
 std::pair<std::vector<git_oid>, std::vector<git_oid>> HistoryWalk::resolved() const {
@@ -266,6 +283,8 @@ std::vector<WalkedBlob> HistoryWalk::run(const std::function<std::uint16_t(std::
       }
     }
     std::string prefix;
+    diffed_this_commit_.clear();
+    trees_this_commit_ = 0;
     diff_tree(tree.get(), before.get(), prefix, i, classify);
     keep_tree(std::move(before));
     // The parent's trees read for this commit are the next (older) commit's own trees.
@@ -368,15 +387,26 @@ std::string HistoryWalk::find_path(std::uint32_t index, const git_oid& blob) con
   TreePtr parent(parent_tree(index));
   // The path where the blob differs from the parent's entry: where this commit introduced it.
   std::string found;
+  // Subtree pairs searched whole without finding the blob (nothing pruned): not searched again.
+  std::unordered_set<std::string> searched;
+  bool pruned = false;
   std::function<bool(const git_tree*, const git_tree*, const std::string&)> search =
       [&](const git_tree* tree, const git_tree* before, const std::string& prefix) {
+        std::string pair(reinterpret_cast<const char*>(git_tree_id(tree)->id), GIT_OID_SHA1_SIZE);
+        if (before) pair.append(reinterpret_cast<const char*>(git_tree_id(before)->id), GIT_OID_SHA1_SIZE);
+        if (searched.contains(pair)) return false;
+        const bool pruned_before = pruned;
+        pruned = false;
         for (std::size_t i = 0; i < git_tree_entrycount(tree); ++i) {
           const git_tree_entry* e = git_tree_entry_byindex(tree, i);
           const git_tree_entry* b = before ? git_tree_entry_byname(before, git_tree_entry_name(e)) : nullptr;
           if (b && git_oid_equal(git_tree_entry_id(b), git_tree_entry_id(e))) continue;
           const std::string path = prefix + git_tree_entry_name(e);
           const bool dir = git_tree_entry_type(e) == GIT_OBJECT_TREE;
-          if (keep_path_ && !keep_path_(path, dir)) continue;
+          if (keep_path_ && !keep_path_(path, dir)) {
+            pruned = true;
+            continue;
+          }
           if (dir) {
             git_tree* sub = nullptr;
             if (git_tree_lookup(&sub, repo_, git_tree_entry_id(e)) < 0) continue;
@@ -392,6 +422,8 @@ std::string HistoryWalk::find_path(std::uint32_t index, const git_oid& blob) con
             return true;
           }
         }
+        if (!pruned) searched.insert(std::move(pair));
+        pruned = pruned || pruned_before;
         return false;
       };
   search(root.get(), parent.get(), "");

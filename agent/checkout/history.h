@@ -10,6 +10,7 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -88,7 +89,8 @@ class HistoryWalk {
  private:
   std::pair<std::vector<git_oid>, std::vector<git_oid>> resolved() const;
   void mark_tree(const git_tree* tree);
-  void diff_tree(const git_tree* tree, const git_tree* parent, std::string& prefix, std::uint32_t commit,
+  /// Records the blobs of `tree` that differ from `parent`'s; true when no path below was pruned.
+  bool diff_tree(const git_tree* tree, const git_tree* parent, std::string& prefix, std::uint32_t commit,
                  const std::function<std::uint16_t(std::string_view)>& classify);
   git_tree* parent_tree(std::uint32_t index) const;
   /// The tree `id`: one the previous commit read as its parent's (walking newest first, the
@@ -104,6 +106,11 @@ class HistoryWalk {
   OidSet excluded_;     // blobs and trees of the excluded side
   OidMap introduced_;   // blob -> oldest introduction so far
   std::vector<TreePtr> reuse_prev_, reuse_cur_;
+  // (tree id, parent subtree id) pairs diffed whole in the current commit, and how many trees it
+  // diffed: a tree that repeats one subtree at many paths is walked once per distinct pair.
+  std::unordered_set<std::string> diffed_this_commit_;
+  std::uint64_t trees_this_commit_ = 0;
+  static constexpr std::uint64_t kMaxTreesPerCommit = std::uint64_t{1} << 22;
   HistoryCounters counters_;
 };
 

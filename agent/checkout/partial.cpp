@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <fstream>
+#include <functional>
+#include <map>
 #include <set>
 
 #include "agent/checkout/git.h"
@@ -136,6 +138,30 @@ std::string check_commit_objects(git_repository* repo, const std::string& sha, c
   if (!walk.missing.empty()) return "blob of " + walk.missing + " missing in commit " + sha;
   if (rc < 0) return "tree of commit " + sha + " unreadable: " + last_git_error();
   return "";
+}
+
+std::uint64_t expanded_tree_size(git_repository* repo, const std::string& sha, std::uint64_t limit) {
+  git_oid oid{};
+  if (sha.size() != GIT_OID_SHA1_HEXSIZE || git_oid_fromstrn(&oid, sha.data(), sha.size()) < 0) return 0;
+  git_commit* c = nullptr;
+  if (git_commit_lookup(&c, repo, &oid) < 0) return 0;
+  CommitPtr commit(c);
+  std::map<git_oid, std::uint64_t, OidLess> sizes;  // tree -> entries below it, expanded
+  std::function<std::uint64_t(const git_oid&)> size_of = [&](const git_oid& id) -> std::uint64_t {
+    if (auto it = sizes.find(id); it != sizes.end()) return it->second;
+    git_tree* raw = nullptr;
+    if (git_tree_lookup(&raw, repo, &id) < 0) return 0;
+    TreePtr tree(raw);
+    std::uint64_t n = 0;
+    for (std::size_t i = 0; i < git_tree_entrycount(tree.get()) && n <= limit; ++i) {
+      const git_tree_entry* e = git_tree_entry_byindex(tree.get(), i);
+      n += 1;
+      if (git_tree_entry_type(e) == GIT_OBJECT_TREE) n += size_of(*git_tree_entry_id(e));
+    }
+    sizes.emplace(id, n);
+    return n;
+  };
+  return size_of(*git_commit_tree_id(commit.get()));
 }
 
 std::vector<std::string> list_packs(const std::filesystem::path& git_dir) {

@@ -5,6 +5,7 @@
 // Internal to checkout/.
 #include <git2.h>
 
+#include <cstdint>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -35,6 +36,12 @@ std::vector<git_oid> missing_blobs(git_repository* repo, const std::string& head
 
 /// "" when every tree of `sha` is readable and every blob in `what` is present; else the problem.
 std::string check_commit_objects(git_repository* repo, const std::string& sha, const Materialized& what);
+
+/// Files and folders a full walk of `sha`'s tree would visit, a subtree that appears at several
+/// paths counted at each (a repeated-subtree "tree bomb" of a few hundred objects expands to
+/// billions), counted in one pass over the distinct trees; stops past `limit` (returns more than
+/// it). Trees the mirror lacks count as empty.
+std::uint64_t expanded_tree_size(git_repository* repo, const std::string& sha, std::uint64_t limit);
 
 /// The pack files (".pack") in the mirror, by name.
 std::vector<std::string> list_packs(const std::filesystem::path& git_dir);

@@ -11,6 +11,7 @@
 #include "agent/checkout/history.h"
 #include "agent/checkout/oid_set.h"
 #include "agent/checkout/pack_order.h"
+#include "agent/checkout/partial.h"
 #include "agent/checkout/walk_cache.h"
 #include "agent/util/fs.h"
 #include "agent/util/error.h"
@@ -265,4 +266,58 @@ TEST_CASE("a saved walk round-trips, and a damaged or foreign one is not trusted
   CHECK(files == 4);
   CHECK(load_walk(dir, "key 5"));
   std::filesystem::remove_all(dir);
+}
+
+namespace {
+
+/// A tree of `levels` folders d0..d9, each the same subtree, over ten files f0..f9.txt of one blob;
+/// returns the commit (10^levels folders at the bottom, 10^(levels+1) file paths).
+std::string tree_bomb_commit(const test::TempRepo& repo, int levels) {
+  repo.write("leaf.txt", "leaf\n");
+  const std::string blob = repo.git("hash-object -w leaf.txt");
+  std::string listing;
+  for (int i = 0; i < 10; ++i) listing += "100644 blob " + blob + "\tf" + std::to_string(i) + ".txt\n";
+  std::string tree;
+  for (int level = 0; level <= levels; ++level) {
+    repo.write("tree.txt", listing);
+    tree = repo.git("mktree < tree.txt");
+    listing.clear();
+    for (int i = 0; i < 10; ++i) listing += "040000 tree " + tree + "\td" + std::to_string(i) + "\n";
+  }
+  repo.write("top.txt", "040000 tree " + tree + "\tbomb\n");
+  const std::string top = repo.git("mktree < top.txt");
+  return repo.git("commit-tree " + top + " -m bomb");
+}
+
+}  // namespace
+
+TEST_CASE("a tree bomb is walked once per distinct subtree, and counted without expanding it", "[history]") {
+  test::TempRepo repo("history-bomb");
+  const std::string head = tree_bomb_commit(repo, 7);  // 10^8 file paths, 10 objects
+  repo.git("update-ref refs/heads/main " + head);
+  auto opened = open_repository(repo.git_dir());
+  HistoryWalk walk(opened.get(), {}, nullptr);
+  const auto blobs = walk.run(no_class);
+  REQUIRE(blobs.size() == 1);
+  CHECK(walk.counters().trees.load() <= 20);
+  CHECK(walk.find_path(blobs[0].commit, blobs[0].id) == "bomb/d0/d0/d0/d0/d0/d0/d0/f0.txt");
+  // 1 (bomb) + 10 + 10^2 + ... folders and 10^8 files, counted in one pass; cut at the limit.
+  CHECK(expanded_tree_size(opened.get(), head, 1'000'000'000) == 111'111'111);
+  CHECK(expanded_tree_size(opened.get(), head, 1000) > 1000);
+}
+
+TEST_CASE("a subtree pruned at one path is still walked at another", "[history]") {
+  test::TempRepo repo("history-pruned-copy");
+  repo.write("d0/a.txt", "a\n");
+  repo.write("d0/b.txt", "b\n");
+  repo.write("d1/a.txt", "a\n");
+  repo.write("d1/b.txt", "b\n");
+  repo.commit("two copies of one folder");
+  auto opened = open_repository(repo.git_dir());
+  HistoryWalk walk(opened.get(), {}, [](std::string_view path, bool) { return path != "d0/b.txt"; });
+  const auto blobs = walk.run(no_class);
+  CHECK(blobs.size() == 2);
+  std::set<std::string> paths;
+  for (const auto& b : blobs) paths.insert(walk.find_path(b.commit, b.id));
+  CHECK(paths == std::set<std::string>{"d0/a.txt", "d1/b.txt"});
 }
