@@ -264,7 +264,9 @@ std::optional<std::string> read_file(git_repository* repo, std::string_view comm
   if (rc == GIT_ENOTFOUND) return std::nullopt;
   check(rc, "lookup of " + p + " in " + std::string(commit));
   TreeEntryPtr entry(raw);
-  if (git_tree_entry_type(entry.get()) != GIT_OBJECT_BLOB) return std::nullopt;
+  // A symbolic link's blob is a path, not the file's content.
+  if (git_tree_entry_type(entry.get()) != GIT_OBJECT_BLOB || git_tree_entry_filemode(entry.get()) == GIT_FILEMODE_LINK)
+    return std::nullopt;
   return read_blob(repo, *git_tree_entry_id(entry.get()));
 }
 

@@ -13,6 +13,7 @@
 #include "agent/config/show.h"
 #include "agent/controls/secrets/rule.h"
 #include "agent/util/error.h"
+#include "agent/util/fs.h"
 #include "agent/util/yaml_guard.h"
 
 namespace agent::cli {
@@ -120,7 +121,7 @@ int show(const ShowOptions& o) {
   if (!o.config.empty()) central = fs::path(o.config);
   std::optional<fs::path> repository;
   const fs::path repo_file = fs::path(o.target) / ".jit" / "jit-config.yml";
-  if (!o.target.empty() && fs::is_regular_file(repo_file)) repository = repo_file;
+  if (!o.target.empty() && util::is_regular_file_within(o.target, ".jit/jit-config.yml")) repository = repo_file;
   const config::Config c = config::load_config(central, repository);
   if (o.json)
     std::cout << printable(config::show_json(c).dump(2), true) << '\n';

@@ -36,8 +36,7 @@ config::Config scan_config(const ScanRequest& request) {
     central = request.config_file;
   }
   std::optional<fs::path> repository;
-  std::error_code ec;
-  if (fs::is_regular_file(request.root / ".jit" / "jit-config.yml", ec)) repository = request.root / ".jit" / "jit-config.yml";
+  if (util::is_regular_file_within(request.root, ".jit/jit-config.yml")) repository = request.root / ".jit" / "jit-config.yml";
   config::Config cfg = config::load_config(central, repository);
   apply_control_settings(cfg, request.control_settings);
   return cfg;
@@ -121,8 +120,7 @@ std::vector<std::unique_ptr<controls::Control>> make_controls(const ScanRequest&
 /// `.gitleaksignore` at the scan root (gitleaks' fingerprints): matching findings are suppressed.
 void apply_gitleaksignore(const fs::path& root, findings::ScanResult& result) {
   const fs::path file = root / ".gitleaksignore";
-  std::error_code ec;
-  if (!fs::is_regular_file(file, ec)) return;
+  if (!util::is_regular_file_within(root, ".gitleaksignore")) return;
   auto entries = controls::secrets::parse_gitleaks_ignore(util::read_file(file), ".gitleaksignore", result.warnings);
   const std::size_t n = controls::secrets::apply_gitleaks_ignore(entries, result.findings);
   result.stats.suppressed += n;

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "agent/util/error.h"
+#include "agent/util/fs.h"
 #include "agent/util/yaml_guard.h"
 #include "agent/util/glob.h"
 
@@ -125,8 +126,7 @@ FoldersConfig load_folders(const std::optional<std::filesystem::path>& org_file,
   };
   if (org_file) add(*org_file);
   std::filesystem::path repo_file = repository_root / ".jit" / "jit-config.yml";
-  std::error_code ec;
-  if (std::filesystem::is_regular_file(repo_file, ec)) add(repo_file);
+  if (util::is_regular_file_within(repository_root, ".jit/jit-config.yml")) add(repo_file);
   return merge_folders(sources);
 }
 

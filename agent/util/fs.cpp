@@ -64,6 +64,18 @@ void write_file_atomic(const fs::path& path, std::string_view content) {
   }
 }
 
+bool is_regular_file_within(const fs::path& root, const fs::path& relative) {
+  std::error_code ec;
+  const fs::path file = root / relative;
+  if (!fs::is_regular_file(fs::symlink_status(file, ec)) || ec) return false;
+  const fs::path real_root = fs::weakly_canonical(root, ec);
+  if (ec) return false;
+  const fs::path real = fs::weakly_canonical(file, ec);
+  if (ec) return false;
+  const fs::path inside = real.lexically_relative(real_root);
+  return !inside.empty() && *inside.begin() != ".." && *inside.begin() != ".";
+}
+
 std::string read_file(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw RuntimeError(path.string() + ": cannot read: " + std::strerror(errno));

@@ -27,6 +27,11 @@ class TempDir {
   std::filesystem::path path_;
 };
 
+/// True when `root`/`relative` is a regular file of the tree under `root`: not a symbolic link,
+/// and no folder on the way leads out of `root` (a scanned repository's own files, such as
+/// .jit/jit-config.yml, are never read through a link to /etc/passwd or to another checkout).
+bool is_regular_file_within(const std::filesystem::path& root, const std::filesystem::path& relative);
+
 /// Reads a whole file. Throws RuntimeError naming the file.
 std::string read_file(const std::filesystem::path& path);
 

@@ -1,6 +1,8 @@
 #include <catch2/catch_test_macros.hpp>
 
 #include <algorithm>
+#include <filesystem>
+#include <optional>
 
 #include "agent/checkout/diff.h"
 #include "agent/checkout/git.h"
@@ -136,6 +138,17 @@ TEST_CASE("tree listing and file reading for full and files scopes") {
   CHECK(read_file(repo.get(), m.c1, "svc-a/app.py")->find("AKIA") != std::string::npos);
   CHECK_FALSE(read_file(repo.get(), m.head, "svc-b/lib.py").has_value());
   CHECK_FALSE(read_file(repo.get(), m.head, "svc-a").has_value());
+}
+
+TEST_CASE("read_file does not take a symbolic link's target for the file's content") {
+  test::TempRepo repo("diff-symlink");
+  repo.write("real.yml", "exclude: []\n");
+  std::filesystem::create_directories(repo.dir() / ".jit");
+  std::filesystem::create_symlink("/etc/passwd", repo.dir() / ".jit" / "jit-config.yml");
+  const std::string head = repo.commit("links");
+  RepositoryPtr opened = open_repository(repo.git_dir());
+  CHECK(read_file(opened.get(), head, "real.yml") == std::optional<std::string>("exclude: []\n"));
+  CHECK_FALSE(read_file(opened.get(), head, ".jit/jit-config.yml").has_value());
 }
 
 TEST_CASE("folder filter") {

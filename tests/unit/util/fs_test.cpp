@@ -60,3 +60,27 @@ TEST_CASE("TempDir: a private folder, removed with its contents; a bad base is a
   CHECK_FALSE(fs::exists(kept));
   CHECK_THROWS_AS(agent::util::TempDir("/nonexistent/jit-test-base", "x-"), agent::util::RuntimeError);
 }
+
+TEST_CASE("is_regular_file_within refuses links and folders that lead out of the root") {
+  const fs::path root = fs::temp_directory_path() / ("jit-fs-within-" + std::to_string(getpid()));
+  const fs::path outside = root.string() + "-outside";
+  fs::remove_all(root);
+  fs::remove_all(outside);
+  fs::create_directories(root / ".jit");
+  fs::create_directories(root / "sub");
+  fs::create_directories(outside / ".jit");
+  std::ofstream(root / ".jit" / "jit-config.yml") << "exclude: []\n";
+  std::ofstream(outside / ".jit" / "jit-config.yml") << "exclude: []\n";
+  fs::create_symlink("/etc/passwd", root / "passwd.yml");
+  fs::create_symlink(root / ".jit" / "jit-config.yml", root / "inner-link.yml");
+  fs::create_symlink(outside / ".jit", root / "sub" / ".jit");
+  CHECK(is_regular_file_within(root, ".jit/jit-config.yml"));
+  CHECK_FALSE(is_regular_file_within(root, "passwd.yml"));
+  CHECK_FALSE(is_regular_file_within(root, "inner-link.yml"));   // a link, even inside
+  CHECK_FALSE(is_regular_file_within(root / "sub", ".jit/jit-config.yml"));  // through a linked folder
+  CHECK_FALSE(is_regular_file_within(root, "missing.yml"));
+  CHECK_FALSE(is_regular_file_within(root, ".jit"));
+  CHECK_FALSE(is_regular_file_within(root, "../" + outside.filename().string() + "/.jit/jit-config.yml"));
+  fs::remove_all(root);
+  fs::remove_all(outside);
+}
