@@ -13,8 +13,10 @@ namespace {
 
 using nlohmann::json;
 
-// GitLab's documented token prefixes (docs: security/tokens, "Token prefixes"). Only three kinds
-// can ask about themselves; the others get no request at all. Longest prefix first.
+// GitLab's documented token prefixes (docs: security/tokens, "Token prefixes"). Only two kinds
+// can ask about themselves without changing anything; the others get no request at all. Runner
+// tokens could be checked with POST /runners/verify, but GitLab records that as the runner's last
+// contact: a leaked runner would look recently used, so it is not sent. Longest prefix first.
 constexpr std::array kPrefixes = {
     TokenPrefix{"glagent-", "GitLab agent for Kubernetes token", SelfCheck::none},
     TokenPrefix{"GR1348941", "runner registration token", SelfCheck::none},
@@ -25,8 +27,10 @@ constexpr std::array kPrefixes = {
     TokenPrefix{"glcbt-", "CI/CD job token", SelfCheck::job},
     TokenPrefix{"gloas-", "OAuth application secret", SelfCheck::none},
     TokenPrefix{"glimt-", "incoming email token", SelfCheck::none},
-    TokenPrefix{"glrtr-", "runner authentication token", SelfCheck::runner_verify},
-    TokenPrefix{"glrt-", "runner authentication token", SelfCheck::runner_verify},
+    TokenPrefix{"glrtr-", "runner authentication token", SelfCheck::none,
+                "GitLab's only check of a runner token, POST /runners/verify, records a runner contact: not sent"},
+    TokenPrefix{"glrt-", "runner authentication token", SelfCheck::none,
+                "GitLab's only check of a runner token, POST /runners/verify, records a runner contact: not sent"},
     TokenPrefix{"gldt-", "deploy token", SelfCheck::none},
     TokenPrefix{"glft-", "feed token", SelfCheck::none},
 };
@@ -95,7 +99,8 @@ TokenAnswer TokenInspector::inspect(const std::string& api_url, const std::strin
   const TokenPrefix* kind = token_prefix_of(token);
   if (!kind) return unknown("", "not a GitLab token prefix jit-agent knows");
   if (kind->check == SelfCheck::none)
-    return unknown("", "GitLab offers no self-inspection endpoint for a " + std::string(kind->kind));
+    return unknown("", kind->why_not.empty() ? "GitLab offers no self-inspection endpoint for a " + std::string(kind->kind)
+                                             : std::string(kind->why_not));
   // Whatever happens below, the token must not reach a log line or an error message.
   util::global_redactor().add(token);
   const std::string api = api_of(api_url);
@@ -104,7 +109,6 @@ TokenAnswer TokenInspector::inspect(const std::string& api_url, const std::strin
   try {
     switch (kind->check) {
       case SelfCheck::personal_token: answer = personal_token(api, token); break;
-      case SelfCheck::runner_verify: answer = runner(api, token); break;
       case SelfCheck::job: answer = job(api, token); break;
       case SelfCheck::none: break;
     }
@@ -184,37 +188,6 @@ TokenAnswer TokenInspector::personal_token(const std::string& api, const std::st
     }
   }
   return a;
-}
-
-TokenAnswer TokenInspector::runner(const std::string& api, const std::string& token) {
-  const std::string endpoint = "POST /api/v4/runners/verify";
-  HttpRequest req;
-  req.method = "POST";
-  req.url = api + "/runners/verify";
-  req.headers = {{"Content-Type", "application/x-www-form-urlencoded"}, {"Accept", "application/json"}};
-  req.body = "token=" + url_encode(token);
-  req.may_repeat = true;  // a check: GitLab changes nothing
-  HttpResponse res;
-  try {
-    res = send(req);
-  } catch (const NetworkError& e) {
-    return unknown(endpoint, "no answer: " + util::global_redactor().apply(e.what()));
-  }
-  TokenAnswer a;
-  a.endpoint = endpoint;
-  if (res.status == 200 || res.status == 201) {
-    a.status = "active";
-    // The answer repeats the token: only the expiry is read from it.
-    json j = parse_object(res.body);
-    if (auto it = j.find("token_expires_at"); it != j.end()) a.expires_at = day_of(*it);
-    return a;
-  }
-  if (res.status == 401 || res.status == 403) {
-    a.status = "inactive";
-    a.reason = "unknown, revoked or expired runner token (" + std::to_string(res.status) + ")";
-    return a;
-  }
-  return unknown(endpoint, "unexpected answer (" + status_text(res.status) + ")");
 }
 
 TokenAnswer TokenInspector::job(const std::string& api, const std::string& token) {

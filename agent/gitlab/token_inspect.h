@@ -2,7 +2,7 @@
 // Asks a GitLab instance whether a GitLab token is alive, with the cheapest documented
 // self-inspection endpoint of its kind. Read-only, except revoke_personal_token(), which the
 // caller sends only when the user asked for it (JIT_REVOKE_LEAKED). The token goes out in a
-// header (or the body of POST /runners/verify), never in a URL, and is registered with
+// header, never in a URL, and is registered with
 // util::global_redactor() before anything is sent, so no log line or message can carry it.
 #include <chrono>
 #include <functional>
@@ -21,7 +21,6 @@ namespace agent::gitlab {
 enum class SelfCheck {
   none,            ///< GitLab documents no endpoint a token of this kind can inspect itself with
   personal_token,  ///< GET /personal_access_tokens/self (personal, project, group, impersonation tokens)
-  runner_verify,   ///< POST /runners/verify token=...
   job,             ///< GET /job with JOB-TOKEN (valid while the job runs)
 };
 
@@ -30,6 +29,7 @@ struct TokenPrefix {
   std::string_view prefix;  ///< "glpat-"
   std::string_view kind;    ///< "personal access token" (project, group and impersonation tokens share it)
   SelfCheck check;
+  std::string_view why_not = {};  ///< for `none`: why no request is sent, when more than "GitLab offers none"
 };
 
 /// Every documented prefix, longest first where two overlap ("glrtr-" before "glrt-").
@@ -76,7 +76,6 @@ class TokenInspector {
  private:
   HttpResponse send(HttpRequest request);
   TokenAnswer personal_token(const std::string& api, const std::string& token);
-  TokenAnswer runner(const std::string& api, const std::string& token);
   TokenAnswer job(const std::string& api, const std::string& token);
 
   Transport& transport_;

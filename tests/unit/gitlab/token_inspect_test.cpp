@@ -30,8 +30,8 @@ InspectorOptions no_wait(std::vector<std::chrono::milliseconds>* sleeps = nullpt
 
 TEST_CASE("token_prefix_of: GitLab's documented prefixes, each in one table row", "[token_inspect]") {
   REQUIRE(token_prefix_of("glpat-abc")->check == SelfCheck::personal_token);
-  REQUIRE(token_prefix_of("glrt-abc")->check == SelfCheck::runner_verify);
-  REQUIRE(token_prefix_of("glrtr-abc")->check == SelfCheck::runner_verify);
+  REQUIRE(token_prefix_of("glrt-abc")->check == SelfCheck::none);
+  REQUIRE(token_prefix_of("glrtr-abc")->check == SelfCheck::none);
   REQUIRE(token_prefix_of("glcbt-64_abc")->check == SelfCheck::job);
   for (const char* none : {"gldt-x", "glptt-x", "gloas-x", "glft-x", "glimt-x", "glsoat-x", "glffct-x", "glagent-x",
                            "GR1348941x"}) {
@@ -114,18 +114,14 @@ TEST_CASE("403: insufficient_scope is alive, any other 403 unknown; 5xx and time
   REQUIRE(timeout.reason.find(kPat) == std::string::npos);
 }
 
-TEST_CASE("runner tokens: POST /runners/verify, the token in the form body", "[token_inspect]") {
+TEST_CASE("runner tokens are never sent: GitLab's check records a runner contact", "[token_inspect]") {
   test::FakeTransport t;
-  t.reply(200, R"({"id":3,"token":"ignored","token_expires_at":"2026-06-30T00:00:00Z"})");
-  t.reply(403, R"({"message":"403 Forbidden"})");
   TokenInspector inspector(t, no_wait());
   TokenAnswer a = inspector.inspect(kInstance, kRunner);
-  REQUIRE(a.status == "active");
-  REQUIRE(a.expires_at == "2026-06-30");
-  REQUIRE(t.requests[0].method == "POST");
-  REQUIRE(t.requests[0].url == "https://gitlab.example.com/api/v4/runners/verify");
-  REQUIRE(t.requests[0].body == "token=" + kRunner);
-  REQUIRE(inspector.inspect(kInstance, kRunner).status == "inactive");
+  REQUIRE(a.status == "unknown");
+  REQUIRE_THAT(a.reason, ContainsSubstring("records a runner contact"));
+  REQUIRE(a.endpoint.empty());
+  REQUIRE(t.requests.empty());
 }
 
 TEST_CASE("job tokens: GET /job with JOB-TOKEN; 401 once the job ended", "[token_inspect]") {
