@@ -30,6 +30,7 @@
 #include "agent/job/partial.h"
 #include "agent/job/settings.h"
 #include "agent/job/status.h"
+#include "agent/job/token_check.h"
 #include "agent/publish/dry_run.h"
 #include "agent/util/error.h"
 #include "agent/util/fs.h"
@@ -153,7 +154,6 @@ std::optional<event::Event> rescan_event(const event::Event& note_event) {
   return mr;
 }
 
-/// What a shard tells merge about the event it saw.
 /// Line `line` (1-based) of `path` in `commit`, "" when unreadable (the check then assumes this instance).
 std::string line_of_blob(git_repository* repo, const std::string& commit, const std::string& path, int line) {
   if (!repo || path.empty() || line <= 0) return "";
@@ -165,6 +165,7 @@ std::string line_of_blob(git_repository* repo, const std::string& commit, const 
   }
 }
 
+/// What a shard tells merge about the event it saw.
 job::EventIdentity identity_of(const event::Event& ev, const std::string& head_sha) {
   job::EventIdentity id;
   id.kind = std::string(event::to_string(ev.kind()));
@@ -366,6 +367,10 @@ int run_ci(const CiOptions& opts, const GlobalOptions& global) {
     partial.repo_config = repo_config;
     if (ev.kind() == event::Kind::merge_request && ev.merge_request()) partial.diff = ci_diff_index(scan);
     partial.sboms = std::move(sboms);
+    // Partials never hold a found token, so `merge` cannot ask about them: each shard asks about
+    // its own (before ignores, which merge applies: an ignored token may cost one request).
+    job::check_tokens(job::token_check_settings_for_ci(env, ev.kind() == event::Kind::merge_request && ev.merge_request()),
+                      result, job.token_lines);
     spdlog::info("shard {}/{} ({}, {}): {} finding{} in {} file{}, {} warning{}", shard.index, shard.total,
                  to_string(mode), job.head_sha.substr(0, 12), result.findings.size(),
                  result.findings.size() == 1 ? "" : "s", result.stats.files_scanned,

@@ -60,6 +60,15 @@ json finding_json(const Finding& f) {
   if (const auto& p = f.provenance)
     j["provenance"] = {{"author_name", p->author_name}, {"author_email", p->author_email}, {"date", p->date},
                        {"summary", p->summary}, {"blob", p->blob}};
+  if (const auto& v = f.variable)  // the variable's name and settings; never a value
+    j["variable"] = {{"key", v->key}, {"level", v->level}, {"owner", v->owner},
+                     {"environment_scope", v->environment_scope}, {"variable_type", v->variable_type},
+                     {"masked", v->masked}, {"protected", v->is_protected}, {"hidden", v->hidden}, {"form", v->form}};
+  if (const auto& t = f.token_check)  // what the instance said, checked by the shard (never the token)
+    j["token_check"] = {{"status", t->status}, {"reason", t->reason}, {"instance", t->instance},
+                        {"endpoint", t->endpoint}, {"scopes", t->scopes}, {"owner", t->owner}, {"name", t->name},
+                        {"expires_at", t->expires_at}, {"revoked_by_agent", t->revoked_by_agent},
+                        {"original_severity", t->original_severity}};
   return j;
 }
 
@@ -111,6 +120,33 @@ Finding finding_from(const json& j) {
     get(*it, "fix_version", d.fix_version);
     get(*it, "fix_resolves", d.fix_resolves);
     f.dependency = std::move(d);
+  }
+  if (auto it = j.find("variable"); it != j.end()) {
+    findings::VariableDetail v;
+    get(*it, "key", v.key);
+    get(*it, "level", v.level);
+    get(*it, "owner", v.owner);
+    get(*it, "environment_scope", v.environment_scope);
+    get(*it, "variable_type", v.variable_type);
+    get(*it, "masked", v.masked);
+    get(*it, "protected", v.is_protected);
+    get(*it, "hidden", v.hidden);
+    get(*it, "form", v.form);
+    f.variable = std::move(v);
+  }
+  if (auto it = j.find("token_check"); it != j.end()) {
+    findings::TokenCheck t;
+    get(*it, "status", t.status);
+    get(*it, "reason", t.reason);
+    get(*it, "instance", t.instance);
+    get(*it, "endpoint", t.endpoint);
+    get(*it, "scopes", t.scopes);
+    get(*it, "owner", t.owner);
+    get(*it, "name", t.name);
+    get(*it, "expires_at", t.expires_at);
+    get(*it, "revoked_by_agent", t.revoked_by_agent);
+    get(*it, "original_severity", t.original_severity);
+    f.token_check = std::move(t);
   }
   if (auto it = j.find("tool"); it != j.end()) {
     findings::ToolDetail t;

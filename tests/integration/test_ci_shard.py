@@ -8,12 +8,14 @@ import json
 import os
 import re
 import shutil
+import string
 import subprocess
 import sys
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import ci_fixture as fx  # noqa: E402
+from git_server import git  # noqa: E402
 import jit_test_util as util  # noqa: E402
 
 IID = 21
@@ -73,6 +75,9 @@ class ShardTest(unittest.TestCase):
     def agent(self, env, *args):
         p = subprocess.run([util.AGENT, *args], env=env, capture_output=True, text=True, errors="replace", timeout=300)
         p.log = p.stdout + p.stderr
+        util.record_output(f"jit-agent {args[0]} (log)", p.log)
+        for folder in {env["CI_PROJECT_DIR"], *args[1:2]}:
+            util.record_files("job folder", folder)
         return p
 
     def run_single(self, payload, **extra):
@@ -177,6 +182,38 @@ class ShardTest(unittest.TestCase):
         p = self.merge(payload, merge)
         self.assertEqual(p.returncode, 1, p.log)
         self.assertEqual(self.world.api_writes(), [])
+
+    def test_variable_values_and_token_checks_travel_in_partials(self):
+        """Each shard looks for the CI/CD variable values and asks about the GitLab tokens it found
+        (partials never hold a token): merged reports equal one job's."""
+        api = self.world.api
+        value = util.secret("Vq" + util.rand(string.ascii_letters + string.digits, 20, 77) + "@z", "a variable value")
+        api.add_variable(("project", fx.PROJECT_ID), "DEPLOY_SECRET", value, masked=True)
+        head = self.merge_request_repo()
+        live = self.secrets[0]  # svc-a/app.py
+        api.add_access_token(live, {"id": 55, "username": "bob", "name": "Bob"}, scopes=("api",))
+        r = self.world.repo
+        r.write("svc-b/deploy.env", f"SECRET={value}\n")
+        head = r.commit("deploy settings")
+        r.push("feature")
+        self.world.register_mr(IID, git("rev-parse", "main", cwd=r.work).strip(), head)
+        payload = self.world.mr_payload(IID, head)
+        single, _ = self.run_single(payload, JIT_VALIDATE_TOKENS=None)
+        merge, logs = self.run_shards(payload, JIT_VALIDATE_TOKENS=None)
+        p = self.merge(payload, merge, JIT_VALIDATE_TOKENS=None)
+        self.assertEqual(p.returncode, 1, p.log)
+        self.assert_same_reports(single, merge)
+        report = json.loads(open(os.path.join(merge, "jit-agent.json")).read())
+        variables = [f for f in report["findings"] if f["rule_id"] == "ci-variable-value"]
+        self.assertEqual([("svc-b/deploy.env", "DEPLOY_SECRET")], [(f["path"], f["variable"]["key"]) for f in variables])
+        checked = {f["path"]: f["token_check"]["status"] for f in report["findings"] if f.get("token_check")}
+        self.assertEqual("active", checked.get("svc-a/app.py"), checked)
+        self.assertEqual("critical", [f for f in report["findings"] if f["path"] == "svc-a/app.py"][0]["severity"])
+        # The merge job asks nothing itself: every answer came in the partials.
+        self.assertTrue(any("token" in log.lower() and "active" in log for log in logs), logs)
+        for text in [p.log, *logs]:
+            self.assertNotIn(value, text)
+            self.assertNotIn(live, text)
 
     def test_full_tree_without_folders_with_dependencies(self):
         r = self.world.repo
