@@ -1,4 +1,5 @@
 """Shared helpers for the integration tests (run by ctest with JIT_AGENT_BIN, JIT_SOURCE_DIR, JIT_SHARED_DATA)."""
+import atexit
 import os
 import random
 import string
@@ -31,6 +32,74 @@ def require_shared_data():
         sys.exit(SKIP)
 
 
+# ---- the redaction audit ---------------------------------------------------------------------
+# Every secret a test sets up (the fake tokens below register themselves; other values through
+# secret()) is searched for in everything the agent wrote that a test recorded: its stdout and
+# stderr (run_agent, ci_fixture.World.run), its reports and the bodies it posted to the GitLab
+# emulator (ci_fixture.World). main() fails the test file when one is found, naming where.
+_SECRETS = {}   # value -> what it is
+_OUTPUTS = []   # (where, text)
+MAX_AUDITED_FILE = 64 << 20
+
+
+def secret(value, what="a secret the test set up"):
+    """Registers `value` (8 characters or more) as a secret the agent must never print; returns it."""
+    if isinstance(value, str) and len(value) >= 8:
+        _SECRETS.setdefault(value, what)
+    return value
+
+
+def record_output(where, text):
+    """Adds agent output (a log, a report, a posted body) to what the audit searches."""
+    if text:
+        _OUTPUTS.append((where, text if isinstance(text, str) else text.decode("utf-8", "replace")))
+
+
+def record_files(where, folder):
+    """Adds every file under `folder` (what the agent wrote there) to what the audit searches."""
+    if not folder or not os.path.isdir(folder):
+        return
+    for dirpath, _, files in os.walk(folder):
+        for name in files:
+            path = os.path.join(dirpath, name)
+            try:
+                if os.path.islink(path) or os.path.getsize(path) > MAX_AUDITED_FILE:
+                    continue
+                with open(path, "rb") as f:
+                    record_output(f"{where}/{os.path.relpath(path, folder)}", f.read())
+            except OSError:
+                continue
+
+
+_summary_printed = False
+
+
+def _audit_at_exit():
+    """Whatever way a test file ends (util.main, unittest.main, its own main), a leak fails it."""
+    leaks = audit_leaks()
+    if not leaks:
+        if _OUTPUTS and not _summary_printed:
+            print(f"redaction audit: {len(_SECRETS)} secrets searched in {len(_OUTPUTS)} outputs, no leak")
+        return
+    for line in leaks:
+        print(line)
+    sys.stdout.flush()
+    os._exit(1)
+
+
+atexit.register(_audit_at_exit)
+
+
+def audit_leaks():
+    """One line per (secret, output) where a registered secret appears in a recorded output."""
+    leaks = []
+    for where, text in _OUTPUTS:
+        for value, what in _SECRETS.items():
+            if value in text:
+                leaks.append(f"LEAK: {what} ({value[:4]}...) appears in {where}")
+    return leaks
+
+
 def rand(alphabet, n, seed=None):
     r = random.Random(seed)
     return "".join(r.choice(alphabet) for _ in range(n))
@@ -38,7 +107,7 @@ def rand(alphabet, n, seed=None):
 
 def fake_gitlab_pat(seed=1):
     """A GitLab-PAT-shaped random value built at run time (never a real credential)."""
-    return "glpat-" + rand(string.ascii_letters + string.digits, 20, seed)
+    return secret("glpat-" + rand(string.ascii_letters + string.digits, 20, seed), "a fake GitLab token")
 
 
 def fake_github_pat(seed=2):
@@ -49,7 +118,7 @@ def fake_github_pat(seed=2):
     while value:
         value, digit = divmod(value, 62)
         check = alphabet[digit] + check
-    return "ghp_" + body + check.rjust(6, "0")
+    return secret("ghp_" + body + check.rjust(6, "0"), "a fake GitHub token")
 
 
 def run_agent(*args, env=None, cwd=None, user=None, timeout=600):
@@ -66,8 +135,13 @@ def run_agent(*args, env=None, cwd=None, user=None, timeout=600):
     full_env.setdefault("JIT_CACHE_DIR", os.path.join(os.environ.get("TMPDIR", "/tmp"), "jit-agent-test-cache"))
     if env:
         full_env.update(env)
-    return subprocess.run(cmd, env=full_env, cwd=cwd, capture_output=True, timeout=timeout,
+    proc = subprocess.run(cmd, env=full_env, cwd=cwd, capture_output=True, timeout=timeout,
                           text=True, errors="replace")
+    if "--show-secrets" not in args:  # the one flag that prints found secrets, on purpose
+        label = "jit-agent " + " ".join(str(a) for a in args[:2])
+        record_output(label + " (stdout)", proc.stdout)
+        record_output(label + " (stderr)", proc.stderr)
+    return proc
 
 
 def main():
@@ -76,5 +150,10 @@ def main():
     result = unittest.main(exit=False, verbosity=2).result
     failed = len(result.failures) + len(result.errors)
     passed = result.testsRun - failed - len(result.skipped)
-    print(f"{passed} passed, {failed} failed, {len(result.skipped)} skipped")
-    sys.exit(1 if failed else 0)
+    global _summary_printed
+    leaks = audit_leaks()
+    _summary_printed = True
+    print(f"{passed} passed, {failed} failed, {len(result.skipped)} skipped; redaction audit: "
+          f"{len(_SECRETS)} secret{'' if len(_SECRETS) == 1 else 's'} searched in {len(_OUTPUTS)} output"
+          f"{'' if len(_OUTPUTS) == 1 else 's'}, {len(leaks)} leak{'' if len(leaks) == 1 else 's'}")
+    sys.exit(1 if failed or leaks else 0)

@@ -9,9 +9,9 @@ import shutil
 import subprocess
 import tempfile
 
-from fetch_harness import BIN, GitServer, check, finish, git
+from fetch_harness import BIN, GitServer, check, finish, run_agent, secret, git
 
-TOKEN = "glpat-Zx9TestTokenFetch0001"
+TOKEN = secret("glpat-Zx9TestTokenFetch0001", "the checkout token")
 
 
 
@@ -19,7 +19,7 @@ def run(server, *args, env_extra=None, expect=0):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CI_", "JIT_", "TRIGGER_"))}
     env.update({"JIT_CHECKOUT_TOKEN": TOKEN, "CI_SERVER_TLS_CA_FILE": server.ca_file})
     env.update(env_extra or {})
-    p = subprocess.run([BIN, "fetch", *args], capture_output=True, text=True, env=env, timeout=300)
+    p = run_agent(["fetch", *args], env)
     if p.returncode != expect:
         print(p.stdout, p.stderr)
     check(p.returncode == expect, f"exit {p.returncode} != {expect} for fetch {' '.join(args)}")

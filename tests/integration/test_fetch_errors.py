@@ -9,9 +9,9 @@ import shutil
 import subprocess
 import tempfile
 
-from fetch_harness import BIN, GitServer, check, finish, git
+from fetch_harness import BIN, GitServer, check, finish, run_agent, secret, git
 
-TOKEN = "glpat-Qw3TestTokenErrors0002"
+TOKEN = secret("glpat-Qw3TestTokenErrors0002", "the checkout token")
 
 
 
@@ -20,7 +20,7 @@ def fetch(server, *args, token=TOKEN, ca=True):
     env["JIT_CHECKOUT_TOKEN"] = token
     if ca:
         env["CI_SERVER_TLS_CA_FILE"] = server.ca_file
-    p = subprocess.run([BIN, "fetch", *args], capture_output=True, text=True, env=env, timeout=300)
+    p = run_agent(["fetch", *args], env)
     for secret in {TOKEN, token} - {""}:
         check(secret not in p.stdout + p.stderr, f"token {secret[:8]}... leaked in output of fetch {args[:2]}")
     return p

@@ -9,9 +9,9 @@ import subprocess
 import tempfile
 import threading
 
-from fetch_harness import BIN, GitServer, check, finish
+from fetch_harness import BIN, GitServer, check, finish, run_agent, secret
 
-TOKEN = "glpat-Pr0xyTestToken0003"
+TOKEN = secret("glpat-Pr0xyTestToken0003", "the checkout token")
 
 
 class ConnectProxy:
@@ -84,15 +84,15 @@ with tempfile.TemporaryDirectory(prefix="jit-fetch-proxy-") as tmp, GitServer(os
                if not k.startswith(("CI_", "JIT_", "TRIGGER_")) and k.lower() not in ("https_proxy", "no_proxy", "http_proxy")}
         env.update({"JIT_CHECKOUT_TOKEN": TOKEN, "CI_SERVER_TLS_CA_FILE": server.ca_file,
                     "HTTPS_PROXY": f"http://127.0.0.1:{proxy.port}"})
-        args = [BIN, "fetch", "--url", server.url_for("group/app"), "--ref", "refs/heads/main"]
-        p = subprocess.run(args + ["--cache-dir", os.path.join(tmp, "c1")], env=env, capture_output=True, text=True, timeout=120)
+        args = ["fetch", "--url", server.url_for("group/app"), "--ref", "refs/heads/main"]
+        p = run_agent(args + ["--cache-dir", os.path.join(tmp, "c1")], env, timeout=120)
         check(p.returncode == 0, f"fetch through the proxy: {p.stderr.strip()}")
         check(p.returncode != 0 or json.loads(p.stdout)["head_sha"] == head, "head through the proxy")
         check(f"localhost:{server.port}" in proxy.targets, f"the proxy tunnelled to the server: {proxy.targets}")
 
         proxy.targets.clear()
         env["NO_PROXY"] = "example.com,localhost"
-        p = subprocess.run(args + ["--cache-dir", os.path.join(tmp, "c2")], env=env, capture_output=True, text=True, timeout=120)
+        p = run_agent(args + ["--cache-dir", os.path.join(tmp, "c2")], env, timeout=120)
         check(p.returncode == 0, f"direct fetch with NO_PROXY: {p.stderr.strip()}")
         check(proxy.targets == [], f"NO_PROXY host bypasses the proxy: {proxy.targets}")
     finally:
