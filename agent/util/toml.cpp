@@ -303,6 +303,13 @@ const TomlValue* find_field(const std::vector<std::pair<std::string, TomlValue>>
 
 }  // namespace
 
+TomlValue::TomlValue() = default;
+TomlValue::TomlValue(const TomlValue&) = default;
+TomlValue::TomlValue(TomlValue&&) noexcept = default;
+TomlValue& TomlValue::operator=(const TomlValue&) = default;
+TomlValue& TomlValue::operator=(TomlValue&&) noexcept = default;
+TomlValue::~TomlValue() = default;
+
 const TomlValue* TomlValue::get(std::string_view key) const {
   return kind == Kind::table ? find_field(fields, key) : nullptr;
 }

@@ -19,6 +19,15 @@ struct TomlValue {
   std::vector<std::pair<std::string, TomlValue>> fields;  ///< inline table ("a.b" for dotted keys)
   int line = 0;                                           ///< 1-based line where the value starts
 
+  // Defined in toml.cpp, where TomlValue is complete: clang 14 with libstdc++ 12 rejects the
+  // implicit ones (they destroy a std::pair holding the still incomplete TomlValue).
+  TomlValue();
+  TomlValue(const TomlValue&);
+  TomlValue(TomlValue&&) noexcept;
+  TomlValue& operator=(const TomlValue&);
+  TomlValue& operator=(TomlValue&&) noexcept;
+  ~TomlValue();
+
   /// Field of an inline table; nullptr when absent (or not a table).
   const TomlValue* get(std::string_view key) const;
 };
