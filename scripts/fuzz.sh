@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer targets of tests/fuzz (clang from Debian, ASan+UBSan, build folder
+# build-fuzz) and runs each for SECONDS, one at a time, nice'd, then prints a results table.
+# Usage: bash scripts/fuzz.sh [SECONDS] [TARGET...]     (default 60 s; all targets)
+#   FUZZ_WORK   working folder (default /var/tmp/jit-agent-fuzz): <target>/corpus is a fresh copy
+#               of the seeds that the run grows, <target>/crashes what it found, <target>/log
+#   FUZZ_JOBS   parallel compile jobs (default 2)
+# Seeds: tests/fuzz/corpus/<target>/ and tests/fuzz/regressions/<target>/, plus, when present,
+# ../shared/data's webhooks, API answers, lockfile fixtures and OSV records (read there, prefixed
+# with the target's selector byte into the working folder; never copied into the repository).
+# Exits 1 when a target crashed, timed out or ran out of memory (the input is in <target>/crashes).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+repo=$(pwd)
+seconds=${1:-60}
+shift || true
+work=${FUZZ_WORK:-/var/tmp/jit-agent-fuzz}
+jobs=${FUZZ_JOBS:-2}
+build=build-fuzz
+
+# clang and libFuzzer's runtime (libclang-rt-14-dev) from Debian, installed only when missing.
+SUDO=""
+if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
+missing=()
+for p in clang libclang-rt-14-dev ccache; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if (( ${#missing[@]} > 0 )); then
+  echo "fuzz: installing ${missing[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+bash scripts/install-deps.sh >/dev/null
+
+if [[ ! -f $build/CMakeCache.txt ]]; then
+  CC=clang CXX=clang++ nice -n 10 cmake -S . -B "$build" -DJIT_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+fi
+nice -n 10 cmake --build "$build" -j "$jobs" --target fuzz_all
+
+if (( $# > 0 )); then
+  targets=("$@")
+else
+  mapfile -t targets < <(cd tests/fuzz && ls ./*_fuzz.cpp | sed 's|^\./||; s|_fuzz\.cpp$||')
+fi
+
+# Per-target libFuzzer options: the gitleaks importer generates examples per rule (slow inputs).
+extra_flags() {
+  case $1 in
+    gitleaks) echo "-max_len=2048" ;;
+    *) echo "-max_len=65536" ;;
+  esac
+}
+
+shared_seeds="$work/shared-seeds"
+rm -rf "$shared_seeds"
+if [[ -d ../shared/data ]]; then
+  python3 tests/fuzz/seeds.py shared ../shared/data "$shared_seeds" >/dev/null
+fi
+
+export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1:allocator_may_return_null=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+
+fuzzer_pid=""
+cleanup() { if [[ -n $fuzzer_pid ]]; then kill "$fuzzer_pid" 2>/dev/null || true; fi; }
+trap cleanup EXIT
+trap 'cleanup; exit 130' INT TERM
+
+rows=()
+failed=0
+for t in "${targets[@]}"; do
+  bin="$build/tests/fuzz/${t}_fuzz"
+  [[ -x $bin ]] || { echo "fuzz: no target $t ($bin)" >&2; exit 2; }
+  dir="$work/$t"
+  rm -rf "$dir"
+  mkdir -p "$dir/corpus" "$dir/crashes"
+  seeds=()
+  for s in "$repo/tests/fuzz/corpus/$t" "$repo/tests/fuzz/regressions/$t" "$shared_seeds/$t"; do
+    [[ -d $s ]] && seeds+=("$s")
+  done
+  echo "fuzz: $t for ${seconds}s (log: $dir/log)"
+  start=$(date +%s)
+  rc=0
+  # shellcheck disable=SC2046
+  nice -n 10 "$bin" "$dir/corpus" "${seeds[@]}" -max_total_time="$seconds" -rss_limit_mb=2048 \
+    -timeout=10 -print_final_stats=1 -artifact_prefix="$dir/crashes/" $(extra_flags "$t") \
+    >"$dir/log" 2>&1 &
+  fuzzer_pid=$!
+  wait "$fuzzer_pid" || rc=$?
+  fuzzer_pid=""
+  elapsed=$(( $(date +%s) - start ))
+  execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$dir/log" | tail -1)
+  rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$dir/log" | tail -1)
+  last=$(grep -E '^#[0-9]+' "$dir/log" | tail -1 || true)
+  cov=$(sed -n 's/.* cov: \([0-9]*\).*/\1/p' <<<"$last")
+  ft=$(sed -n 's/.* ft: \([0-9]*\).*/\1/p' <<<"$last")
+  corpus=$(find "$dir/corpus" -type f | wc -l)
+  crashes=$(find "$dir/crashes" -type f | wc -l)
+  if (( crashes > 0 || (rc != 0 && rc != 130) )); then
+    failed=1
+    (( crashes > 0 )) || crashes="rc=$rc"
+    grep -m1 -E 'ERROR: (AddressSanitizer|libFuzzer|LeakSanitizer)|runtime error:|ALARM|out-of-memory' "$dir/log" || true
+  fi
+  rows+=("$t ${elapsed} ${execs:-?} ${rate:-?} ${cov:-?} ${ft:-?} $corpus $crashes")
+done
+
+printf '\n%-16s %8s %12s %8s %7s %7s %8s %8s\n' target seconds execs execs/s cov ft corpus crashes
+for r in "${rows[@]}"; do
+  # shellcheck disable=SC2086
+  printf '%-16s %8s %12s %8s %7s %7s %8s %8s\n' $r
+done
+echo "(working corpora, crashes and logs: $work/<target>/)"
+exit $failed
