@@ -136,6 +136,8 @@ VexDocument parse_vex(std::string_view text, const std::string& file) {
     doc = json::parse(text);
   } catch (const json::parse_error& e) {
     throw util::UsageError(file + ": not valid JSON (byte " + std::to_string(e.byte) + "): " + e.what());
+  } catch (const json::exception& e) {  // a number out of range ("1e999") is out_of_range, not parse_error
+    throw util::UsageError(file + ": not valid JSON: " + e.what());
   }
   if (!doc.is_object()) throw util::UsageError(file + ": an OpenVEX document is a JSON object");
   auto ctx = doc.find("@context");

@@ -116,6 +116,8 @@ nlohmann::json parse_json_object(std::string_view text, std::string_view source)
     if (text.empty()) reason = "the value is empty";
     throw util::UsageError(std::string(source) + ": not valid JSON (line " + std::to_string(line) +
                            ", column " + std::to_string(col) + "): " + reason);
+  } catch (const nlohmann::json::exception& e) {  // a number out of range ("1e999") is out_of_range
+    throw util::UsageError(std::string(source) + ": not valid JSON: " + e.what());
   }
   if (!doc.is_object())
     throw util::UsageError(std::string(source) + ": the document must be a JSON object (got " + doc.type_name() + ")");

@@ -253,6 +253,10 @@ OsvParseResult parse_osv_text(std::string_view text, const std::string& source) 
     OsvParseResult out;
     out.warnings.push_back(util::at(source, line, col, "record skipped: invalid JSON"));
     return out;
+  } catch (const json::exception& e) {  // a number out of range ("1e999") is out_of_range, not parse_error
+    OsvParseResult out;
+    out.warnings.push_back(source + ": record skipped: invalid JSON (" + e.what() + ")");
+    return out;
   }
   return parse_osv_record(doc, source);
 }

@@ -20,6 +20,8 @@ inline json parse(std::string_view format, std::string_view text) {
     std::string what = e.what();
     if (auto p = what.find("parse error"); p != std::string::npos) what = what.substr(p);
     throw ReportError(std::string(format) + ": not valid JSON (" + what + ")");
+  } catch (const json::exception& e) {  // a number out of range ("1e999") is out_of_range, not parse_error
+    throw ReportError(std::string(format) + ": not valid JSON (" + e.what() + ")");
   }
 }
 

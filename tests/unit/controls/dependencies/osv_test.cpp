@@ -105,6 +105,14 @@ TEST_CASE("invalid JSON is reported with line and column") {
   CHECK(r.warnings[0].starts_with("broken.json:3:"));
 }
 
+TEST_CASE("a number out of range skips the record with a warning (fuzz regression)") {
+  // nlohmann throws out_of_range, not parse_error, for 3e333: it used to escape parse_osv_text.
+  auto r = parse_osv_text(R"({"id": "GO-1", "modified": "2024-01-01T00:00:00Z", "x": 3e333})", "big.json");
+  CHECK_FALSE(r.record.has_value());
+  REQUIRE(r.warnings.size() == 1);
+  CHECK(r.warnings[0].starts_with("big.json: record skipped: invalid JSON"));
+}
+
 TEST_CASE("versions that are not valid for the ecosystem are dropped, the record kept") {
   if (!fs::exists(kOsv / "examples")) SKIP("shared OSV examples absent");
   std::ifstream in(kOsv / "examples" / "GHSA-9v2f-6vcg-3hgv.json");
