@@ -23,15 +23,22 @@ std::optional<milliseconds> parse_retry_after(std::string_view value,
   while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
   while (!value.empty() && value.back() == ' ') value.remove_suffix(1);
   if (value.empty()) return std::nullopt;
+  // A server's number can be anything: waits past this are capped here (the caller caps them
+  // further), so nothing below overflows.
+  constexpr long long kMaxSeconds = 100LL * 365 * 24 * 3600;
   long long seconds = 0;
   auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), seconds);
   if (ec == std::errc() && end == value.data() + value.size() && seconds >= 0)
-    return milliseconds(seconds * 1000);
+    return milliseconds(std::min(seconds, kMaxSeconds) * 1000);
   // HTTP-date, e.g. "Tue, 05 Jan 2021 11:00:00 GMT" (RFC 9110 IMF-fixdate).
   std::tm tm{};
   std::string text(value);
   if (!strptime(text.c_str(), "%a, %d %b %Y %H:%M:%S GMT", &tm)) return std::nullopt;
-  auto at = std::chrono::system_clock::from_time_t(timegm(&tm));
+  const long long when = timegm(&tm);
+  const long long now_s = std::chrono::system_clock::to_time_t(now);
+  if (when <= now_s) return milliseconds(0);
+  if (when - now_s > kMaxSeconds) return milliseconds(kMaxSeconds * 1000);
+  auto at = std::chrono::system_clock::from_time_t(static_cast<std::time_t>(when));
   if (at <= now) return milliseconds(0);
   return std::chrono::duration_cast<milliseconds>(at - now);
 }
@@ -49,6 +56,8 @@ Retrier::Retrier(Transport& transport, RetryPolicy policy, Sleeper sleeper, std:
     : transport_(transport), policy_(policy), sleep_(std::move(sleeper)), rng_(seed) {
   policy_.max_attempts = std::max(1, policy_.max_attempts);
 }
+
+void Retrier::wait_before_retry(int attempt) { sleep_(backoff_delay(attempt, policy_, rng_)); }
 
 HttpResponse Retrier::send(const HttpRequest& request, int* attempts) {
   milliseconds waited{0};

@@ -44,6 +44,14 @@ TEST_CASE("Retry-After parses seconds and HTTP dates") {
   CHECK_FALSE(parse_retry_after("-5", now).has_value());
 }
 
+TEST_CASE("Retry-After far in the future is capped, never overflows (fuzz regression)") {
+  auto now = std::chrono::system_clock::from_time_t(1609844370);
+  const auto cap = milliseconds(100LL * 365 * 24 * 3600 * 1000);
+  // 2306 is past what system_clock's nanoseconds can hold (2262).
+  CHECK(parse_retry_after("Wed, 21 Oct 2306 07:28:00 GMT", now) == cap);
+  CHECK(parse_retry_after("9999999999999999", now) == cap);
+}
+
 TEST_CASE("backoff grows exponentially, is capped and jittered") {
   RetryPolicy p;
   p.initial_backoff = milliseconds(100);
