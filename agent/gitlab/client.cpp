@@ -176,9 +176,27 @@ HttpResponse Client::exchange(const std::string& method, const std::string& url,
   return response;
 }
 
+json Client::get_json(const std::string& url, bool array, HttpResponse& response) {
+  // A 2xx answer whose body is cut short (a proxy or a connection that dropped mid-body) is a
+  // transient fault like a reset: a GET is asked again, within the same attempt budget.
+  const int attempts = std::max(1, options_.retry.max_attempts);
+  for (int attempt = 1;; ++attempt) {
+    response = call("GET", url, "");
+    if (!array && response.body.empty()) return json();
+    json j = json::parse(response.body, nullptr, false);
+    if (!j.is_discarded() && (!array || j.is_array())) return j;
+    if (attempt >= attempts)
+      throw ApiError(response.status, "GitLab API GET " + url_for_display(url) +
+                                          (array ? ": expected a JSON array" : ": the answer is not JSON"));
+    spdlog::debug("GET {}: the answer is not {} (cut short?); asking again", url_for_display(url),
+                  array ? "a JSON array" : "JSON");
+    retrier_.wait_before_retry(attempt);
+  }
+}
+
 json Client::get(const std::string& path) {
-  HttpResponse r = call("GET", options_.api_url + path, "");
-  return r.body.empty() ? json() : json::parse(r.body);
+  HttpResponse r;
+  return get_json(options_.api_url + path, false, r);
 }
 
 std::vector<json> Client::get_all(const std::string& path) {
@@ -188,10 +206,8 @@ std::vector<json> Client::get_all(const std::string& path) {
     if (page >= options_.max_pages)
       throw ApiError(0, "GitLab API GET " + url_for_display(url) + ": more than " +
                             std::to_string(options_.max_pages) + " pages; stopped");
-    HttpResponse r = call("GET", url, "");
-    json j = json::parse(r.body, nullptr, false);
-    if (j.is_discarded() || !j.is_array())
-      throw ApiError(r.status, "GitLab API GET " + url_for_display(url) + ": expected a JSON array");
+    HttpResponse r;
+    json j = get_json(url, true, r);
     for (auto& item : j) items.push_back(std::move(item));
     url = next_page_url(r, url, options_.api_url);
   }

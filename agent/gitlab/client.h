@@ -82,6 +82,8 @@ class Client : public Api, public RepositoryApi {
   HttpResponse exchange(const std::string& method, const std::string& url, const std::string& body,
                         bool may_repeat = false);
   std::string mr_path(const std::string& project, std::int64_t iid) const;
+  /// GET `url` and parse its body (a JSON array when `array`), asking again when it is not JSON.
+  nlohmann::json get_json(const std::string& url, bool array, HttpResponse& response);
 
   ClientOptions options_;
   std::unique_ptr<Transport> transport_;

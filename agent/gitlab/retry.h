@@ -50,6 +50,10 @@ class Retrier {
 
   const RetryPolicy& policy() const { return policy_; }
 
+  /// Waits as send() would before attempt `attempt + 1` (for a caller that found a 2xx answer
+  /// unusable, such as a truncated JSON body, and asks again).
+  void wait_before_retry(int attempt);
+
  private:
   Transport& transport_;
   RetryPolicy policy_;

@@ -63,6 +63,22 @@ TEST_CASE("project paths are URL-encoded") {
   CHECK_FALSE(body.contains("ref"));
 }
 
+TEST_CASE("a 200 whose JSON body was cut short is asked for again, within the attempt budget") {
+  Fixture f;
+  f.transport->reply(200, R"([{"id":"d1","notes":[]},{"id":"d2","no)");
+  f.transport->reply(200, R"([{"id":"d1","notes":[]}])");
+  auto ds = f.client->merge_request_discussions("42", 5);
+  REQUIRE(ds.size() == 1);
+  REQUIRE(f.transport->requests.size() == 2);
+  CHECK(f.sleeps.size() == 1);
+  // Never JSON: an ApiError naming the request once the attempts are spent (5 by default).
+  Fixture g;
+  for (int i = 0; i < 5; ++i) g.transport->reply(200, "<html>proxy error</html>");
+  CHECK_THROWS_AS(g.client->merge_request_discussions("42", 5), ApiError);
+  CHECK(g.transport->requests.size() == 5);
+  CHECK(g.transport->pending() == 0);
+}
+
 TEST_CASE("lists follow every page with per_page=100") {
   Fixture f;
   f.transport->reply(200, R"([{"id":"d1","notes":[]},{"id":"d2","notes":[]}])",
