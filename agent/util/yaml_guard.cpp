@@ -26,9 +26,15 @@ class Counter : public YAML::EventHandler {
   void OnDocumentStart(const YAML::Mark&) override {}
   void OnDocumentEnd() override {}
   void OnNull(const YAML::Mark& mark, YAML::anchor_t anchor) override { leaf(mark, anchor); }
-  void OnScalar(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor, const std::string&) override {
+  void OnScalar(const YAML::Mark& mark, const std::string& tag, YAML::anchor_t anchor, const std::string&) override {
     leaf(mark, anchor);
+    last_scalar = mark;
+    last_scalar_quoted = tag == "!";  // yaml-cpp's non-specific tag of a quoted scalar
   }
+
+  /// Where the document's last scalar starts, and whether it was quoted.
+  YAML::Mark last_scalar = YAML::Mark::null_mark();
+  bool last_scalar_quoted = false;
   void OnAlias(const YAML::Mark& mark, YAML::anchor_t anchor) override {
     ++aliases_;
     auto it = sizes_.find(anchor);
@@ -87,15 +93,49 @@ std::string position(const std::string& file, const YAML::Mark& mark, const std:
   return at(file, mark.line + 1, mark.column + 1, message);
 }
 
+/// True when the quoted scalar opening at `pos` ('"' or '\'') is closed before the end of `text`.
+/// yaml-cpp ends an unclosed one at the end of the input instead of failing, so the rest of the
+/// file would silently become part of that string.
+bool quote_closed(std::string_view text, std::size_t pos) {
+  const char q = text[pos];
+  for (std::size_t i = pos + 1; i < text.size(); ++i) {
+    if (q == '"' && text[i] == '\\') {
+      ++i;
+    } else if (text[i] == q) {
+      if (q == '\'' && i + 1 < text.size() && text[i + 1] == '\'') {
+        ++i;  // '' inside single quotes
+      } else {
+        return true;
+      }
+    }
+  }
+  return false;
+}
+
 }  // namespace
 
 YAML::Node load_yaml(std::string_view text, const std::string& file, const YamlLimits& limits) {
+  // yaml-cpp stops reading at a NUL byte as if the stream ended there, so whatever follows one
+  // would be silently ignored (YAML allows no NUL character anywhere): refuse it.
+  if (auto nul = text.find('\0'); nul != std::string_view::npos) {
+    int line = 1, col = 1;
+    for (std::size_t i = 0; i < nul; ++i) {
+      if (text[i] == '\n') { ++line; col = 1; } else { ++col; }
+    }
+    throw UsageError(at(file, line, col, "invalid YAML: a NUL byte (YAML allows no NUL character)"));
+  }
   const std::string owned(text);
   try {
     std::istringstream in(owned);
     YAML::Parser parser(in);
     Counter counter(limits);
     parser.HandleNextDocument(counter);
+    // An unclosed quote swallows everything to the end, so it can only be the last scalar.
+    if (counter.last_scalar_quoted && !counter.last_scalar.is_null()) {
+      const auto pos = static_cast<std::size_t>(counter.last_scalar.pos);
+      if (pos < owned.size() && (owned[pos] == '"' || owned[pos] == '\'') && !quote_closed(owned, pos))
+        throw UsageError(position(file, counter.last_scalar, "invalid YAML: a quoted string is not closed"));
+    }
     return YAML::Load(owned);
   } catch (const LimitHit& hit) {
     throw UsageError(position(file, hit.mark, "too many aliases/nodes (YAML alias bomb?): " + hit.what));

@@ -21,7 +21,7 @@ struct YamlLimits {
 
 /// Parses the first document of `text` (as read from `file`) like YAML::Load, after checking it
 /// against `limits`. Throws util::UsageError "file:line:col: invalid YAML: ..." for a syntax error
-/// and "file:line:col: too many aliases/nodes (YAML alias bomb?) ..." (at the alias that crossed
+/// or a NUL byte (which yaml-cpp would take for the end of the text) and "file:line:col: too many aliases/nodes (YAML alias bomb?) ..." (at the alias that crossed
 /// the limit) for a document past the limits.
 YAML::Node load_yaml(std::string_view text, const std::string& file, const YamlLimits& limits = {});
 
