@@ -163,6 +163,22 @@ TEST_CASE("control: a malformed lockfile is a warning with its position; the oth
   CHECK(out.warnings[0].find("lockfile skipped") != std::string::npos);
 }
 
+TEST_CASE("control: a lockfile of more than 250,000 packages is a warning; the others are scanned") {
+  Repo repo;
+  std::string pins;
+  for (int i = 0; i <= 250'000; ++i) pins += "pkg-" + std::to_string(i) + "==1.0.0\n";
+  repo.write("huge/requirements.txt", pins + "Django==3.2.0\n");
+  repo.write("b/requirements.txt", kRequirements);
+  repo.make_db();
+  DependenciesControl control(repo.db_dir, {});
+  ScanResult out;
+  control.run(repo.input(), out);
+  REQUIRE(out.findings.size() == 1);
+  CHECK(out.findings[0].path == "b/requirements.txt");
+  REQUIRE(out.warnings.size() == 1);
+  CHECK(out.warnings[0] == "huge/requirements.txt: lockfile skipped: more than 250000 packages");
+}
+
 TEST_CASE("control: without a database, one clear warning and no findings") {
   Repo repo;
   repo.write("requirements.txt", kRequirements);
