@@ -295,24 +295,32 @@ class HostileScanTest(unittest.TestCase):
         h.record("YAML alias bomb", "pnpm-lock.yaml, pubspec.lock, Podfile.lock, yarn.lock (berry) bombs: bounded, the rest scanned", run)
 
     def test_lockfile_with_a_million_entries(self):
-        with open(os.path.join(self.tree, "requirements.txt"), "w") as f:
-            f.writelines(f"pkg-{i}==1.0.{i % 10}\n" for i in range(1_000_000))
-        # One advisory on the last pin: finding it proves the whole file was read.
+        # One advisory on the last pin of a 200,000-pin file: finding it proves the whole file was read.
         record = os.path.join(self.tmp, "TEST-0001.json")
         write(record, json.dumps({"id": "TEST-0001", "modified": "2024-01-01T00:00:00Z", "summary": "test advisory",
-                                  "affected": [{"package": {"ecosystem": "PyPI", "name": "pkg-999999"},
+                                  "affected": [{"package": {"ecosystem": "PyPI", "name": "pkg-199999"},
                                                 "ranges": [{"type": "ECOSYSTEM",
                                                             "events": [{"introduced": "0"}, {"fixed": "2.0"}]}]}]}))
         db = os.path.join(self.tmp, "osv")
         imported = self.agent("db", "--db", db, "import", record)
         self.assertEqual(0, imported.returncode, imported.stderr)
-        run = self.agent("scan", self.tree, "--no-git", "--controls", "dependencies", "--fail-on", "none",
-                         "--db", db, "--format", "json")
-        self.assertEqual(0, run.returncode, run.stderr)
-        h.assert_bounded(self, run)
-        findings = json.loads(run.stdout)["findings"]
-        self.assertEqual(["pkg-999999"], [f["dependency"]["package"] for f in findings], findings)
-        h.record("1M-entry lockfile", "requirements.txt of 1,000,000 pins (17 MiB): all parsed and matched", run)
+        lockfile = os.path.join(self.tree, "requirements.txt")
+        for count in (200_000, 1_000_000):
+            with open(lockfile, "w") as f:
+                f.writelines(f"pkg-{i}==1.0.{i % 10}\n" for i in range(count))
+            run = self.agent("scan", self.tree, "--no-git", "--controls", "dependencies", "--fail-on", "none",
+                             "--db", db, "--format", "json", "--sbom-dir", self.out)
+            self.assertEqual(0, run.returncode, run.stderr)
+            h.assert_bounded(self, run)
+            findings = json.loads(run.stdout)["findings"]
+            if count <= 250_000:
+                self.assertEqual(["pkg-199999"], [f["dependency"]["package"] for f in findings], findings)
+                h.record("large lockfile", "requirements.txt of 200,000 pins (3.4 MiB): all parsed and matched, SBOM written", run)
+            else:
+                self.assertEqual([], findings)
+                self.assertIn("requirements.txt: lockfile skipped: more than 250000 packages", run.stderr)
+                h.record("1M-entry lockfile", "requirements.txt of 1,000,000 pins (17 MiB): parsed, then skipped "
+                         "with a warning (over 250,000 packages)", run)
 
     # ---- git history --------------------------------------------------------------------------------
     def test_history_of_a_tree_bomb_is_walked_once_per_distinct_subtree(self):
