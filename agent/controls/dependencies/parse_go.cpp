@@ -79,7 +79,9 @@ struct Replacement {
 bool before_go_1_17(std::string_view go_version) {
   int major = 0, minor = 0;
   std::size_t i = 0;
-  while (i < go_version.size() && std::isdigit(static_cast<unsigned char>(go_version[i])))
+  // Both numbers stop growing past 1000 (the digits left make the version unreadable: not before
+  // 1.17), so a hostile `go 99999999999.1` cannot overflow them.
+  while (i < go_version.size() && std::isdigit(static_cast<unsigned char>(go_version[i])) && major < 1000)
     major = major * 10 + (go_version[i++] - '0');
   if (i == 0 || i >= go_version.size() || go_version[i] != '.') return false;
   ++i;

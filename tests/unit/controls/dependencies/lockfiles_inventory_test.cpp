@@ -232,6 +232,16 @@ TEST_CASE("inventory: go.sum keeps one version per module, the highest", "[lockf
   CHECK(parsed.packages[0].line == 2);
 }
 
+TEST_CASE("inventory: a go directive with a huge version is not before 1.17, without overflow (fuzz regression)",
+          "[lockfiles]") {
+  ParseOptions options;
+  options.read_include = [](const std::string&) -> std::optional<std::string> {
+    return "example.com/a v1.2.0 h1:x=\n";
+  };
+  auto parsed = detail::parse_gomod("go.mod", "module m\n\ngo 12222222222222223.6\n", options);
+  CHECK(parsed.packages.empty());  // go.sum not read: not a pre-1.17 module
+}
+
 TEST_CASE("inventory: Gemfile.lock GIT and PATH gems, Cargo.lock local crates", "[lockfiles][shared-data]") {
   REQUIRE_SHARED_DATA();
   auto git = parse(LockfileKind::gemfile, "ruby_gemfilelock/has-git-gem.lock");
