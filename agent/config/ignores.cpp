@@ -338,6 +338,16 @@ std::string add_ignore_text(std::string_view text, const IgnoreEntry& entry, con
   if (key_line < 0) {
     std::string out(text);
     if (!out.empty() && out.back() != '\n') out += "\n";
+    out += "ignores:\n" + block;
+    try {
+      if (parse_ignores(out, file).entries.size() == 1) return out;
+    } catch (const util::UsageError&) {
+    }
+    // The document is an explicit null or empty map (`~`, `null`, `{}`, or ends with `...`): a key
+    // cannot follow it. Keep the comments and blank lines, replace the rest by the list.
+    out.clear();
+    for (const auto& l : lines)
+      if (l.empty() || blank_or_comment(l)) out += l + "\n";
     return out + "ignores:\n" + block;
   }
   std::string rest = lines[key_line].substr(8);

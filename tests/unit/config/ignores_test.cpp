@@ -198,6 +198,13 @@ TEST_CASE("ignores: add and remove are minimal textual edits", "[ignores]") {
   // An absent list, an empty file and an empty flow list all become a block list.
   CHECK(parse_ignores(config::add_ignore_text("", e, "x"), "x").entries.size() == 1);
   CHECK(parse_ignores(config::add_ignore_text("# header\n", e, "x"), "x").entries.size() == 1);
+  // So does an explicit null or empty document, comments kept (fuzz regression: "~" became
+  // "~\nignores:", which is invalid YAML).
+  for (const char* empty : {"~", "null\n", "# top\n---\n~\n...\n", "{}\n"}) {
+    const std::string added_to_empty = config::add_ignore_text(empty, e, "x");
+    CHECK(parse_ignores(added_to_empty, "x").entries.size() == 1);
+  }
+  CHECK(config::add_ignore_text("# top\n~\n", e, "x").rfind("# top\nignores:\n", 0) == 0);
   const std::string flow = config::add_ignore_text("ignores: []  # none yet\n", e, "x");
   CHECK(flow.rfind("ignores: # none yet\n  - fingerprint:", 0) == 0);
   CHECK(parse_ignores(flow, "x").entries.size() == 1);
