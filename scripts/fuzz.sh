@@ -65,6 +65,13 @@ cleanup() { if [[ -n $fuzzer_pid ]]; then kill "$fuzzer_pid" 2>/dev/null || true
 trap cleanup EXIT
 trap 'cleanup; exit 130' INT TERM
 
+# cpu := CPU seconds (user + system) of this shell's finished children, from the `times` builtin
+# (run in this shell, not in a subshell, which would start from zero).
+child_cpu() {
+  times >"$work/.times"
+  cpu=$(tail -1 "$work/.times" | awk '{ t = 0; for (i = 1; i <= 2; ++i) { split($i, a, /[ms]/); t += a[1] * 60 + a[2] } printf "%d", t }')
+}
+
 rows=()
 failed=0
 for t in "${targets[@]}"; do
@@ -79,6 +86,8 @@ for t in "${targets[@]}"; do
   done
   echo "fuzz: $t for ${seconds}s (log: $dir/log)"
   start=$(date +%s)
+  child_cpu
+  cpu_start=$cpu
   rc=0
   # shellcheck disable=SC2046
   nice -n 10 "$bin" "$dir/corpus" "${seeds[@]}" -max_total_time="$seconds" -rss_limit_mb=2048 \
@@ -88,6 +97,8 @@ for t in "${targets[@]}"; do
   wait "$fuzzer_pid" || rc=$?
   fuzzer_pid=""
   elapsed=$(( $(date +%s) - start ))
+  child_cpu
+  cpu=$(( cpu - cpu_start ))
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$dir/log" | tail -1)
   rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$dir/log" | tail -1)
   last=$(grep -E '^#[0-9]+' "$dir/log" | tail -1 || true)
@@ -100,13 +111,13 @@ for t in "${targets[@]}"; do
     (( crashes > 0 )) || crashes="rc=$rc"
     grep -m1 -E 'ERROR: (AddressSanitizer|libFuzzer|LeakSanitizer)|runtime error:|ALARM|out-of-memory' "$dir/log" || true
   fi
-  rows+=("$t ${elapsed} ${execs:-?} ${rate:-?} ${cov:-?} ${ft:-?} $corpus $crashes")
+  rows+=("$t ${elapsed} ${cpu} ${execs:-?} ${rate:-?} ${cov:-?} ${ft:-?} $corpus $crashes")
 done
 
-printf '\n%-16s %8s %12s %8s %7s %7s %8s %8s\n' target seconds execs execs/s cov ft corpus crashes
+printf '\n%-16s %8s %8s %12s %8s %7s %7s %8s %8s\n' target seconds cpu-s execs execs/s cov ft corpus crashes
 for r in "${rows[@]}"; do
   # shellcheck disable=SC2086
-  printf '%-16s %8s %12s %8s %7s %7s %8s %8s\n' $r
+  printf '%-16s %8s %8s %12s %8s %7s %7s %8s %8s\n' $r
 done
 echo "(working corpora, crashes and logs: $work/<target>/)"
 exit $failed
