@@ -362,6 +362,26 @@ std::string add_ignore_text(std::string_view text, const IgnoreEntry& entry, con
     lines.insert(lines.begin() + key_line + 1, b.begin(), b.end());
     return join_lines(lines);
   }
+  if (value.empty()) {
+    // yaml-cpp also takes a null written on a later line at column 0 as the key's value
+    // ("ignores:\n# c\n~"); the list goes where that null was (fuzz regression), its comment kept.
+    for (std::size_t i = static_cast<std::size_t>(key_line) + 1; i < lines.size(); ++i) {
+      const std::string& l = lines[i];
+      if (l.empty() || blank_or_comment(l)) continue;
+      if (l[0] == ' ' || l[0] == '\t' || l[0] == '-') break;
+      const auto h = l.find(" #");
+      std::string v = h == std::string::npos ? l : l.substr(0, h);
+      v.erase(v.find_last_not_of(" \t") + 1);
+      if (v == "~" || v == "null" || v == "Null" || v == "NULL" || v == "[]") {
+        if (h == std::string::npos) lines.erase(lines.begin() + static_cast<long>(i));
+        else lines[i] = l.substr(h + 1);
+        std::vector<std::string> b = split_lines(block);
+        lines.insert(lines.begin() + key_line + 1, b.begin(), b.end());
+        return join_lines(lines);
+      }
+      break;
+    }
+  }
   if (!value.empty())
     throw util::UsageError(util::at(file, key_line + 1, 10, "ignores: a flow list cannot be edited in place; "
                                                             "write it as a block list (one \"- \" entry per item)"));

@@ -205,6 +205,12 @@ TEST_CASE("ignores: add and remove are minimal textual edits", "[ignores]") {
     CHECK(parse_ignores(added_to_empty, "x").entries.size() == 1);
   }
   CHECK(config::add_ignore_text("# top\n~\n", e, "x").rfind("# top\nignores:\n", 0) == 0);
+  // yaml-cpp reads a null at column 0 after comment lines as the key's value (fuzz regression:
+  // the list went between the key and that null, which is invalid YAML).
+  const std::string later_null = config::add_ignore_text("ignores:\n  # none yet\n~ # empty\n", e, "x");
+  CHECK(parse_ignores(later_null, "x").entries.size() == 1);
+  CHECK_THAT(later_null, ContainsSubstring("# empty"));
+  CHECK_THAT(later_null, !ContainsSubstring("~"));
   const std::string flow = config::add_ignore_text("ignores: []  # none yet\n", e, "x");
   CHECK(flow.rfind("ignores: # none yet\n  - fingerprint:", 0) == 0);
   CHECK(parse_ignores(flow, "x").entries.size() == 1);
