@@ -5,6 +5,13 @@
 #   FUZZ_WORK   working folder (default /var/tmp/jit-agent-fuzz): <target>/corpus is a fresh copy
 #               of the seeds that the run grows, <target>/crashes what it found, <target>/log
 #   FUZZ_JOBS   parallel compile jobs (default 2)
+#   FUZZ_NICE   nice level of the fuzzers (default 10; 19 to soak only idle CPU)
+#   FUZZ_FRESH=1  start from the seeds again (by default a target's working corpus is kept and grown,
+#               and <target>/cpu-seconds and <target>/execs add up every run's CPU time and executions)
+#   FUZZ_UNTIL_CPU=N  run a target again, SECONDS at a time, until its total CPU time reaches N s
+#   FUZZ_NO_BUILD=1  use the targets already built in build-fuzz
+#   FUZZ_TIMEOUT  seconds one input may take (default 10; libFuzzer counts wall time, so a fuzzer
+#               that only gets idle CPU (FUZZ_NICE=19, or chrt --idle) needs more, e.g. 60)
 # Seeds: tests/fuzz/corpus/<target>/ and tests/fuzz/regressions/<target>/, plus, when present,
 # ../shared/data's webhooks, API answers, lockfile fixtures and OSV records (read there, prefixed
 # with the target's selector byte into the working folder; never copied into the repository).
@@ -16,6 +23,9 @@ seconds=${1:-60}
 shift || true
 work=${FUZZ_WORK:-/var/tmp/jit-agent-fuzz}
 jobs=${FUZZ_JOBS:-2}
+nice_level=${FUZZ_NICE:-10}
+until_cpu=${FUZZ_UNTIL_CPU:-0}
+timeout_s=${FUZZ_TIMEOUT:-10}
 build=build-fuzz
 
 # clang and libFuzzer's runtime (libclang-rt-14-dev) from Debian, installed only when missing.
@@ -30,12 +40,13 @@ if (( ${#missing[@]} > 0 )); then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
-bash scripts/install-deps.sh >/dev/null
-
-if [[ ! -f $build/CMakeCache.txt ]]; then
-  CC=clang CXX=clang++ nice -n 10 cmake -S . -B "$build" -DJIT_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+if [[ ${FUZZ_NO_BUILD:-0} != 1 ]]; then
+  bash scripts/install-deps.sh >/dev/null
+  if [[ ! -f $build/CMakeCache.txt ]]; then
+    CC=clang CXX=clang++ nice -n 10 cmake -S . -B "$build" -DJIT_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+  fi
+  nice -n 10 cmake --build "$build" -j "$jobs" --target fuzz_all
 fi
-nice -n 10 cmake --build "$build" -j "$jobs" --target fuzz_all
 
 if (( $# > 0 )); then
   targets=("$@")
@@ -51,7 +62,8 @@ extra_flags() {
   esac
 }
 
-shared_seeds="$work/shared-seeds"
+mkdir -p "$work"
+shared_seeds="$work/shared-seeds.$$"  # per run: two runs may share the working folder
 rm -rf "$shared_seeds"
 if [[ -d ../shared/data ]]; then
   python3 tests/fuzz/seeds.py shared ../shared/data "$shared_seeds" >/dev/null
@@ -61,7 +73,10 @@ export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1:allocator_ma
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
 fuzzer_pid=""
-cleanup() { if [[ -n $fuzzer_pid ]]; then kill "$fuzzer_pid" 2>/dev/null || true; fi; }
+cleanup() {
+  if [[ -n $fuzzer_pid ]]; then kill "$fuzzer_pid" 2>/dev/null || true; fi
+  rm -rf "$shared_seeds"
+}
 trap cleanup EXIT
 trap 'cleanup; exit 130' INT TERM
 
@@ -78,46 +93,60 @@ for t in "${targets[@]}"; do
   bin="$build/tests/fuzz/${t}_fuzz"
   [[ -x $bin ]] || { echo "fuzz: no target $t ($bin)" >&2; exit 2; }
   dir="$work/$t"
-  rm -rf "$dir"
+  if [[ ${FUZZ_FRESH:-0} == 1 ]]; then rm -rf "$dir"; fi
   mkdir -p "$dir/corpus" "$dir/crashes"
   seeds=()
   for s in "$repo/tests/fuzz/corpus/$t" "$repo/tests/fuzz/regressions/$t" "$shared_seeds/$t"; do
     [[ -d $s ]] && seeds+=("$s")
   done
-  echo "fuzz: $t for ${seconds}s (log: $dir/log)"
+  touch "$dir/.run-start"
   start=$(date +%s)
-  child_cpu
-  cpu_start=$cpu
+  run_cpu=0
+  run_execs=0
   rc=0
-  # shellcheck disable=SC2046
-  nice -n 10 "$bin" "$dir/corpus" "${seeds[@]}" -max_total_time="$seconds" -rss_limit_mb=2048 \
-    -timeout=10 -print_final_stats=1 -artifact_prefix="$dir/crashes/" $(extra_flags "$t") \
-    >"$dir/log" 2>&1 &
-  fuzzer_pid=$!
-  wait "$fuzzer_pid" || rc=$?
-  fuzzer_pid=""
+  while :; do
+    echo "fuzz: $t for ${seconds}s (log: $dir/log)"
+    child_cpu
+    cpu_start=$cpu
+    # shellcheck disable=SC2046
+    nice -n "$nice_level" "$bin" "$dir/corpus" "${seeds[@]}" -max_total_time="$seconds" -rss_limit_mb=2048 \
+      -timeout="$timeout_s" -print_final_stats=1 -artifact_prefix="$dir/crashes/" $(extra_flags "$t") \
+      >"$dir/log" 2>&1 &
+    fuzzer_pid=$!
+    rc=0
+    wait "$fuzzer_pid" || rc=$?
+    fuzzer_pid=""
+    child_cpu
+    chunk=$(( cpu - cpu_start ))
+    execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$dir/log" | tail -1)
+    run_cpu=$(( run_cpu + chunk ))
+    run_execs=$(( run_execs + ${execs:-0} ))
+    total_cpu=$(( $(cat "$dir/cpu-seconds" 2>/dev/null || echo 0) + chunk ))
+    echo "$total_cpu" >"$dir/cpu-seconds"
+    echo $(( $(cat "$dir/execs" 2>/dev/null || echo 0) + ${execs:-0} )) >"$dir/execs"
+    new_crashes=$(find "$dir/crashes" -type f -newer "$dir/.run-start" | wc -l)
+    if (( new_crashes > 0 || (rc != 0 && rc != 130) )); then break; fi
+    if (( total_cpu >= until_cpu )); then break; fi
+  done
   elapsed=$(( $(date +%s) - start ))
-  child_cpu
-  cpu=$(( cpu - cpu_start ))
-  execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$dir/log" | tail -1)
   rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$dir/log" | tail -1)
   last=$(grep -E '^#[0-9]+' "$dir/log" | tail -1 || true)
   cov=$(sed -n 's/.* cov: \([0-9]*\).*/\1/p' <<<"$last")
   ft=$(sed -n 's/.* ft: \([0-9]*\).*/\1/p' <<<"$last")
   corpus=$(find "$dir/corpus" -type f | wc -l)
-  crashes=$(find "$dir/crashes" -type f | wc -l)
+  crashes=$(find "$dir/crashes" -type f -newer "$dir/.run-start" | wc -l)
   if (( crashes > 0 || (rc != 0 && rc != 130) )); then
     failed=1
     (( crashes > 0 )) || crashes="rc=$rc"
     grep -m1 -E 'ERROR: (AddressSanitizer|libFuzzer|LeakSanitizer)|runtime error:|ALARM|out-of-memory' "$dir/log" || true
   fi
-  rows+=("$t ${elapsed} ${cpu} ${execs:-?} ${rate:-?} ${cov:-?} ${ft:-?} $corpus $crashes")
+  rows+=("$t ${elapsed} ${run_cpu} ${run_execs} ${rate:-?} ${cov:-?} ${ft:-?} $corpus $crashes $(cat "$dir/cpu-seconds") $(cat "$dir/execs")")
 done
 
-printf '\n%-16s %8s %8s %12s %8s %7s %7s %8s %8s\n' target seconds cpu-s execs execs/s cov ft corpus crashes
+printf '\n%-16s %8s %8s %12s %8s %7s %7s %8s %8s %10s %13s\n' target seconds cpu-s execs execs/s cov ft corpus crashes total-cpu-s total-execs
 for r in "${rows[@]}"; do
   # shellcheck disable=SC2086
-  printf '%-16s %8s %8s %12s %8s %7s %7s %8s %8s\n' $r
+  printf '%-16s %8s %8s %12s %8s %7s %7s %8s %8s %10s %13s\n' $r
 done
 echo "(working corpora, crashes and logs: $work/<target>/)"
 exit $failed
