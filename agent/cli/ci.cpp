@@ -19,6 +19,7 @@
 #include "agent/cli/ci_scan.h"
 #include "agent/cli/ci_variables.h"
 #include "agent/cli/commands.h"
+#include "agent/cli/doctor.h"
 #include "agent/cli/settings.h"
 #include "agent/config/config.h"
 #include "agent/config/folders.h"
@@ -257,6 +258,9 @@ int run_ci(const CiOptions& opts, const GlobalOptions& global) {
     spdlog::info("scanning !{} again with the updated ignores", loaded.merge_request()->iid);
   }
   const event::Event& ev = converted ? *converted : loaded;
+  // The cheap doctor checks (token expiry and scopes, the variable's masking): warnings only,
+  // bounded, and only in a job that talks to GitLab anyway. Shards leave it to shard 1.
+  if (shard.index <= 1) log_ci_preflight(env);
 
   job::JobContext job{ev, env, std::move(cfg), {}, job::project_api_id(ev), ev.head_sha(), nullptr, {},
                       std::move(ignores)};

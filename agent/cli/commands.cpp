@@ -20,9 +20,11 @@ constexpr const char* kExitCodes =
     "  3  runtime error (I/O, git, network, tool failure)\n"
     "  4  reports written, but posting results back to GitLab failed\n"
     "  5  reports written, but a control errored (tool missing, crashed, timed out, bad output)\n"
-    "  6  merge: partial results of a shard missing, or the shards disagree; nothing written or posted\n";
+    "  6  merge: partial results of a shard missing, or the shards disagree; nothing written or posted\n"
+    "  7  doctor: the worst check is a warning; setup: done except the group webhook (GitLab Premium missing)\n"
+    "  8  doctor: at least one check failed\n";
 
-constexpr std::array kCommands = {add_scan, add_ci, add_merge, add_rules, add_config, add_ignore, add_db, add_version, add_fetch};
+constexpr std::array kCommands = {add_scan, add_ci, add_merge, add_rules, add_config, add_ignore, add_db, add_version, add_fetch, add_setup, add_doctor};
 
 }  // namespace
 

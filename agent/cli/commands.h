@@ -32,6 +32,8 @@ void add_fetch(CLI::App& root, const GlobalOptions& global, Action& action);
 void add_db(CLI::App& root, const GlobalOptions& global, Action& action);
 void add_config(CLI::App& root, const GlobalOptions& global, Action& action);
 void add_ignore(CLI::App& root, const GlobalOptions& global, Action& action);
+void add_setup(CLI::App& root, const GlobalOptions& global, Action& action);
+void add_doctor(CLI::App& root, const GlobalOptions& global, Action& action);
 
 /// Parses argv, runs the chosen command, returns its exit code. Throws util::Error.
 int run(int argc, char** argv);

@@ -12,6 +12,7 @@ import time
 import unittest
 import urllib.error
 import urllib.request
+from datetime import datetime, timedelta, timezone
 from urllib.parse import quote
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -667,6 +668,154 @@ class VariablesTest(unittest.TestCase):
                 self.emu.add_variable(("group", self.GROUP), **kwargs)
         with self.assertRaises(ValueError):
             self.emu.add_variable(("group", 404), "KEY", "value")
+
+
+class OnboardingTest(unittest.TestCase):
+    """The endpoints of `jit-agent setup` and `doctor` (issue 15): projects, triggers, group hooks (Premium),
+    group access tokens, project variables, pipeline schedules: required parameters, roles, shapes."""
+    GROUP = 3
+    # doc/api/group_access_tokens.md, "List group access tokens" (one element of the documented list).
+    GROUP_TOKEN_EXAMPLE = {"user_id": 141, "scopes": ["api"], "name": "token", "expires_at": "2021-01-31", "id": 42,
+                           "active": True, "created_at": "2021-01-20T22:11:48.151Z", "revoked": False,
+                           "last_used_at": None, "access_level": 40}
+
+    def setUp(self):
+        self.emu = GitLabEmulator(token=TOKEN, users={"dev-token-value": {
+            "id": 21, "username": "rita", "name": "Rita"}}).start()
+        self.emu.add_group(self.GROUP, "acme")
+        self.emu.add_group_member(self.GROUP, self.emu.bot_user_id, 50)
+        self.emu.add_group_member(self.GROUP, 21, 40)
+        self.c = Client(self.emu)
+        self.rita = Client(self.emu, token="dev-token-value")
+
+    def tearDown(self):
+        self.emu.stop()
+
+    def new_project(self):
+        status, project, _ = self.c.call("POST", "/projects", {"name": "jit-security", "namespace_id": self.GROUP})
+        self.assertEqual(201, status, project)
+        return project
+
+    def test_projects(self):
+        self.assertEqual((400, {"error": "name, path are missing, at least one parameter must be provided"}),
+                         self.c.call("POST", "/projects", {"namespace_id": self.GROUP})[:2])
+        project = self.new_project()
+        self.assertEqual(("acme/jit-security", True), (project["path_with_namespace"], project["empty_repo"]))
+        if os.path.isdir(API_EXAMPLES):
+            # As GET /projects/:id without license=/statistics= (those fields come with them only), for a
+            # creator who is a member of the group, not of the project (permissions.project_access null);
+            # owner: user namespaces only; spp_repository_pipeline_access: where security policies exist.
+            optional = ("$.owner", "$.license", "$.statistics", "$.spp_repository_pipeline_access",
+                        "$.permissions.project_access")
+            self.assertEqual([], [p for p in shape_mismatches(documented("GET-projects-id.response.json"), project)
+                                  if not p.startswith(optional)])
+        status, taken, _ = self.c.call("POST", "/projects", {"path": "jit-security", "namespace_id": "acme"})
+        self.assertEqual(400, status)
+        self.assertEqual(["has already been taken"], taken["message"]["path"])
+        path = f"/projects/{project['id']}"
+        self.assertEqual(400, self.c.call("PUT", path, {"ci_pipeline_variables_minimum_override_role": "everyone"})[0])
+        status, edited, _ = self.c.call("PUT", path, {"ci_pipeline_variables_minimum_override_role": "maintainer"})
+        self.assertEqual((200, "maintainer"), (status, edited["ci_pipeline_variables_minimum_override_role"]))
+        self.assertEqual("maintainer", self.c.call("GET", path)[1]["ci_pipeline_variables_minimum_override_role"])
+        self.emu.add_group_member(self.GROUP, 21, 30)  # a Developer may not create projects in the group
+        self.assertEqual((403, {"message": "403 Forbidden"}),
+                         self.rita.call("POST", "/projects", {"name": "x", "namespace_id": self.GROUP})[:2])
+
+    def test_triggers(self):
+        pid = self.new_project()["id"]
+        self.assertEqual((400, {"error": "description is missing"}), self.c.call("POST", f"/projects/{pid}/triggers", {})[:2])
+        status, trigger, _ = self.c.call("POST", f"/projects/{pid}/triggers", {"description": "hook"})
+        self.assertEqual(201, status)
+        self.assertTrue(trigger["token"].startswith("glptt-") and len(trigger["token"]) > 20)
+        for key in ("id", "description", "created_at", "updated_at", "last_used", "owner", "expires_at"):
+            self.assertIn(key, trigger)
+        self.assertEqual(trigger["token"], self.c.call("GET", f"/projects/{pid}/triggers")[1][0]["token"])
+        self.assertEqual(trigger["token"][:4], self.rita.call("GET", f"/projects/{pid}/triggers")[1][0]["token"])
+
+    def test_group_hooks(self):
+        hooks = f"/groups/{self.GROUP}/hooks"
+        self.assertEqual((403, {"message": "403 Forbidden"}), self.rita.call("GET", hooks)[:2])  # Owner only
+        self.assertEqual((400, {"error": "url is missing"}), self.c.call("POST", hooks, {"push_events": True})[:2])
+        self.assertEqual(422, self.c.call("POST", hooks, {"url": "not a url"})[0])
+        body = {"url": "https://gitlab.example.com/api/v4/projects/5/ref/main/trigger/pipeline?token={t}",
+                "url_variables": [{"key": "t", "value": "glptt-secret-123"}], "token": "hook-secret-1",
+                "note_events": True}
+        status, hook, _ = self.c.call("POST", hooks, body)
+        self.assertEqual(201, status, hook)
+        self.assertNotIn("token", hook)  # never shown again
+        self.assertEqual([{"key": "t"}], hook["url_variables"])
+        self.assertEqual(body["url"], hook["url"])
+        self.assertEqual((True, True, False, True), (hook["push_events"], hook["note_events"],
+                                                    hook["merge_requests_events"], hook["enable_ssl_verification"]))
+        status, edited, _ = self.c.call("PUT", f"{hooks}/{hook['id']}", {"merge_requests_events": True})
+        self.assertEqual((200, True), (status, edited["merge_requests_events"]))
+        self.c.call("POST", hooks, {"url": "https://hooks.example.com/b"})
+        status, page, headers = self.c.call("GET", hooks + "?per_page=1")
+        self.assertEqual((200, 1, "2", "2"), (status, len(page), headers["X-Total"], headers["X-Next-Page"]))
+        self.assertEqual((404, {"message": "404 Not found"}), self.c.call("GET", f"{hooks}/999")[:2])
+
+    def test_group_hooks_need_premium(self):
+        self.emu.premium = False
+        for method, body in (("GET", None), ("POST", {"url": "https://hooks.example.com/a"})):
+            self.assertEqual((404, {"message": "404 Not Found"}),
+                             self.c.call(method, f"/groups/{self.GROUP}/hooks", body)[:2])
+
+    def test_group_access_tokens(self):
+        path = f"/groups/{self.GROUP}/access_tokens"
+        soon = (datetime.now(timezone.utc).date() + timedelta(days=30)).isoformat()
+        self.assertEqual(403, self.rita.call("POST", path, {"name": "t", "scopes": ["api"], "expires_at": soon})[0])
+        self.assertEqual((400, {"error": "name is missing, scopes is missing"}), self.c.call("POST", path, {})[:2])
+        self.assertEqual((400, {"error": "expires_at is missing"}),
+                         self.c.call("POST", path, {"name": "t", "scopes": ["api"]})[:2])
+        far = (datetime.now(timezone.utc).date() + timedelta(days=400)).isoformat()
+        self.assertEqual((400, {"message": "400 Bad request - Expires at must expire in 365 days"}),
+                         self.c.call("POST", path, {"name": "t", "scopes": ["api"], "expires_at": far})[:2])
+        status, token, _ = self.c.call("POST", path, {"name": "jit", "scopes": ["api", "write_repository"],
+                                                       "access_level": 40, "expires_at": soon})
+        self.assertEqual(201, status, token)
+        self.assertEqual([], shape_mismatches(self.GROUP_TOKEN_EXAMPLE, token))
+        self.assertEqual((soon, 40), (token["expires_at"], token["access_level"]))
+        status, listed, _ = self.c.call("GET", path)
+        self.assertEqual([], shape_mismatches([self.GROUP_TOKEN_EXAMPLE], listed))
+        self.assertNotIn("token", listed[0])
+        status, me, _ = Client(self.emu, token=token["token"]).call("GET", "/personal_access_tokens/self")
+        self.assertEqual((200, ["api", "write_repository"]), (status, me["scopes"]))
+
+    def test_project_variables_written(self):
+        pid = self.new_project()["id"]
+        path = f"/projects/{pid}/variables"
+        self.assertEqual((400, {"error": "key is missing, value is missing"}), self.c.call("POST", path, {})[:2])
+        self.assertEqual((400, {"message": {"value": ["is invalid"]}}),
+                         self.c.call("POST", path, {"key": "K", "value": "short", "masked": True})[:2])
+        status, v, _ = self.c.call("POST", path, {"key": "JIT_CHECKOUT_TOKEN", "value": "glpat-abcdefghij0123",
+                                                   "masked_and_hidden": True, "protected": True})
+        self.assertEqual(201, status)
+        self.assertEqual((None, True, True, True), (v["value"], v["masked"], v["hidden"], v["protected"]))
+        if os.path.isdir(API_EXAMPLES):
+            self.assertEqual([], shape_mismatches(documented("GET-projects-id-variables-key.response.json"), v))
+        self.assertEqual((400, {"message": {"key": ["(JIT_CHECKOUT_TOKEN) has already been taken"]}}),
+                         self.c.call("POST", path, {"key": "JIT_CHECKOUT_TOKEN", "value": "x" * 10})[:2])
+        status, v, _ = self.c.call("PUT", f"{path}/JIT_CHECKOUT_TOKEN", {"protected": False, "masked": False})
+        self.assertEqual((200, False, True), (status, v["protected"], v["masked"]))  # hidden stays masked
+        self.emu.add_group_member(self.GROUP, 21, 30)  # variables need Maintainer
+        self.assertEqual((403, {"message": "403 Forbidden"}), self.rita.call("POST", path, {"key": "A", "value": "b"})[:2])
+
+    def test_pipeline_schedules(self):
+        pid = self.new_project()["id"]
+        path = f"/projects/{pid}/pipeline_schedules"
+        self.assertEqual((400, {"error": "description is missing, ref is missing, cron is missing"}),
+                         self.c.call("POST", path, {})[:2])
+        self.assertEqual((400, {"message": {"cron": ["is invalid syntax"]}}),
+                         self.c.call("POST", path, {"description": "d", "ref": "main", "cron": "nightly"})[:2])
+        status, s, _ = self.c.call("POST", path, {"description": "d", "ref": "main", "cron": "23 2 * * *"})
+        self.assertEqual((201, "UTC", True), (status, s["cron_timezone"], s["active"]))
+        self.assertEqual(1, len(self.c.call("GET", path)[1]))
+        self.assertNotIn("last_pipeline", self.c.call("GET", path)[1][0])  # the list omits it
+        self.emu.set_schedule_last_pipeline(pid, "failed")
+        status, one, _ = self.c.call("GET", f"{path}/{s['id']}")
+        self.assertEqual((200, "failed", []), (status, one["last_pipeline"]["status"], one["variables"]))
+        self.assertEqual((404, {"message": "404 Pipeline Schedule Not Found"}), self.c.call("GET", f"{path}/999")[:2])
+
 
 
 class TokensTest(unittest.TestCase):

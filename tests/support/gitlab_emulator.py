@@ -23,6 +23,14 @@ It implements exactly the endpoints jit-agent uses and validates requests the wa
   GET  /api/v4/user                                             (scope read_user, read_api or api)
   POST /api/v4/runners/verify   token=                          (no PRIVATE-TOKEN: the runner token)
   GET  /api/v4/job              JOB-TOKEN: / job_token= / Bearer (the job token's running job)
+  GET  /api/v4/groups/:id                                       (any member)
+  POST /api/v4/projects                                         (name|path, namespace_id; Maintainer of the group)
+  PUT  /api/v4/projects/:id    ci_pipeline_variables_minimum_override_role (Maintainer; owner needs Owner)
+  GET|POST /api/v4/projects/:id/triggers                        (Maintainer; a token in full only for its owner)
+  GET|POST /api/v4/groups/:id/hooks, GET|PUT|DELETE .../hooks/:hook_id   (Owner; Premium: 404 when premium=False)
+  GET|POST /api/v4/groups/:id/access_tokens                     (Owner; expires_at required, <= 365 days)
+  POST /api/v4/projects/:id/variables, PUT .../variables/:key   (Maintainer; masked_and_hidden)
+  GET|POST /api/v4/projects/:id/pipeline_schedules, GET|PUT .../:schedule_id, POST .../:schedule_id/variables
   POST /jit/results   (not GitLab: the optional results endpoint, bearer auth)
 
 Validation: PRIVATE-TOKEN (or Authorization: Bearer) -> 401 {"message":"401 Unauthorized"};
@@ -277,7 +285,7 @@ def _timestamp(value):
 
 
 class GitLabEmulator:
-    def __init__(self, token, users=None, certfile=None, keyfile=None, results_token=None):
+    def __init__(self, token, users=None, certfile=None, keyfile=None, results_token=None, premium=True):
         self.tokens = {token: {"id": 99, "username": "jit-bot", "name": "Jit Bot"}}
         for t, user in (users or {}).items():
             self.tokens[t] = user
@@ -287,6 +295,9 @@ class GitLabEmulator:
         #                                        "commits": {sha: commit}, "branches": {name: sha},
         #                                        "default_branch": str|None, "members": {user_id: member}}
         self.bot_user_id = self.tokens[token]["id"]
+        self.premium = premium          # False: a Free instance (group webhooks answer 404)
+        self.trigger_tokens = {}        # pipeline trigger token -> project id
+        self.created_tokens = []        # group access tokens POST .../access_tokens made (for the leak audit)
         self._bot_token = token
         self.requests = []              # {"method","path","query","headers","body","status","fault"}
         self.results = []               # bodies POSTed to /jit/results
@@ -734,6 +745,9 @@ class GitLabEmulator:
     # ---- endpoint handlers ----------------------------------------------------------------------
     def handle(self, method, path, params, user, access=None):
         """`access`: the access-token record that authenticated the request (None for a plain token)."""
+        admin = self.handle_admin(method, path, params, user)
+        if admin is not None:
+            return admin
         m = re.fullmatch(r"/api/v4/(projects|groups)/([^/]+)/variables(?:/([^/]+))?", path)
         if m and method == "GET":
             return self._get_variables(m.group(1), m.group(2), m.group(3), params, user)
@@ -775,6 +789,400 @@ class GitLabEmulator:
         if m and method == "GET":
             return self._get_member(m.group(1), unquote(m.group(2)))
         raise ApiError(404, {"error": "404 Not Found"})
+
+    # ---- onboarding: projects, triggers, group hooks, group access tokens, schedules (issue 15) -------
+    # GitLab's documented contracts (doc/api/projects.md, pipeline_triggers.md, group_webhooks.md,
+    # group_access_tokens.md, pipeline_schedules.md, project_level_variables.md). Roles: creating a
+    # project in a group needs Maintainer there (the default "roles allowed to create projects"); a
+    # trigger, a project variable and the project settings need Maintainer; a schedule Developer; group
+    # hooks and group access tokens need Owner. Group webhooks are a Premium feature: with
+    # premium=False (a Free instance) every /groups/:id/hooks route answers 404 {"message":"404 Not
+    # Found"}, the answer of an unlicensed feature's route (not_found!), whatever the caller's role.
+    def _require(self, level, needed):
+        if level < needed:
+            raise ApiError(403, dict(FORBIDDEN))
+
+    def _get_group(self, group_id, user):
+        group = self._group(group_id)
+        if self._group_access_level(group, user) <= 0:
+            raise ApiError(404, {"message": "404 Group Not Found"})
+        return 200, {"id": group["id"], "web_url": f"{self.url}/groups/{group['full_path']}", "name": group["name"],
+                     "path": group["path"], "description": "", "visibility": "private",
+                     "share_with_group_lock": False, "require_two_factor_authentication": False,
+                     "two_factor_grace_period": 48, "project_creation_level": "maintainer",
+                     "auto_devops_enabled": None, "subgroup_creation_level": "owner", "emails_disabled": None,
+                     "emails_enabled": None, "mentions_disabled": None, "lfs_enabled": True,
+                     "default_branch_protection": 2, "avatar_url": None, "request_access_enabled": False,
+                     "full_name": " / ".join(p for p in group["full_path"].split("/")),
+                     "full_path": group["full_path"], "created_at": "2024-01-01T00:00:00.000Z",
+                     "parent_id": group["parent_id"], "shared_runners_setting": "enabled"}
+
+    def _create_project(self, params, user):
+        """POST /projects: name or path required; namespace_id (a group id or path) else the user's."""
+        name, path = params.get("name"), params.get("path")
+        if not name and not path:
+            raise ApiError(400, {"error": "name, path are missing, at least one parameter must be provided"})
+        path = path or re.sub(r"[^a-zA-Z0-9_.-]+", "-", str(name)).strip("-").lower()
+        name = name or path
+        ns = params.get("namespace_id")
+        if ns is None:
+            raise ApiError(400, {"message": {"namespace": ["is not valid"]}})  # the emulator has no user namespace
+        group = self._group(str(ns))
+        if self._group_access_level(group, user) <= 0:
+            raise ApiError(404, {"message": "404 Namespace Not Found"})
+        self._require(self._group_access_level(group, user), MAINTAINER)
+        full = f"{group['full_path']}/{path}"
+        if any(p["path"] == full for p in self.projects.values()):
+            raise ApiError(400, {"message": {"project_namespace.name": ["has already been taken"],
+                                             "name": ["has already been taken"],
+                                             "path": ["has already been taken"]}})
+        pid = next(self._ids)
+        while pid in self.projects:
+            pid = next(self._ids)
+        project = self.add_project(pid, full)
+        project["name"] = name
+        for key in ("ci_pipeline_variables_minimum_override_role",):
+            if key in params:
+                project.setdefault("settings", {})[key] = params[key]
+        return (201,) + self._get_project(str(pid), {}, user)[1:]
+
+    PIPELINE_VARIABLE_ROLES = ("no_one_allowed", "developer", "maintainer", "owner")
+
+    def _edit_project(self, project_id, params, user):
+        project = self._project(project_id)
+        level = self._access_level(project, user)
+        if level <= 0:
+            raise ApiError(404, {"message": "404 Project Not Found"})
+        self._require(level, MAINTAINER)
+        role = params.get("ci_pipeline_variables_minimum_override_role")
+        if role is not None:
+            if role not in self.PIPELINE_VARIABLE_ROLES:
+                raise ApiError(400, {"error": "ci_pipeline_variables_minimum_override_role does not have a valid value"})
+            if role == "owner" and level < OWNER:  # ProjectPolicy: only an Owner may set owner
+                raise ApiError(403, dict(FORBIDDEN))
+            project.setdefault("settings", {})["ci_pipeline_variables_minimum_override_role"] = role
+        return self._get_project(project_id, {}, user)
+
+    def _project_for(self, project_id, user, needed):
+        project = self._project(project_id)
+        level = self._access_level(project, user)
+        if level <= 0:
+            raise ApiError(404, {"message": "404 Project Not Found"})
+        self._require(level, needed)
+        return project
+
+    def _trigger_json(self, trigger, user):
+        """Entities::Trigger: the token in full for its owner only, else its first 4 characters."""
+        out = dict(trigger)
+        if trigger["owner"]["id"] != user["id"]:
+            out["token"] = trigger["token"][:4]
+        return out
+
+    def _triggers(self, method, project_id, params, user):
+        project = self._project_for(project_id, user, MAINTAINER)
+        triggers = project.setdefault("triggers", [])
+        if method == "GET":
+            return 200, [self._trigger_json(t, user) for t in triggers]
+        if method != "POST":
+            raise ApiError(405, {"message": "405 Method Not Allowed"})
+        if "description" not in params:
+            raise _missing("description")
+        ts = _now()
+        token = "glptt-" + hashlib.sha1(f"trigger{next(self._ids)}{ts}".encode()).hexdigest()[:40]
+        owner = {k: v for k, v in self._author(user).items() if k in ("id", "name", "username", "state",
+                                                                      "avatar_url", "web_url")}
+        trigger = {"id": next(self._ids), "token": token, "description": params["description"],
+                   "created_at": ts, "updated_at": ts, "last_used": None, "owner": owner, "expires_at": None}
+        triggers.append(trigger)
+        self.trigger_tokens[token] = project["id"]
+        return 201, self._trigger_json(trigger, user)
+
+    HOOK_EVENTS = ("push_events", "issues_events", "confidential_issues_events", "merge_requests_events",
+                   "tag_push_events", "note_events", "confidential_note_events", "job_events",
+                   "pipeline_events", "wiki_page_events", "deployment_events", "feature_flag_events",
+                   "releases_events", "subgroup_events", "member_events", "emoji_events",
+                   "resource_access_token_events", "repository_update_events")
+
+    def _hook_json(self, hook):
+        """Entities::GroupHook: never the secret token; url_variables by key only."""
+        out = {k: hook[k] for k in ("id", "url", "name", "description", "created_at", "group_id")}
+        for e in self.HOOK_EVENTS:
+            out[e] = hook[e]
+        out.update({"push_events_branch_filter": hook["push_events_branch_filter"],
+                    "branch_filter_strategy": "wildcard",
+                    "enable_ssl_verification": hook["enable_ssl_verification"],
+                    "alert_status": hook["alert_status"], "disabled_until": hook["disabled_until"],
+                    "url_variables": [{"key": k} for k in hook["url_variables"]],
+                    "custom_webhook_template": None, "custom_headers": []})
+        return out
+
+    def _apply_hook_params(self, hook, params, creating):
+        url = params.get("url")
+        if creating and url is None:
+            raise _missing("url")
+        url_variables = _as_list(params.get("url_variables"))
+        if url_variables is not None:
+            if not isinstance(url_variables, list) or not all(isinstance(v, dict) and "key" in v and "value" in v
+                                                              for v in url_variables):
+                raise ApiError(400, {"error": "url_variables is invalid"})
+            hook["url_variables"] = {v["key"]: str(v["value"]) for v in url_variables}
+        if url is not None:
+            expanded = str(url)
+            for k, v in hook.get("url_variables", {}).items():
+                expanded = expanded.replace("{" + k + "}", v)
+            if not re.fullmatch(r"https?://[^\s/{}]+(/[^\s{}]*)?", expanded):
+                raise ApiError(422, {"error": "Invalid url given"})
+            hook["url"] = str(url)
+        for e in self.HOOK_EVENTS:
+            if e in params:
+                hook[e] = _bool(params[e])
+        for k in ("name", "description", "push_events_branch_filter"):
+            if k in params:
+                hook[k] = params[k]
+        if "enable_ssl_verification" in params:
+            hook["enable_ssl_verification"] = _bool(params["enable_ssl_verification"])
+        if "token" in params:
+            hook["token"] = params["token"]
+
+    def _group_hooks(self, method, group_id, hook_id, params, user):
+        if not self.premium:
+            raise ApiError(404, {"message": "404 Not Found"})
+        group = self._group(group_id)
+        level = self._group_access_level(group, user)
+        if level <= 0:
+            raise ApiError(404, {"message": "404 Group Not Found"})
+        self._require(level, OWNER)
+        hooks = group.setdefault("hooks", [])
+        if hook_id is None:
+            if method == "GET":
+                return 200, [self._hook_json(h) for h in hooks]
+            if method != "POST":
+                raise ApiError(405, {"message": "405 Method Not Allowed"})
+            hook = {"id": next(self._ids), "url": None, "name": None, "description": None, "created_at": _now(),
+                    "group_id": group["id"], "push_events_branch_filter": None, "enable_ssl_verification": True,
+                    "alert_status": "executable", "disabled_until": None, "url_variables": {}, "token": None}
+            for e in self.HOOK_EVENTS:
+                hook[e] = e == "push_events"  # GitLab's defaults: push events on, the rest off
+            self._apply_hook_params(hook, params, creating=True)
+            hooks.append(hook)
+            return 201, self._hook_json(hook)
+        hook = next((h for h in hooks if str(h["id"]) == hook_id), None)
+        if hook is None:
+            raise ApiError(404, {"message": "404 Not found"})
+        if method == "GET":
+            return 200, self._hook_json(hook)
+        if method == "PUT":
+            self._apply_hook_params(hook, params, creating=False)
+            return 200, self._hook_json(hook)
+        if method == "DELETE":
+            hooks.remove(hook)
+            return 204, None
+        raise ApiError(405, {"message": "405 Method Not Allowed"})
+
+    def hooks(self, group_id):
+        """The group's hooks with their secret token and url variables (for tests)."""
+        with self.lock:
+            return json.loads(json.dumps(self.groups[group_id].get("hooks", [])))
+
+    def set_hook_alert(self, group_id, alert_status, disabled_until=None):
+        """What GitLab shows after failed deliveries: temporarily_disabled (with disabled_until) or disabled."""
+        with self.lock:
+            for h in self.groups[group_id].get("hooks", []):
+                h["alert_status"], h["disabled_until"] = alert_status, disabled_until
+
+    ACCESS_LEVELS = (GUEST, REPORTER, DEVELOPER, MAINTAINER, OWNER)
+    TOKEN_SCOPES = ("api", "read_api", "read_registry", "write_registry", "read_repository", "write_repository",
+                    "create_runner", "manage_runner", "ai_features", "k8s_proxy", "read_observability",
+                    "write_observability", "self_rotate")
+
+    def _group_token_json(self, token, record, with_token=False):
+        out = self._token_json(record)
+        out["access_level"] = record["access_level"]
+        out.pop("description", None)
+        if with_token:
+            out["token"] = token
+        return out
+
+    def _group_access_tokens(self, method, group_id, params, user):
+        group = self._group(group_id)
+        level = self._group_access_level(group, user)
+        if level <= 0:
+            raise ApiError(404, {"message": "404 Group Not Found"})
+        self._require(level, OWNER)
+        if method == "GET":
+            return 200, [self._group_token_json(t, r) for t, r in self.access_tokens.items()
+                         if r["kind"] == "group" and r.get("group_id") == group["id"]]
+        if method != "POST":
+            raise ApiError(405, {"message": "405 Method Not Allowed"})
+        errors = [f"{k} is missing" for k in ("name", "scopes") if k not in params]
+        if errors:
+            raise ApiError(400, {"error": ", ".join(errors)})
+        scopes = _as_list(params["scopes"])
+        if isinstance(scopes, str):
+            scopes = [scopes]
+        if not isinstance(scopes, list) or not scopes or any(s not in self.TOKEN_SCOPES for s in scopes):
+            raise ApiError(400, {"error": "scopes does not have a valid value"})
+        access_level = _as_int(params.get("access_level", MAINTAINER))
+        if access_level not in self.ACCESS_LEVELS:
+            raise ApiError(400, {"error": "access_level does not have a valid value"})
+        if access_level > level:  # ResourceAccessTokens::CreateService: not above the creator's own role
+            raise ApiError(400, {"message": "Access level of the token can't be greater the access level of the user who created the token"})
+        # expires_at is required (GitLab 16.0+: "expires_at is missing") and at most 365 days away
+        # (the message GitLab sends, grammar and all).
+        expires_at = params.get("expires_at")
+        if expires_at is None:
+            raise _missing("expires_at")
+        try:
+            day = datetime.strptime(str(expires_at), "%Y-%m-%d").date()
+        except ValueError:
+            raise ApiError(400, {"error": "expires_at is invalid"})
+        if (day - datetime.now(timezone.utc).date()).days > 365:
+            raise ApiError(400, {"message": "400 Bad request - Expires at must expire in 365 days"})
+        bot_id = next(self._ids)
+        bot = {"id": bot_id, "username": f"group_{group['id']}_bot_{bot_id}", "name": str(params["name"]), "bot": True}
+        token = "glpat-" + hashlib.sha1(f"gat{bot_id}{_now()}".encode()).hexdigest()[:20]
+        record = self.add_access_token(token, bot, scopes=scopes, name=str(params["name"]), expires_at=expires_at,
+                                       kind="group", description=params.get("description"))
+        record["access_level"], record["group_id"] = access_level, group["id"]
+        group["members"][bot_id] = access_level
+        self.created_tokens.append(token)
+        return 201, self._group_token_json(token, record, with_token=True)
+
+    def _project_variable_write(self, method, project_id, key, params, user):
+        """POST /projects/:id/variables (key, value required; masked, masked_and_hidden, protected) and
+        PUT /projects/:id/variables/:key. A hidden variable stays hidden (GitLab cannot unhide it)."""
+        project = self._project_for(project_id, user, MAINTAINER)
+        variables = project.setdefault("variables", [])
+        if method == "POST":
+            errors = [f"{k} is missing" for k in ("key", "value") if k not in params]
+            if errors:
+                raise ApiError(400, {"error": ", ".join(errors)})
+            key, value = str(params["key"]), str(params["value"])
+            scope = params.get("environment_scope", "*")
+            if any(v["key"] == key and v["environment_scope"] == scope for v in variables):
+                raise ApiError(400, {"message": {"key": [f"({key}) has already been taken"]}})
+            hidden = _bool(params.get("masked_and_hidden", False))
+            masked = hidden or _bool(params.get("masked", False))
+            if masked and not MASKABLE.fullmatch(value):
+                raise ApiError(400, {"message": {"value": ["is invalid"]}})
+            variable = {"key": key, "variable_type": params.get("variable_type", "env_var"), "value": value,
+                        "protected": _bool(params.get("protected", False)), "masked": masked, "hidden": hidden,
+                        "raw": _bool(params.get("raw", False)), "environment_scope": scope,
+                        "description": params.get("description")}
+            variables.append(variable)
+            return 201, self._variable_json(variable)
+        found = [v for v in variables if v["key"] == unquote(key)]
+        if not found:
+            raise ApiError(404, {"message": "404 Variable Not Found"})
+        variable = found[0]
+        if "value" in params:
+            if variable["masked"] and not MASKABLE.fullmatch(str(params["value"])):
+                raise ApiError(400, {"message": {"value": ["is invalid"]}})
+            variable["value"] = str(params["value"])
+        for k in ("protected", "masked", "raw"):
+            if k in params:
+                variable[k] = _bool(params[k]) or (k == "masked" and variable["hidden"])
+        return 200, self._variable_json(variable)
+
+    CRON = re.compile(r"(\S+\s+){4}\S+|@(yearly|annually|monthly|weekly|daily|midnight|hourly)")
+
+    def _schedule_json(self, schedule, full=False):
+        out = {k: schedule[k] for k in ("id", "description", "ref", "cron", "cron_timezone", "next_run_at",
+                                        "active", "created_at", "updated_at", "owner")}
+        if full:
+            out["last_pipeline"] = schedule["last_pipeline"]
+            out["variables"] = [dict(v) for v in schedule["variables"]]
+        return out
+
+    def _schedules(self, method, project_id, schedule_id, sub, params, user):
+        project = self._project_for(project_id, user, DEVELOPER)
+        schedules = project.setdefault("schedules", [])
+        if schedule_id is None:
+            if method == "GET":
+                return 200, [self._schedule_json(s) for s in schedules]
+            if method != "POST":
+                raise ApiError(405, {"message": "405 Method Not Allowed"})
+            errors = [f"{k} is missing" for k in ("description", "ref", "cron") if k not in params]
+            if errors:
+                raise ApiError(400, {"error": ", ".join(errors)})
+            if not self.CRON.fullmatch(str(params["cron"]).strip()):
+                raise ApiError(400, {"message": {"cron": ["is invalid syntax"]}})
+            ts = _now()
+            owner = {k: v for k, v in self._author(user).items() if k in ("id", "name", "username", "state",
+                                                                          "avatar_url", "web_url")}
+            schedule = {"id": next(self._ids), "description": params["description"], "ref": params["ref"],
+                        "cron": params["cron"], "cron_timezone": params.get("cron_timezone", "UTC"),
+                        "next_run_at": ts, "active": _bool(params.get("active", True)), "created_at": ts,
+                        "updated_at": ts, "owner": owner, "last_pipeline": None, "variables": []}
+            schedules.append(schedule)
+            return 201, self._schedule_json(schedule, full=True)
+        schedule = next((s for s in schedules if str(s["id"]) == schedule_id), None)
+        if schedule is None:
+            raise ApiError(404, {"message": "404 Pipeline Schedule Not Found"})
+        if sub == "variables":
+            if method != "POST":
+                raise ApiError(405, {"message": "405 Method Not Allowed"})
+            errors = [f"{k} is missing" for k in ("key", "value") if k not in params]
+            if errors:
+                raise ApiError(400, {"error": ", ".join(errors)})
+            if any(v["key"] == params["key"] for v in schedule["variables"]):
+                raise ApiError(400, {"message": {"key": ["has already been taken"]}})
+            variable = {"key": params["key"], "variable_type": params.get("variable_type", "env_var"),
+                        "value": str(params["value"])}
+            schedule["variables"].append(variable)
+            return 201, dict(variable)
+        if method == "GET":
+            return 200, self._schedule_json(schedule, full=True)
+        if method == "PUT":
+            for k in ("description", "ref", "cron", "cron_timezone"):
+                if k in params:
+                    schedule[k] = params[k]
+            if "active" in params:
+                schedule["active"] = _bool(params["active"])
+            return 200, self._schedule_json(schedule, full=True)
+        raise ApiError(405, {"message": "405 Method Not Allowed"})
+
+    def set_schedule_last_pipeline(self, project_id, status):
+        """Records a run of every schedule of the project (status: success, failed, ...)."""
+        with self.lock:
+            for s in self.projects[project_id].get("schedules", []):
+                pid = next(self._ids)
+                s["last_pipeline"] = {"id": pid, "sha": hashlib.sha1(str(pid).encode()).hexdigest(),
+                                      "ref": s["ref"], "status": status}
+
+    def project_by_path(self, path):
+        with self.lock:
+            return next((p for p in self.projects.values() if p["path"] == path), None)
+
+    def handle_admin(self, method, path, params, user):
+        """The onboarding routes; None when `path` is none of them."""
+        m = re.fullmatch(r"/api/v4/groups/([^/]+)", path)
+        if m and method == "GET":
+            return self._get_group(m.group(1), user)
+        if path == "/api/v4/projects" and method == "POST":
+            return self._create_project(params, user)
+        m = re.fullmatch(r"/api/v4/projects/([^/]+)", path)
+        if m and method == "PUT":
+            return self._edit_project(m.group(1), params, user)
+        m = re.fullmatch(r"/api/v4/projects/([^/]+)/triggers", path)
+        if m:
+            return self._triggers(method, m.group(1), params, user)
+        m = re.fullmatch(r"/api/v4/groups/([^/]+)/hooks(?:/([^/]+))?", path)
+        if m:
+            return self._group_hooks(method, m.group(1), m.group(2), params, user)
+        m = re.fullmatch(r"/api/v4/groups/([^/]+)/access_tokens", path)
+        if m:
+            return self._group_access_tokens(method, m.group(1), params, user)
+        m = re.fullmatch(r"/api/v4/projects/([^/]+)/variables(?:/([^/]+))?", path)
+        if m and method in ("POST", "PUT"):
+            if (method == "POST") != (m.group(2) is None):
+                raise ApiError(405 if method == "POST" else 404, {"message": "405 Method Not Allowed"}
+                               if method == "POST" else {"error": "404 Not Found"})
+            return self._project_variable_write(method, m.group(1), m.group(2), params, user)
+        m = re.fullmatch(r"/api/v4/projects/([^/]+)/pipeline_schedules(?:/([^/]+))?(?:/(variables))?", path)
+        if m:
+            return self._schedules(method, m.group(1), m.group(2), m.group(3), params, user)
+        return None
 
     # ---- authentication (called by the request handler, under the lock) -----------------------
     def authenticate(self, token, method, path):
@@ -953,7 +1361,7 @@ class GitLabEmulator:
             raise ApiError(404, {"message": "404 Project Not Found"})
         group = self._namespace_group(project)
         pid, path = project["id"], project["path"]
-        name = path.rsplit("/", 1)[-1]
+        name = project.get("name") or path.rsplit("/", 1)[-1]
         web = f"{self.url}/{path}"
         ts = "2024-01-01T00:00:00.000Z"
         member = project["members"].get(user["id"])
@@ -968,7 +1376,7 @@ class GitLabEmulator:
             out["owner"] = {"id": self._user_namespace_json(path)["id"], "username": owner, "name": owner.title(),
                             "state": "active", "web_url": f"{self.url}/{owner}", "created_at": ts}
         out.update({
-               "name": name, "name_with_namespace": " / ".join(path.split("/")), "path": name,
+               "name": name, "name_with_namespace": " / ".join(path.split("/")), "path": path.rsplit("/", 1)[-1],
                "path_with_namespace": path, "issues_enabled": True, "open_issues_count": 0,
                "merge_requests_enabled": True, "jobs_enabled": True, "wiki_enabled": True, "snippets_enabled": True,
                "can_create_merge_request_in": level >= DEVELOPER, "resolve_outdated_diff_discussions": False,
@@ -999,7 +1407,8 @@ class GitLabEmulator:
                     "ci_allow_fork_pipelines_to_run_in_parent_project": True,
                     "ci_id_token_sub_claim_components": ["project_path", "ref_type", "ref"],
                     "ci_separated_caches": True, "ci_restrict_pipeline_cancellation_role": "developer",
-                    "ci_pipeline_variables_minimum_override_role": "developer",
+                    "ci_pipeline_variables_minimum_override_role":
+                        project.get("settings", {}).get("ci_pipeline_variables_minimum_override_role", "developer"),
                     "ci_push_repository_for_job_token_allowed": False, "ci_display_pipeline_variables": False,
                     "protect_merge_request_pipelines": True, "public_jobs": True, "shared_with_groups": [],
                     "repository_storage": "default", "only_allow_merge_if_pipeline_succeeds": False,
