@@ -154,10 +154,19 @@ std::vector<Check> group_checks(gitlab::Client& client, const std::string& group
 
   // The group access token setup made (found by name; a token the user gave is checked by the job).
   try {
-    std::optional<json> token;
-    for (auto& t : api.list("/groups/" + url_encode(group) + "/access_tokens"))
-      if (str(t, "name") == kTokenName && t.value("active", false)) token = t;
-    if (!token) {
+    std::optional<json> token, inactive;
+    for (auto& t : api.list("/groups/" + url_encode(group) + "/access_tokens")) {
+      if (str(t, "name") != kTokenName) continue;
+      (t.value("active", false) ? token : inactive) = t;
+    }
+    if (!token && inactive) {
+      const bool revoked = inactive->value("revoked", false);
+      out.push_back(error("token", std::string("the group access token \"") + std::string(kTokenName) + "\" " +
+                                       (revoked ? "is revoked" : "expired on " + str(*inactive, "expires_at")) +
+                                       ": every scan fails to fetch and post",
+                          "delete JIT_CHECKOUT_TOKEN in the project's Settings > CI/CD > Variables and run `jit-agent setup --group " +
+                              group + "` (a new token), or rotate it and update the variable"));
+    } else if (!token) {
       out.push_back(warn("token", std::string("no active group access token named \"") + std::string(kTokenName) + "\"",
                          "if JIT_CHECKOUT_TOKEN holds a token you made, `jit-agent doctor` in the job checks it; else run setup"));
     } else {
@@ -423,9 +432,14 @@ std::vector<Check> ci_preflight(const util::Environment& env) {
 
 void log_ci_preflight(const util::Environment& env) {
   try {
+    // The log level says how bad it is; the job's own errors stay the only lines that say "error".
     for (const auto& c : ci_preflight(env)) {
-      if (c.level == CheckLevel::ok) spdlog::info("doctor: {}", format_check(c));
-      else spdlog::warn("doctor: {}", format_check(c));
+      std::string line = util::global_redactor().apply("doctor: " + c.name + ": " + c.message);
+      if (c.level == CheckLevel::ok) {
+        spdlog::info("{}", line);
+      } else {
+        spdlog::warn("{} -> fix: {}", line, util::global_redactor().apply(c.fix));
+      }
     }
   } catch (...) {  // a doctor must never fail the job it runs in
   }

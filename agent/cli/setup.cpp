@@ -280,8 +280,13 @@ StepResult Setup::hook_step() {
     std::vector<std::string> diff = gitlab::hook_differences(*hook);
     if (diff.empty() && trigger) return r;
     json body = settings;
-    body["url"] = url;
-    if (!trigger) body["url_variables"] = json::array({{{"key", "trigger_token"}, {"value", trigger_token}}});
+    // PUT needs the URL: the hook's own, unless it must point at a new trigger (a hook made by hand
+    // may hold the token in its URL instead of a URL variable; it keeps working as it is).
+    body["url"] = str(*hook, "url");
+    if (!trigger) {
+      body["url"] = url;
+      body["url_variables"] = json::array({{{"key", "trigger_token"}, {"value", trigger_token}}});
+    }
     api_.write("PUT", "/groups/" + url_encode(group_id_) + "/hooks/" + id_of(*hook), body);
     std::string fixed;
     for (const auto& d : diff) fixed += (fixed.empty() ? "" : ", ") + d;
@@ -309,17 +314,25 @@ StepResult Setup::variable_step() {
       origin = "the token given in JIT_SETUP_CHECKOUT_TOKEN";
     } else {
       const auto today = std::chrono::floor<std::chrono::days>(std::chrono::system_clock::now());
-      json body = {{"name", kTokenName},
-                   {"scopes", json::array({"api", "write_repository"})},
-                   {"access_level", 40},
-                   {"expires_at", iso_date(today + std::chrono::days(o_.token_days))}};
-      json created = api_.write("POST", "/groups/" + url_encode(group_id_) + "/access_tokens", body);
+      const std::string expires = iso_date(today + std::chrono::days(o_.token_days));
+      const std::string tokens = "/groups/" + url_encode(group_id_) + "/access_tokens";
+      // A token of an earlier run whose variable was never stored (GitLab never shows a token's
+      // value again): rotated, so the old value dies and no orphan token stays active.
+      std::optional<json> earlier;
+      for (auto& t : api_.list(tokens))
+        if (str(t, "name") == kTokenName && t.value("active", false)) earlier = t;
+      json created = earlier ? api_.write("POST", tokens + "/" + id_of(*earlier) + "/rotate", {{"expires_at", expires}})
+                             : api_.write("POST", tokens,
+                                          {{"name", kTokenName},
+                                           {"scopes", json::array({"api", "write_repository"})},
+                                           {"access_level", 40},
+                                           {"expires_at", expires}});
       value = api_.dry_run() ? "<the new group access token>" : str(created, "token");
       if (!api_.dry_run() && value.empty())
-        throw util::RuntimeError(step + ": GitLab's answer to the new group access token holds no token");
+        throw util::RuntimeError(step + ": GitLab's answer to the group access token holds no token");
       util::global_redactor().add(value);
-      origin = "a new group access token \"" + std::string(kTokenName) + "\" (Maintainer, api + write_repository, expires " +
-               iso_date(today + std::chrono::days(o_.token_days)) + ")";
+      origin = std::string(earlier ? "the rotated group access token \"" : "a new group access token \"") +
+               std::string(kTokenName) + "\" (Maintainer, api + write_repository, expires " + expires + ")";
     }
     json body = {{"key", kCheckoutVariable}, {"value", value}, {"masked_and_hidden", true}, {"masked", true},
                  {"protected", true}, {"raw", true},

@@ -780,6 +780,14 @@ class OnboardingTest(unittest.TestCase):
         self.assertNotIn("token", listed[0])
         status, me, _ = Client(self.emu, token=token["token"]).call("GET", "/personal_access_tokens/self")
         self.assertEqual((200, ["api", "write_repository"]), (status, me["scopes"]))
+        # Rotation: a new token with the same name, scopes and role; the old one is revoked (then 401).
+        status, rotated, _ = self.c.call("POST", f"{path}/{token['id']}/rotate", {"expires_at": soon})
+        self.assertEqual((200, "jit", 40, soon), (status, rotated["name"], rotated["access_level"], rotated["expires_at"]))
+        self.assertNotEqual(token["token"], rotated["token"])
+        self.assertEqual(401, Client(self.emu, token=token["token"]).call("GET", "/personal_access_tokens/self")[0])
+        self.assertEqual((400, {"message": "400 Bad request - Token already revoked"}),
+                         self.c.call("POST", f"{path}/{token['id']}/rotate", {})[:2])
+        self.assertEqual(403, self.rita.call("POST", f"{path}/{rotated['id']}/rotate", {})[0])
 
     def test_project_variables_written(self):
         pid = self.new_project()["id"]

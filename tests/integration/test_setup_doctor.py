@@ -130,6 +130,22 @@ class SetupDoctorTest(unittest.TestCase):
         self.assertRegex(lines[4], r"^\[5/5\] .*: created")
         self.assert_onboarded()  # one trigger, one commit: nothing done twice
 
+    def test_token_of_a_failed_variable_step_is_rotated_not_orphaned(self):
+        self.start()
+        self.emu.add_fault(method="POST", path=r"/projects/[^/]+/variables$", status=500)
+        p = self.run_agent("setup", "--group", "acme", token=self.admin)
+        self.assertEqual(3, p.returncode, p.stdout + p.stderr)
+        self.assertIn("CI/CD variable JIT_CHECKOUT_TOKEN: GitLab API POST", p.stderr)
+        [first] = self.emu.created_tokens
+        done = self.setup_ok()
+        self.assertIn('holding the rotated group access token "jit-agent checkout"', done.stdout)
+        self.assertTrue(self.emu.access_token(first)["revoked"])
+        second = self.emu.created_tokens[-1]
+        self.assertEqual(second, self.project()["variables"][0]["value"])
+        active = [t for t, r in self.emu.access_tokens.items() if r.get("group_id") == GROUP_ID
+                  and not r["revoked"]]
+        self.assertEqual([second], active)
+
     def test_free_instance_gets_the_project_webhook_fallback(self):
         self.start(premium=False)
         p = self.run_agent("setup", "--group", "acme", token=self.admin)
@@ -192,10 +208,36 @@ class SetupDoctorTest(unittest.TestCase):
         # Broken: the last nightly run failed, GitLab disabled the hook, the token expired.
         self.emu.set_schedule_last_pipeline(self.project()["id"], "failed")
         self.emu.set_hook_alert(GROUP_ID, "disabled")
+        yesterday = (date.today() - timedelta(days=1)).isoformat()
+        self.emu.access_tokens[token]["expires_at"] = yesterday
         p = self.run_agent("doctor", "--group", "acme", token=self.admin)
         self.assertEqual(8, p.returncode, p.stdout)
         self.assertRegex(p.stdout, r"(?m)^error +schedule: its last pipeline failed")
         self.assertRegex(p.stdout, r"(?m)^error +webhook: GitLab disabled it after failed deliveries")
+        self.assertRegex(p.stdout, rf'(?m)^error +token: the group access token "jit-agent checkout" expired on {yesterday}')
+        # The job's view of an expired token: GitLab refuses it (401), an error line, exit 8.
+        job = subprocess.run([util.AGENT, "doctor"], env={"PATH": util.NO_SCANNERS_PATH, **job_env},
+                             capture_output=True, text=True, timeout=60)
+        util.record_output("jit-agent doctor (job, expired, stdout)", job.stdout)
+        util.record_output("jit-agent doctor (job, expired, stderr)", job.stderr)
+        self.assertEqual(8, job.returncode, job.stdout + job.stderr)
+        self.assertRegex(job.stdout, r"(?m)^error +token: GitLab refuses JIT_CHECKOUT_TOKEN \(401")
+
+    def test_setup_fixes_a_webhook_edited_by_hand(self):
+        self.start()
+        self.setup_ok()
+        with self.emu.lock:
+            hook = self.emu.groups[GROUP_ID]["hooks"][0]
+            hook["note_events"], hook["enable_ssl_verification"], hook["job_events"] = False, False, True
+        doctor = self.run_agent("doctor", "--group", "acme", token=self.admin)
+        self.assertEqual(7, doctor.returncode, doctor.stdout)
+        self.assertRegex(doctor.stdout, r"(?m)^warn +webhook: settings differ .*note_events, job_events, enable_ssl_verification")
+        self.emu.clear_requests()
+        p = self.setup_ok()
+        self.assertIn("[3/5] trigger token and group webhook: updated (webhook fixed: note_events, job_events, "
+                      "enable_ssl_verification)", p.stdout)
+        self.assertEqual(["PUT"], [r["method"] for r in self.emu.writes()])
+        self.assert_onboarded()
 
 
 if __name__ == "__main__":

@@ -29,6 +29,7 @@ It implements exactly the endpoints jit-agent uses and validates requests the wa
   GET|POST /api/v4/projects/:id/triggers                        (Maintainer; a token in full only for its owner)
   GET|POST /api/v4/groups/:id/hooks, GET|PUT|DELETE .../hooks/:hook_id   (Owner; Premium: 404 when premium=False)
   GET|POST /api/v4/groups/:id/access_tokens                     (Owner; expires_at required, <= 365 days)
+  POST /api/v4/groups/:id/access_tokens/:token_id/rotate        (Owner; the old token is revoked)
   POST /api/v4/projects/:id/variables, PUT .../variables/:key   (Maintainer; masked_and_hidden)
   GET|POST /api/v4/projects/:id/pipeline_schedules, GET|PUT .../:schedule_id, POST .../:schedule_id/variables
   POST /jit/results   (not GitLab: the optional results endpoint, bearer auth)
@@ -110,7 +111,7 @@ import ssl
 import struct
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
@@ -1048,6 +1049,31 @@ class GitLabEmulator:
         self.created_tokens.append(token)
         return 201, self._group_token_json(token, record, with_token=True)
 
+    def _rotate_group_access_token(self, group_id, token_id, params, user):
+        """POST /groups/:id/access_tokens/:token_id/rotate (Owner): the token is revoked and a new one
+        with the same name, scopes and role is returned (expires_at: given, else in a week, as GitLab
+        does); an inactive token -> 400 {"message":"400 Bad request - Token already revoked"}."""
+        group = self._group(group_id)
+        level = self._group_access_level(group, user)
+        if level <= 0:
+            raise ApiError(404, {"message": "404 Group Not Found"})
+        self._require(level, OWNER)
+        old = next(((t, r) for t, r in self.access_tokens.items() if r["kind"] == "group"
+                    and r.get("group_id") == group["id"] and str(r["id"]) == token_id), None)
+        if old is None:
+            raise ApiError(404, {"message": "404 Not Found"})
+        token, record = old
+        if record["revoked"] or _expired(record["expires_at"]):
+            raise ApiError(400, {"message": "400 Bad request - Token already revoked"})
+        expires_at = params.get("expires_at") or (datetime.now(timezone.utc).date() + timedelta(days=7)).isoformat()
+        record["revoked"] = True
+        new = "glpat-" + hashlib.sha1(f"rotated{token}{_now()}".encode()).hexdigest()[:20]
+        rotated = self.add_access_token(new, record["user"], scopes=record["scopes"], name=record["name"],
+                                        expires_at=expires_at, kind="group", description=record["description"])
+        rotated["access_level"], rotated["group_id"] = record["access_level"], group["id"]
+        self.created_tokens.append(new)
+        return 200, self._group_token_json(new, rotated, with_token=True)
+
     def _project_variable_write(self, method, project_id, key, params, user):
         """POST /projects/:id/variables (key, value required; masked, masked_and_hidden, protected) and
         PUT /projects/:id/variables/:key. A hidden variable stays hidden (GitLab cannot unhide it)."""
@@ -1173,6 +1199,9 @@ class GitLabEmulator:
         m = re.fullmatch(r"/api/v4/groups/([^/]+)/access_tokens", path)
         if m:
             return self._group_access_tokens(method, m.group(1), params, user)
+        m = re.fullmatch(r"/api/v4/groups/([^/]+)/access_tokens/([^/]+)/rotate", path)
+        if m and method == "POST":
+            return self._rotate_group_access_token(m.group(1), m.group(2), params, user)
         m = re.fullmatch(r"/api/v4/projects/([^/]+)/variables(?:/([^/]+))?", path)
         if m and method in ("POST", "PUT"):
             if (method == "POST") != (m.group(2) is None):
