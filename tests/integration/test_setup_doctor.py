@@ -4,11 +4,14 @@ JIT_CHECKOUT_TOKEN holding a new group access token, nightly schedule); a second
 a run stopped half-way is completed by the next; a Free instance (no group webhooks) gets everything
 else and the per-project fallback; a missing Owner role stops with a message naming it; a dry run
 sends no request; doctor says ok on a healthy group, warns on a token about to expire (in both of
-its modes), fails on a failed schedule and a disabled webhook. Every token (the administrator's, the
+its modes), fails on an expired token, a failed schedule and a disabled webhook; a `ci` job starts
+with the doctor's cheap checks as warnings, bounded when GitLab does not answer, off with
+JIT_DOCTOR=false. Every token (the administrator's, the
 group access token setup creates, the trigger token, the webhook secret) is audited in all output."""
 import os
 import subprocess
 import sys
+import time
 import unittest
 from datetime import date, timedelta
 
@@ -238,6 +241,56 @@ class SetupDoctorTest(unittest.TestCase):
                       "enable_ssl_verification)", p.stdout)
         self.assertEqual(["PUT"], [r["method"] for r in self.emu.writes()])
         self.assert_onboarded()
+
+
+class CiPreflightTest(unittest.TestCase):
+    """The doctor's cheap checks at the start of a `ci` job: a warning about the checkout token's
+    expiry and the variable, never the job's failure, and bounded when GitLab does not answer."""
+
+    def setUp(self):
+        import ci_fixture as fx
+        self.fx = fx
+        self.world = fx.World().__enter__()
+        self.addCleanup(self.world.__exit__, None, None, None)
+        r = self.world.repo
+        r.write("README.md", "# app\n")
+        self.first = r.commit("initial")
+        r.write("app.py", "print('hi')\n")
+        self.second = r.commit("app")
+        r.push("main")
+        api = self.world.api
+        self.soon = (date.today() + timedelta(days=9)).isoformat()
+        api.access_tokens[self.world.token]["expires_at"] = self.soon
+        # The dedicated project (CI_PROJECT_ID) holds JIT_CHECKOUT_TOKEN masked but not hidden.
+        api.add_project(900, "group/jit-security")
+        api.add_variable(("project", 900), "JIT_CHECKOUT_TOKEN", self.world.token, masked=True)
+
+    def run_push(self, **extra):
+        payload = self.world.push_payload(self.first, self.second)
+        return self.world.run(self.world.env(payload, CI_PROJECT_ID="900", **extra))
+
+    def test_warnings_at_the_start_of_the_job(self):
+        proc = self.run_push()
+        self.assertEqual(0, proc.returncode, proc.stderr)
+        self.assertRegex(proc.stderr, rf"warning: doctor: token: expires in 9 days \({self.soon}\) -> fix: rotate it")
+        self.assertRegex(proc.stderr, r"warning: doctor: variable: JIT_CHECKOUT_TOKEN is masked but not hidden")
+        self.assertEqual(["POST"], sorted({r["method"] for r in self.world.api.writes()}))  # statuses only
+        self.assertTrue(all("/statuses/" in r["path"] for r in self.world.api.writes()))
+
+    def test_a_gitlab_that_does_not_answer_costs_seconds_not_the_job(self):
+        self.world.api.add_fault(method="GET", path=r"/personal_access_tokens/self$", delay=20, status=500)
+        start = time.monotonic()
+        proc = self.run_push()
+        self.assertEqual(0, proc.returncode, proc.stderr)
+        self.assertLess(time.monotonic() - start, 18)  # the 20 s answer is not waited for (3 s bound)
+        self.assertRegex(proc.stderr, r"warning: doctor: token: could not check: ")
+        self.assertNotRegex(proc.stderr, r"(?m)^.*error.*doctor")
+
+    def test_off_with_jit_doctor_false(self):
+        proc = self.run_push(JIT_DOCTOR="false")
+        self.assertEqual(0, proc.returncode, proc.stderr)
+        self.assertNotIn("doctor:", proc.stderr)
+        self.assertFalse([r for r in self.world.api.requests if r["path"].endswith("/personal_access_tokens/self")])
 
 
 if __name__ == "__main__":
