@@ -112,6 +112,16 @@ class Setup {
   StepResult schedule_step();
   std::string project_api() const { return "/projects/" + url_encode(project_id_); }
   void print_project_hook_fallback() const;
+  /// Stops when GitLab's answer for the webhook does not have the settings that were sent.
+  void check_hook(const json& answer) const {
+    if (api_.dry_run()) return;
+    std::vector<std::string> diff = gitlab::hook_differences(answer);
+    if (diff.empty()) return;
+    std::string names;
+    for (const auto& d : diff) names += (names.empty() ? "" : ", ") + d;
+    throw util::RuntimeError("trigger token and group webhook: GitLab did not keep the webhook's settings: " + names +
+                             " (an older GitLab without these events?)");
+  }
 
   const SetupOptions& o_;
   std::string api_url_;
@@ -203,7 +213,9 @@ StepResult Setup::files_step() {
       commit.actions.push_back(std::move(a));
     }
     if (commit.actions.empty()) return {"unchanged", "all three exist; existing files are never overwritten"};
-    api_.write("POST", project_api() + "/repository/commits", gitlab::to_json(commit));
+    json answer = api_.write("POST", project_api() + "/repository/commits", gitlab::to_json(commit));
+    if (!api_.dry_run() && str(answer, "id").empty())
+      throw util::RuntimeError(step + ": GitLab's answer to the commit names no commit id");
     std::string created;
     for (const auto& a : commit.actions) created += (created.empty() ? "" : ", ") + a.file_path;
     return {api_.dry_run() ? "planned" : "created", "one commit on " + default_branch_ + ": " + created +
@@ -273,7 +285,8 @@ StepResult Setup::hook_step() {
       body["description"] = "jit-agent: starts a scan in " + project_path_;
       body["token"] = random_hex(24);  // sent back as X-Gitlab-Token; GitLab never shows it again
       body["push_events_branch_filter"] = "";
-      api_.write("POST", "/groups/" + url_encode(group_id_) + "/hooks", body);
+      json created = api_.write("POST", "/groups/" + url_encode(group_id_) + "/hooks", body);
+      check_hook(created);
       std::string what = "group webhook with push, tag push, merge request, comment and subgroup events";
       return {api_.dry_run() ? "planned" : "created", (r.state == "unchanged" ? "" : "trigger token and ") + what};
     }
@@ -287,7 +300,7 @@ StepResult Setup::hook_step() {
       body["url"] = url;
       body["url_variables"] = json::array({{{"key", "trigger_token"}, {"value", trigger_token}}});
     }
-    api_.write("PUT", "/groups/" + url_encode(group_id_) + "/hooks/" + id_of(*hook), body);
+    check_hook(api_.write("PUT", "/groups/" + url_encode(group_id_) + "/hooks/" + id_of(*hook), body));
     std::string fixed;
     for (const auto& d : diff) fixed += (fixed.empty() ? "" : ", ") + d;
     return {"updated", "webhook " + (fixed.empty() ? std::string("pointed at the new trigger") : "fixed: " + fixed)};
@@ -337,7 +350,10 @@ StepResult Setup::variable_step() {
     json body = {{"key", kCheckoutVariable}, {"value", value}, {"masked_and_hidden", true}, {"masked", true},
                  {"protected", true}, {"raw", true},
                  {"description", "jit-agent: fetches the scanned projects and posts results"}};
-    api_.write("POST", project_api() + "/variables", body);
+    json stored = api_.write("POST", project_api() + "/variables", body);
+    if (!api_.dry_run() && !(stored.value("masked", false) && stored.value("hidden", false)))
+      throw util::RuntimeError(step + ": GitLab stored the variable but not masked and hidden (a GitLab without hidden "
+                                      "variables?): delete it and create it masked by hand, or upgrade GitLab");
     return {api_.dry_run() ? "planned" : "created", "masked, hidden and protected, holding " + origin};
   } catch (const gitlab::ApiError& e) {
     fail_step(step, e, "variables need the Maintainer role on the project, group access tokens the Owner role on the group");
@@ -354,9 +370,11 @@ StepResult Setup::schedule_step() {
       api_.write("PUT", project_api() + "/pipeline_schedules/" + id_of(s), {{"active", true}});
       return {"updated", "activated again"};
     }
-    api_.write("POST", project_api() + "/pipeline_schedules",
-               {{"description", kScheduleDescription}, {"ref", default_branch_}, {"cron", o_.cron},
-                {"cron_timezone", "UTC"}, {"active", true}});
+    json created = api_.write("POST", project_api() + "/pipeline_schedules",
+                              {{"description", kScheduleDescription}, {"ref", default_branch_}, {"cron", o_.cron},
+                               {"cron_timezone", "UTC"}, {"active", true}});
+    if (!api_.dry_run() && !created.value("active", false))
+      throw util::RuntimeError(step + ": GitLab created the schedule inactive");
     return {api_.dry_run() ? "planned" : "created", "\"" + o_.cron + "\" UTC on " + default_branch_};
   } catch (const gitlab::ApiError& e) {
     fail_step(step, e, "pipeline schedules need the Developer role on the project");

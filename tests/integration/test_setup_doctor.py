@@ -149,6 +149,17 @@ class SetupDoctorTest(unittest.TestCase):
                   and not r["revoked"]]
         self.assertEqual([second], active)
 
+    def test_each_step_checks_what_gitlab_answered(self):
+        self.start()
+        # An older GitLab answering 201 without the events it was sent (no subgroup events, say).
+        settings = {e: e in WANTED_EVENTS - {"subgroup_events"} for e in GitLabEmulator.HOOK_EVENTS}
+        self.emu.add_fault(method="POST", path=r"/groups/[^/]+/hooks$", status=201,
+                           body=dict(settings, id=1, url="x", enable_ssl_verification=True))
+        p = self.run_agent("setup", "--group", "acme", token=self.admin)
+        self.assertEqual(3, p.returncode, p.stdout + p.stderr)
+        self.assertIn("GitLab did not keep the webhook's settings: subgroup_events", p.stderr)
+        self.assertNotIn("[4/5]", p.stdout)
+
     def test_free_instance_gets_the_project_webhook_fallback(self):
         self.start(premium=False)
         p = self.run_agent("setup", "--group", "acme", token=self.admin)
