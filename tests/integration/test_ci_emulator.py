@@ -679,6 +679,19 @@ class OnboardingTest(unittest.TestCase):
                            "active": True, "created_at": "2021-01-20T22:11:48.151Z", "revoked": False,
                            "last_used_at": None, "access_level": 40}
 
+    # doc/api/group_webhooks.md, "List group hooks" (the fields of the documented element).
+    GROUP_HOOK_EXAMPLE = {"id": 1, "url": "http://example.com/hook", "name": "Test group hook",
+                          "description": "This is a test group hook.", "created_at": "2024-09-01T09:10:54.854Z",
+                          "push_events": True, "tag_push_events": False, "merge_requests_events": False,
+                          "repository_update_events": False, "enable_ssl_verification": True,
+                          "alert_status": "executable", "disabled_until": None, "url_variables": [],
+                          "push_events_branch_filter": None, "branch_filter_strategy": "all_branches",
+                          "custom_webhook_template": "", "custom_headers": [], "group_id": 99,
+                          "issues_events": False, "confidential_issues_events": False, "note_events": False,
+                          "confidential_note_events": False, "pipeline_events": False, "wiki_page_events": False,
+                          "job_events": False, "deployment_events": False, "feature_flag_events": False,
+                          "releases_events": False}
+
     def setUp(self):
         self.emu = GitLabEmulator(token=TOKEN, users={"dev-token-value": {
             "id": 21, "username": "rita", "name": "Rita"}}).start()
@@ -747,6 +760,8 @@ class OnboardingTest(unittest.TestCase):
         self.assertEqual(body["url"], hook["url"])
         self.assertEqual((True, True, False, True), (hook["push_events"], hook["note_events"],
                                                     hook["merge_requests_events"], hook["enable_ssl_verification"]))
+        self.assertEqual([], shape_mismatches(self.GROUP_HOOK_EXAMPLE, hook))
+        self.assertEqual("all_branches", hook["branch_filter_strategy"])
         status, edited, _ = self.c.call("PUT", f"{hooks}/{hook['id']}", {"merge_requests_events": True})
         self.assertEqual((200, True), (status, edited["merge_requests_events"]))
         self.c.call("POST", hooks, {"url": "https://hooks.example.com/b"})

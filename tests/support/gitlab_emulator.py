@@ -910,11 +910,11 @@ class GitLabEmulator:
         for e in self.HOOK_EVENTS:
             out[e] = hook[e]
         out.update({"push_events_branch_filter": hook["push_events_branch_filter"],
-                    "branch_filter_strategy": "wildcard",
+                    "branch_filter_strategy": "wildcard" if hook["push_events_branch_filter"] else "all_branches",
                     "enable_ssl_verification": hook["enable_ssl_verification"],
                     "alert_status": hook["alert_status"], "disabled_until": hook["disabled_until"],
                     "url_variables": [{"key": k} for k in hook["url_variables"]],
-                    "custom_webhook_template": None, "custom_headers": []})
+                    "custom_webhook_template": "", "custom_headers": []})
         return out
 
     def _apply_hook_params(self, hook, params, creating):
