@@ -21,6 +21,7 @@ COPY cmake/ cmake/
 COPY agent/ agent/
 COPY rules/ rules/
 COPY schemas/ schemas/
+COPY templates/.gitlab-ci.yml templates/.gitlab-ci.yml
 # The ccache mount keeps objects between builds of the image (BuildKit and buildah/podman honour
 # it; no `# syntax=` line, so BuildKit needs no frontend image from Docker Hub); the build folder
 # itself is thrown away with this stage.
