@@ -45,6 +45,15 @@ bool is_timestamp(std::string_view s) {
   return i + 1 == s.size() && s[i] == 'Z';
 }
 
+// No ecosystem spells a package name or a version with a control character; the database stores
+// them one per line, tab-separated.
+bool has_control(std::string_view s) {
+  for (unsigned char c : s) {
+    if (c < 0x20 || c == 0x7f) return true;
+  }
+  return false;
+}
+
 std::string optional_string(const json& obj, const char* key, const std::string& where) {
   auto it = obj.find(key);
   if (it == obj.end() || it->is_null()) return {};
@@ -124,7 +133,7 @@ std::optional<OsvRange> parse_range(const json& r, Scheme scheme, const std::str
     else throw Invalid{where + "unknown event \"" + key + "\""};
     bool special = (ev.kind == OsvEvent::Kind::introduced && ev.version == "0") ||
                    (ev.kind == OsvEvent::Kind::limit && ev.version.find('*') != std::string::npos);
-    if (type != "GIT" && !special && !is_valid_version(range_scheme, ev.version)) {
+    if (type != "GIT" && !special && (has_control(ev.version) || !is_valid_version(range_scheme, ev.version))) {
       notes.push_back("range dropped: \"" + ev.version + "\" is not a valid " + eco + " version");
       bad_version = true;
     }
@@ -187,6 +196,9 @@ OsvRecord convert(const json& doc, const std::string& source, std::vector<std::s
     entry.ecosystem = optional_string(*pkg, "ecosystem", where);
     entry.name = optional_string(*pkg, "name", where);
     if (entry.ecosystem.empty() || entry.name.empty()) throw Invalid{where + "a package lacks ecosystem or name"};
+    if (has_control(entry.ecosystem) || has_control(entry.name)) {
+      throw Invalid{where + "a package's ecosystem or name contains a control character"};
+    }
     entry.severity = std::move(sev);
     for (const char* key : {"ecosystem_specific", "database_specific"}) {
       auto spec = a.find(key);
@@ -196,7 +208,7 @@ OsvRecord convert(const json& doc, const std::string& source, std::vector<std::s
     Scheme scheme = scheme_for_ecosystem(entry.ecosystem);
     std::vector<std::string> dropped;
     for (std::string& v : string_list(a, "versions", where)) {
-      if (is_valid_version(scheme, v)) {
+      if (!has_control(v) && is_valid_version(scheme, v)) {
         entry.versions.push_back(std::move(v));
       } else {
         dropped.push_back("\"" + v + "\"");

@@ -7,6 +7,7 @@
 #include <random>
 #include <string>
 
+#include "agent/controls/dependencies/osv_codec.h"
 #include "agent/controls/dependencies/osv_db.h"
 #include "agent/controls/dependencies/osv_import.h"
 #include "agent/controls/dependencies/osv_record.h"
@@ -222,4 +223,25 @@ TEST_CASE("zip exports and folders import; bad entries are skipped and the impor
   auto db = OsvDatabase::open(db_dir);
   REQUIRE(db);
   CHECK(db->lookup("npm", "left-pad").size() == 1);
+}
+
+TEST_CASE("control characters in a package name skip the record; in a version, drop it (fuzz regression)") {
+  // The index stores an entry one field per line, tab-separated: a name with a newline came back
+  // from the database as another name (found by the osv fuzz target).
+  auto named = parse_osv_text(record_json("GHSA-1", "", R"([{"package": {"ecosystem": "PyPI", "name": "a\nb"},
+      "versions": ["1.0"]}])"), "ctl.json");
+  CHECK_FALSE(named.record.has_value());
+  CHECK(any_contains(named.warnings, "control character"));
+
+  auto versioned = parse_osv_text(record_json("GHSA-2", "", R"([{"package": {"ecosystem": "PyPI", "name": "ab"},
+      "versions": ["1.0", "1.1\t"],
+      "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "2.0\n"}]}]}])"), "ctl.json");
+  REQUIRE(versioned.record.has_value());
+  REQUIRE(versioned.record->affected.size() == 1);
+  const auto& a = versioned.record->affected[0];
+  CHECK(a.versions == std::vector<std::string>{"1.0"});
+  CHECK(a.ranges.empty());
+  OsvAffected back = decode_affected(encode_affected(a));
+  CHECK(back.name == a.name);
+  CHECK(back.versions == a.versions);
 }
