@@ -327,8 +327,10 @@ std::string entry_yaml(const IgnoreEntry& e) {
   return out;
 }
 
-std::string add_ignore_text(std::string_view text, const IgnoreEntry& entry, const std::string& file) {
-  (void)parse_ignores(text, file);  // only a valid file is edited
+namespace {
+
+// The text edit; add_ignore_text checks its result.
+std::string insert_ignore_text(std::string_view text, const IgnoreEntry& entry, const std::string& file) {
   std::vector<std::string> lines = split_lines(text);
   const std::string block = entry_yaml(entry);
   // Where the `ignores:` key is, and what follows it.
@@ -406,6 +408,30 @@ std::string add_ignore_text(std::string_view text, const IgnoreEntry& entry, con
   for (auto& l : b) l = indent + l.substr(2);
   lines.insert(lines.begin() + static_cast<long>(end), b.begin(), b.end());
   return join_lines(lines);
+}
+
+}  // namespace
+
+std::string add_ignore_text(std::string_view text, const IgnoreEntry& entry, const std::string& file) {
+  const std::size_t before = parse_ignores(text, file).entries.size();  // only a valid file is edited
+  std::string out = insert_ignore_text(text, entry, file);
+  // The edit works on lines; YAML can hide a column-0 "ignores:" inside a multi-line quoted scalar
+  // or a flow collection (found by the config fuzz target). Never write what does not read back as
+  // the same list plus the new entry.
+  bool ok = false;
+  try {
+    const Ignores after = parse_ignores(out, file);
+    ok = after.entries.size() == before + 1 &&
+         std::any_of(after.entries.begin(), after.entries.end(),
+                     [&](const IgnoreEntry& e) { return lower(e.fingerprint) == lower(entry.fingerprint); });
+  } catch (const util::UsageError&) {
+  }
+  if (!ok) {
+    throw util::UsageError(util::at(file, 0, 0,
+                                    "cannot add the entry in place: the file's \"ignores:\" list is not a block "
+                                    "list under a top-level \"ignores:\" key; add it by hand"));
+  }
+  return out;
 }
 
 std::optional<std::string> remove_ignore_text(std::string_view text, std::string_view fingerprint,

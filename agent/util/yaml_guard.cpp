@@ -3,6 +3,7 @@
 #include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/anchor.h>
 
+#include <algorithm>
 #include <sstream>
 #include <unordered_map>
 #include <vector>
@@ -123,6 +124,36 @@ YAML::Node load_yaml(std::string_view text, const std::string& file, const YamlL
       if (text[i] == '\n') { ++line; col = 1; } else { ++col; }
     }
     throw UsageError(at(file, line, col, "invalid YAML: a NUL byte (YAML allows no NUL character)"));
+  }
+  // yaml-cpp reads a document whose first value starts with ',' (an indicator no plain value may
+  // start with) as an empty document, so everything after it would be silently ignored (found by
+  // the config fuzz target: an ignores file lost its list): refuse it.
+  {
+    int line = 1;
+    std::size_t i = 0;
+    bool in_directives = true;
+    while (i < text.size()) {
+      const std::size_t eol = std::min(text.find('\n', i), text.size());
+      std::string_view l = text.substr(i, eol - i);
+      std::size_t p = l.find_first_not_of(" \t\r");
+      if (p != std::string_view::npos && l[p] != '#') {
+        if (in_directives && p == 0 && l[0] == '%') {
+          // a directive (%YAML, %TAG)
+        } else if (p == 0 && l.substr(0, 3) == "---" && (l.size() == 3 || l[3] == ' ' || l[3] == '\t')) {
+          in_directives = false;
+          p = l.find_first_not_of(" \t\r", 3);
+          if (p != std::string_view::npos && l[p] == ',')
+            throw UsageError(at(file, line, static_cast<int>(p) + 1, "invalid YAML: a value cannot start with ','"));
+          if (p != std::string_view::npos && l[p] != '#') break;
+        } else {
+          if (l[p] == ',')
+            throw UsageError(at(file, line, static_cast<int>(p) + 1, "invalid YAML: a value cannot start with ','"));
+          break;
+        }
+      }
+      i = eol + 1;
+      ++line;
+    }
   }
   const std::string owned(text);
   try {

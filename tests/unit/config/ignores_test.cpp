@@ -220,6 +220,9 @@ TEST_CASE("ignores: add and remove are minimal textual edits", "[ignores]") {
   CHECK(parse_ignores(col0, "x").entries.size() == 2);
   // A file that is not valid is never edited.
   CHECK_THROWS_AS(config::add_ignore_text("ignores:\n  - rule: x\n", e, "x"), util::UsageError);
+  // Nor is one whose "ignores:" line a line edit cannot extend (a flow mapping written over lines):
+  // the edit is checked by reading it back, and refused with the reason (fuzz regression).
+  CHECK_THROWS_WITH(config::add_ignore_text("{\nignores:\n}\n", e, "x"), ContainsSubstring("add it by hand"));
 }
 
 TEST_CASE("ignores: a baseline entry accepts one finding by fingerprint", "[ignores]") {

@@ -30,3 +30,16 @@ TEST_CASE("a quoted string left open is refused, not run to the end of the file 
   CHECK(load_yaml("a: \"two\n  lines\"\nb: |\n  \"open\n", "x.yml")["b"].as<std::string>() == "\"open\n");
   CHECK(load_yaml("- \"x\"\n- 'y'\n", "x.yml").size() == 2);
 }
+
+TEST_CASE("a document starting with ',' is refused, not read as empty (fuzz regression)") {
+  // yaml-cpp reads ",\nignores: [...]" as a null document: the list below would silently vanish
+  // (and `ignore add` appended to a list nobody reads).
+  CHECK_THROWS_WITH(load_yaml(",\nignores:\n  - fingerprint: x\n", "ignores.yml"),
+                    ContainsSubstring("ignores.yml:1:1: invalid YAML: a value cannot start with ','"));
+  CHECK_THROWS_WITH(load_yaml("# header\n\n  ,x\nignores:\n", "i.yml"), ContainsSubstring("i.yml:3:3:"));
+  CHECK_THROWS_WITH(load_yaml("%YAML 1.2\n--- # c\n,\n", "i.yml"), ContainsSubstring("i.yml:3:1:"));
+  CHECK_THROWS_WITH(load_yaml("--- ,x\n", "i.yml"), ContainsSubstring("i.yml:1:5:"));
+  // A ',' later in a document is yaml-cpp's own business (it reports those), and flow lists work.
+  CHECK(load_yaml("a: [1, 2]\nb: 'x, y'\n", "x.yml")["a"].size() == 2);
+  CHECK(load_yaml("# only, a comment\n", "x.yml").IsNull());
+}
