@@ -3,6 +3,7 @@
 // comment) stays as it was. The result is validated before it is written (atomically).
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <iostream>
@@ -59,7 +60,14 @@ int run_add(const IgnoreOptions& o) {
   const std::string next = config::add_ignore_text(text, e, o.file);
   config::parse_ignores(next, o.file + " (with the new entry)");
   util::write_file_atomic(o.file, next);
-  std::cout << "added to " << o.file << ":\n" << report::sanitize_terminal(config::entry_yaml(e));
+  // Line by line: sanitize_terminal drops control characters, newlines included.
+  std::cout << "added to " << report::sanitize_terminal(o.file) << ":\n";
+  const std::string block = config::entry_yaml(e);
+  for (std::size_t i = 0; i < block.size();) {
+    const std::size_t eol = std::min(block.find('\n', i), block.size());
+    std::cout << report::sanitize_terminal(std::string_view(block).substr(i, eol - i)) << "\n";
+    i = eol + 1;
+  }
   return 0;
 }
 

@@ -60,6 +60,8 @@ class IgnoresCliTest(unittest.TestCase):
         p = util.run_agent("ignore", "add", "--file", self.ignores, "--fingerprint", fps["app/b.env"],
                            "--reason", "false_positive", "--comment", "revoked test key", "--author", "dev")
         self.assertEqual(0, p.returncode, p.stderr)
+        # what was added is shown as the file has it, one key per line
+        self.assertIn("\n    reason: false_positive\n", p.stdout)
         with open(self.ignores) as f:
             text = f.read()
         self.assertTrue(text.startswith(HEADER), text)  # a minimal edit: everything before is kept
