@@ -6,6 +6,7 @@
 // dependencies are build tools, not the project's. A dependency whose version stays unknown (a
 // parent or BOM outside the repository, a range) is listed without a version (a range as its
 // requirement) and named in one warning.
+#include <deque>
 #include <filesystem>
 #include <map>
 #include <set>
@@ -90,7 +91,7 @@ std::string group_artifact(const XmlElement& coordinates, const XmlElement* pare
 }
 
 // The parents of chain.front() found in the repository, appended to `chain`.
-void load_parents(std::vector<Pom>& chain, const ParseOptions& options, ParsedLockfile& out) {
+void load_parents(std::deque<Pom>& chain, const ParseOptions& options, ParsedLockfile& out) {
   std::set<std::string> seen{std::filesystem::path(chain.front().path).lexically_normal().generic_string()};
   while (true) {
     const Pom& child = chain.back();
@@ -137,7 +138,7 @@ void load_parents(std::vector<Pom>& chain, const ParseOptions& options, ParsedLo
 ParsedLockfile parse_pom(const std::string& path, std::string_view content, const ParseOptions* options) {
   ParsedLockfile out;
   out.format = "pom.xml";
-  std::vector<Pom> chain;
+  std::deque<Pom> chain;
   chain.push_back({path, parse_xml(path, content)});
   const XmlElement& project = chain.front().project;
   if (project.name != "project") {
