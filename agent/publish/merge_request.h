@@ -62,5 +62,9 @@ struct MergeRequestOutcome {
 MergeRequestOutcome publish_merge_request(gitlab::Api& api, const MergeRequestTarget& target,
                                           const findings::ScanResult& result, const DiffIndex& diff,
                                           const MergeRequestOptions& options);
+/// The outcome points into `result`: a temporary would leave it dangling (found by ASan in a test).
+MergeRequestOutcome publish_merge_request(gitlab::Api& api, const MergeRequestTarget& target,
+                                          const findings::ScanResult&& result, const DiffIndex& diff,
+                                          const MergeRequestOptions& options) = delete;
 
 }  // namespace agent::publish

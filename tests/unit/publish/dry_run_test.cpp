@@ -27,7 +27,8 @@ TEST_CASE("dry run reads from GitLab and writes nothing") {
   DryRunApi dry(&real);
   DiffIndex diff;
   diff["app/config.py"] = ChangedFile{"app/config.py", {11}};
-  auto out = publish_merge_request(dry, {"7", 3, "headsha2"}, one_finding(), diff, MergeRequestOptions{});
+  const auto result = one_finding();
+  auto out = publish_merge_request(dry, {"7", 3, "headsha2"}, result, diff, MergeRequestOptions{});
   CHECK(real.writes() == 0);
   CHECK(real.calls == std::vector<std::string>{"GET versions", "GET discussions", "GET notes"});
   CHECK(out.threads_created == 1);
@@ -43,7 +44,8 @@ TEST_CASE("dry run without GitLab plans against an empty merge request") {
   DryRunApi dry(nullptr);
   DiffIndex diff;
   diff["app/config.py"] = ChangedFile{"app/config.py", {11}};
-  auto out = publish_merge_request(dry, {"7", 3, "headsha2"}, one_finding(), diff, MergeRequestOptions{});
+  const auto result = one_finding();
+  auto out = publish_merge_request(dry, {"7", 3, "headsha2"}, result, diff, MergeRequestOptions{});
   CHECK(out.threads_created == 1);
   CHECK(out.summary == "created");
   CHECK(dry.planned().size() == 2);

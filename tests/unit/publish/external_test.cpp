@@ -3,6 +3,8 @@
 #include <catch2/catch_test_macros.hpp>
 #include <catch2/matchers/catch_matchers_string.hpp>
 
+#include <deque>
+
 #include "agent/publish/markdown.h"
 #include "agent/publish/markers.h"
 #include "agent/publish/merge_request.h"
@@ -70,7 +72,12 @@ struct Fixture {
     api.diff = {{"app/run.py", {10, 11, 12}}};
     diff["app/run.py"] = ChangedFile{"app/run.py", {10, 11, 12}};
   }
-  MergeRequestOutcome run(const ScanResult& r) { return publish_merge_request(api, target, r, diff, options); }
+  // The outcome points into the result: each one is kept as long as the fixture.
+  std::deque<ScanResult> results;
+  MergeRequestOutcome run(ScanResult r) {
+    results.push_back(std::move(r));
+    return publish_merge_request(api, target, results.back(), diff, options);
+  }
 };
 
 }  // namespace

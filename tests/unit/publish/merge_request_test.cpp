@@ -2,6 +2,7 @@
 #include <catch2/matchers/catch_matchers_string.hpp>
 
 #include <algorithm>
+#include <deque>
 
 #include "agent/publish/markers.h"
 #include "agent/publish/merge_request.h"
@@ -47,7 +48,12 @@ struct Fixture {
     diff["app/config.py"] = ChangedFile{"app/config.py", {10, 11, 12}};
     diff["new.txt"] = ChangedFile{"new.txt", {1}};
   }
-  MergeRequestOutcome run(const ScanResult& r) { return publish_merge_request(api, target, r, diff, options); }
+  // The outcome points into the result: each one is kept as long as the fixture.
+  std::deque<ScanResult> results;
+  MergeRequestOutcome run(ScanResult r) {
+    results.push_back(std::move(r));
+    return publish_merge_request(api, target, results.back(), diff, options);
+  }
 };
 
 }  // namespace
