@@ -2,8 +2,9 @@
 # Builds the libFuzzer targets of tests/fuzz (clang from Debian, ASan+UBSan, build folder
 # build-fuzz) and runs each for SECONDS, one at a time, nice'd, then prints a results table.
 # Usage: bash scripts/fuzz.sh [SECONDS] [TARGET...]     (default 60 s; all targets)
-#   FUZZ_WORK   working folder (default /var/tmp/jit-agent-fuzz): <target>/corpus is a fresh copy
-#               of the seeds that the run grows, <target>/crashes what it found, <target>/log
+#   FUZZ_WORK   working folder (default /var/tmp/jit-agent-fuzz): <target>/corpus the working corpus
+#               (the seeds on a first run, then grown by every run), <target>/crashes what was
+#               found, <target>/log the last run's libFuzzer output
 #   FUZZ_JOBS   parallel compile jobs (default 2)
 #   FUZZ_NICE   nice level of the fuzzers (default 10; 19 to soak only idle CPU)
 #   FUZZ_FRESH=1  start from the seeds again (by default a target's working corpus is kept and grown,
@@ -124,7 +125,9 @@ for t in "${targets[@]}"; do
     total_cpu=$(( $(cat "$dir/cpu-seconds" 2>/dev/null || echo 0) + chunk ))
     echo "$total_cpu" >"$dir/cpu-seconds"
     echo $(( $(cat "$dir/execs" 2>/dev/null || echo 0) + ${execs:-0} )) >"$dir/execs"
-    new_crashes=$(find "$dir/crashes" -type f -newer "$dir/.run-start" | wc -l)
+    # libFuzzer also saves inputs slower than 10 s as slow-unit-*: not failures (a fuzzer that only
+    # gets idle CPU writes many), counted apart.
+    new_crashes=$(find "$dir/crashes" -type f ! -name 'slow-unit-*' -newer "$dir/.run-start" | wc -l)
     if (( new_crashes > 0 || (rc != 0 && rc != 130) )); then break; fi
     if (( total_cpu >= until_cpu )); then break; fi
   done
@@ -134,19 +137,22 @@ for t in "${targets[@]}"; do
   cov=$(sed -n 's/.* cov: \([0-9]*\).*/\1/p' <<<"$last")
   ft=$(sed -n 's/.* ft: \([0-9]*\).*/\1/p' <<<"$last")
   corpus=$(find "$dir/corpus" -type f | wc -l)
-  crashes=$(find "$dir/crashes" -type f -newer "$dir/.run-start" | wc -l)
+  crashes=$(find "$dir/crashes" -type f ! -name 'slow-unit-*' -newer "$dir/.run-start" | wc -l)
+  slow=$(find "$dir/crashes" -type f -name 'slow-unit-*' -newer "$dir/.run-start" | wc -l)
   if (( crashes > 0 || (rc != 0 && rc != 130) )); then
     failed=1
     (( crashes > 0 )) || crashes="rc=$rc"
     grep -m1 -E 'ERROR: (AddressSanitizer|libFuzzer|LeakSanitizer)|runtime error:|ALARM|out-of-memory' "$dir/log" || true
   fi
-  rows+=("$t ${elapsed} ${run_cpu} ${run_execs} ${rate:-?} ${cov:-?} ${ft:-?} $corpus $crashes $(cat "$dir/cpu-seconds") $(cat "$dir/execs")")
+  peak=$(sed -n 's/^stat::peak_rss_mb: *//p' "$dir/log" | tail -1)
+  rows+=("$t ${elapsed} ${run_cpu} ${run_execs} ${rate:-?} ${cov:-?} ${ft:-?} $corpus $crashes $slow ${peak:-?} $(cat "$dir/cpu-seconds") $(cat "$dir/execs")")
 done
 
-printf '\n%-16s %8s %8s %12s %8s %7s %7s %8s %8s %10s %13s\n' target seconds cpu-s execs execs/s cov ft corpus crashes total-cpu-s total-execs
+printf '\n%-16s %8s %8s %12s %8s %7s %7s %8s %8s %5s %8s %10s %13s\n' target seconds cpu-s execs execs/s cov ft corpus \
+  crashes slow peak-MB total-cpu-s total-execs
 for r in "${rows[@]}"; do
   # shellcheck disable=SC2086
-  printf '%-16s %8s %8s %12s %8s %7s %7s %8s %8s %10s %13s\n' $r
+  printf '%-16s %8s %8s %12s %8s %7s %7s %8s %8s %5s %8s %10s %13s\n' $r
 done
 echo "(working corpora, crashes and logs: $work/<target>/)"
 exit $failed
