@@ -6,9 +6,9 @@
 #             integration/test_image, whose image compiles its own release binary in the container
 #   --subset  what CI runs after the main suite (scripts/test.sh), to stay in its time budget: the
 #             unit tests of the modules that read what webhooks, CI variables, configuration files
-#             and GitLab's answers hold, and that write what leaves the machine (util, findings,
-#             event, config, gitlab, report, publish), and the event, config and gitlab fuzz replays
-#             with their mutated inputs. These modules compile without the scanning engines.
+#             and GitLab's answers hold (util, findings, event, config, gitlab), and the event,
+#             config and gitlab fuzz replays with their mutated inputs. These modules compile
+#             without the scanning engines.
 # Every sanitizer report goes to /tmp/jit-sanitizer.<pid> (the binary's compiled-in defaults, and
 # the environment below for the test executables) and the process exits 86; the script fails when
 # any test failed or any report file appeared, and prints the reports.
@@ -25,7 +25,7 @@ if command -v ccache >/dev/null; then launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=cc
 cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DJIT_BUILD_TESTS=ON -DJIT_SANITIZE=ON \
   "${launcher[@]}" >/dev/null
 
-subset_modules=(util findings event config gitlab report publish)
+subset_modules=(util findings event config gitlab)
 subset_replays=(event config gitlab)
 if (( subset )); then
   targets=()

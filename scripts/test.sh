@@ -25,11 +25,11 @@ if [[ -f Testing/Temporary/LastTest.log ]]; then
     Testing/Temporary/LastTest.log
 fi
 cd - >/dev/null
-# The whole suite (no ctest arguments) also runs the unit tests of the input and output modules and
+# The whole suite (no ctest arguments) also runs the unit tests of the input modules and
 # their fuzz replays under ASan+UBSan+LSan (scripts/sanitize.sh --subset, its own build dir;
 # JIT_SANITIZE_SUBSET=0 skips it). `bash scripts/sanitize.sh` runs every test that way.
 if [[ $# -eq 0 && ${JIT_SANITIZE_SUBSET:-1} != 0 ]]; then
-  echo "== the input and output modules' unit tests and fuzz replays under ASan, LSan and UBSan (scripts/sanitize.sh --subset)"
+  echo "== the input modules' unit tests and fuzz replays under ASan, LSan and UBSan (scripts/sanitize.sh --subset)"
   bash scripts/sanitize.sh --subset || rc=1
 fi
 exit $rc
