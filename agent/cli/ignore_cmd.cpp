@@ -55,10 +55,8 @@ int run_add(const IgnoreOptions& o) {
   e.reason = *reason;
   e.created = report::rfc3339_utc(std::chrono::system_clock::now());
   const std::string text = read_or_empty(o.file);
-  // add_ignore_text validates the file before; the result is validated too (the new entry's
-  // values are checked exactly as if they had been written by hand).
+  // add_ignore_text validates the file, the new entry's values (as if written by hand) and the result.
   const std::string next = config::add_ignore_text(text, e, o.file);
-  config::parse_ignores(next, o.file + " (with the new entry)");
   util::write_file_atomic(o.file, next);
   // Line by line: sanitize_terminal drops control characters, newlines included.
   std::cout << "added to " << report::sanitize_terminal(o.file) << ":\n";

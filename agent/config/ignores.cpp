@@ -414,6 +414,8 @@ std::string insert_ignore_text(std::string_view text, const IgnoreEntry& entry, 
 
 std::string add_ignore_text(std::string_view text, const IgnoreEntry& entry, const std::string& file) {
   const std::size_t before = parse_ignores(text, file).entries.size();  // only a valid file is edited
+  // The entry's own values, checked as if written by hand, so a bad one is named as such below.
+  (void)parse_ignores("ignores:\n" + entry_yaml(entry), file + " (the new entry)");
   std::string out = insert_ignore_text(text, entry, file);
   // The edit works on lines; YAML can hide a column-0 "ignores:" inside a multi-line quoted scalar
   // or a flow collection (found by the config fuzz target). Never write what does not read back as

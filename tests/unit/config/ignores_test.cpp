@@ -223,6 +223,11 @@ TEST_CASE("ignores: add and remove are minimal textual edits", "[ignores]") {
   // Nor is one whose "ignores:" line a line edit cannot extend (a flow mapping written over lines):
   // the edit is checked by reading it back, and refused with the reason (fuzz regression).
   CHECK_THROWS_WITH(config::add_ignore_text("{\nignores:\n}\n", e, "x"), ContainsSubstring("add it by hand"));
+  // An entry with a bad value is named as such, not taken for a file that cannot be edited.
+  auto bad = e;
+  bad.expires = "next week";
+  CHECK_THROWS_WITH(config::add_ignore_text("ignores:\n", bad, "x"),
+                    ContainsSubstring("x (the new entry)") && !ContainsSubstring("by hand"));
 }
 
 TEST_CASE("ignores: a baseline entry accepts one finding by fingerprint", "[ignores]") {
