@@ -107,7 +107,8 @@ void HistoryWalk::mark_tree(const git_tree* tree) {
 }
 
 bool HistoryWalk::diff_tree(const git_tree* tree, const git_tree* parent, std::string& prefix, std::uint32_t commit,
-                            const std::function<std::uint16_t(std::string_view)>& classify) {
+                            const std::function<std::uint16_t(std::string_view)>& classify,
+                            const std::function<void(const WalkedBlob&)>& first_seen) {
   counters_.trees.fetch_add(1, std::memory_order_relaxed);
   if (++trees_this_commit_ > kMaxTreesPerCommit)
     throw util::RuntimeError("history: commit " + to_hex(commits_[commit]) + " changes more than " +
@@ -156,12 +157,15 @@ bool HistoryWalk::diff_tree(const git_tree* tree, const git_tree* parent, std::s
         TreePtr sub_before;
         if (before_id) sub_before = take_tree(*before_id);
         prefix += '/';
-        if (diff_tree(sub.get(), sub_before.get(), prefix, commit, classify)) diffed_this_commit_.insert(std::move(pair));
+        if (diff_tree(sub.get(), sub_before.get(), prefix, commit, classify, first_seen))
+          diffed_this_commit_.insert(std::move(pair));
         else complete = false;
         keep_tree(std::move(sub_before));
       }
     } else {
-      introduced_.set(*id, OidMap::Value{commit, classify(prefix)});
+      const std::uint16_t path_class = classify(prefix);
+      if (introduced_.set(*id, OidMap::Value{commit, path_class}) && first_seen)
+        first_seen(WalkedBlob{*id, commit, path_class});
     }
     prefix.resize(keep);
   }
@@ -222,7 +226,8 @@ git_tree* HistoryWalk::parent_tree(std::uint32_t index) const {
   return git_commit_tree(&t, parent.get()) == 0 ? t : nullptr;
 }
 
-std::vector<WalkedBlob> HistoryWalk::run(const std::function<std::uint16_t(std::string_view)>& classify) {
+std::vector<WalkedBlob> HistoryWalk::run(const std::function<std::uint16_t(std::string_view)>& classify,
+                                         const std::function<void(const WalkedBlob&)>& first_seen) {
   // No object cache: every tree is read once per commit that changes it, right after the tree it
   // is a delta of (the pack's delta-base cache serves that), and a full cache evicts by scanning
   // its whole hash table, which cost more than the reads it saved.
@@ -285,7 +290,7 @@ std::vector<WalkedBlob> HistoryWalk::run(const std::function<std::uint16_t(std::
     std::string prefix;
     diffed_this_commit_.clear();
     trees_this_commit_ = 0;
-    diff_tree(tree.get(), before.get(), prefix, i, classify);
+    diff_tree(tree.get(), before.get(), prefix, i, classify, first_seen);
     keep_tree(std::move(before));
     // The parent's trees read for this commit are the next (older) commit's own trees.
     reuse_prev_ = std::move(reuse_cur_);
@@ -321,12 +326,9 @@ CommitSummary HistoryWalk::describe(std::uint32_t index) const {
   return s;
 }
 
-void read_blobs(const std::string& git_dir, unsigned jobs, std::uint64_t max_size, std::size_t count,
-                const std::function<const git_oid&(std::size_t)>& id_at, const BlobReader& reader) {
+void read_blob_stream(const std::string& git_dir, unsigned jobs, std::uint64_t max_size, const BlobChunkSource& take,
+                      const BlobReader& reader, const std::function<void()>& on_failure) {
   jobs = std::max(1u, jobs);
-  // Neighbours in pack order share delta bases: each thread takes a run of them at a time.
-  constexpr std::size_t kChunk = 64;
-  std::atomic<std::size_t> next{0};
   std::atomic<bool> failed{false};
   std::mutex error_mutex;
   std::exception_ptr error;
@@ -338,11 +340,10 @@ void read_blobs(const std::string& git_dir, unsigned jobs, std::uint64_t max_siz
       git_odb* raw = nullptr;
       check(git_repository_odb(&raw, repo.get()), "object database of " + git_dir);
       OdbPtr odb(raw);
-      for (;;) {
-        const std::size_t begin = next.fetch_add(kChunk, std::memory_order_relaxed);
-        if (begin >= count || failed) return;
-        for (std::size_t i = begin; i < std::min(count, begin + kChunk) && !failed; ++i) {
-          const git_oid& id = id_at(i);
+      std::vector<std::pair<std::size_t, git_oid>> chunk;
+      while (!failed && take(chunk)) {
+        for (const auto& [i, id] : chunk) {
+          if (failed) break;
           std::size_t size = 0;
           git_object_t type = GIT_OBJECT_INVALID;
           if (git_odb_read_header(&size, &type, odb.get(), &id) < 0) {
@@ -364,9 +365,11 @@ void read_blobs(const std::string& git_dir, unsigned jobs, std::uint64_t max_siz
         }
       }
     } catch (...) {
-      std::lock_guard lock(error_mutex);
-      if (!error) error = std::current_exception();
-      failed = true;
+      {
+        std::lock_guard lock(error_mutex);
+        if (!error) error = std::current_exception();
+      }
+      if (!failed.exchange(true) && on_failure) on_failure();
     }
   };
   std::vector<std::thread> threads;
@@ -374,6 +377,19 @@ void read_blobs(const std::string& git_dir, unsigned jobs, std::uint64_t max_siz
   worker(0);
   for (auto& t : threads) t.join();
   if (error) std::rethrow_exception(error);
+}
+
+void read_blobs(const std::string& git_dir, unsigned jobs, std::uint64_t max_size, std::size_t count,
+                const std::function<const git_oid&(std::size_t)>& id_at, const BlobReader& reader) {
+  // Neighbours in pack order share delta bases: each thread takes a run of them at a time.
+  constexpr std::size_t kChunk = 64;
+  std::atomic<std::size_t> next{0};
+  read_blob_stream(git_dir, jobs, max_size, [&](std::vector<std::pair<std::size_t, git_oid>>& chunk) {
+    chunk.clear();
+    const std::size_t begin = next.fetch_add(kChunk, std::memory_order_relaxed);
+    for (std::size_t i = begin; i < std::min(count, begin + kChunk); ++i) chunk.emplace_back(i, id_at(i));
+    return !chunk.empty();
+  }, reader);
 }
 
 std::string HistoryWalk::find_path(std::uint32_t index, const git_oid& blob) const {

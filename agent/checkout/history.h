@@ -67,8 +67,12 @@ class HistoryWalk {
   /// does, so each tree is read right after the one it is stored as a delta of): a blob that
   /// differs from the parent's at its path is introduced there. Returns every blob introduced in
   /// range and not in the excluded side's trees, once, with its oldest introduction; `classify`
-  /// gives that path's class (it is called for every introduction).
-  std::vector<WalkedBlob> run(const std::function<std::uint16_t(std::string_view path)>& classify);
+  /// gives that path's class (it is called for every introduction). `first_seen`, when given, is
+  /// called as the walk goes with each blob the first time it is introduced (its newest
+  /// introduction: the returned list may give it an older commit and another class), so that
+  /// blobs can be read while the walk goes on.
+  std::vector<WalkedBlob> run(const std::function<std::uint16_t(std::string_view path)>& classify,
+                              const std::function<void(const WalkedBlob&)>& first_seen = {});
 
   /// The commits the range resolves to now (sorted, every ref for an empty range), as text: two
   /// walks with the same key see the same history.
@@ -91,7 +95,8 @@ class HistoryWalk {
   void mark_tree(const git_tree* tree);
   /// Records the blobs of `tree` that differ from `parent`'s; true when no path below was pruned.
   bool diff_tree(const git_tree* tree, const git_tree* parent, std::string& prefix, std::uint32_t commit,
-                 const std::function<std::uint16_t(std::string_view)>& classify);
+                 const std::function<std::uint16_t(std::string_view)>& classify,
+                 const std::function<void(const WalkedBlob&)>& first_seen);
   git_tree* parent_tree(std::uint32_t index) const;
   /// The tree `id`: one the previous commit read as its parent's (walking newest first, the
   /// parent is the next commit), else read from the repository; null when it cannot be read.
@@ -129,5 +134,17 @@ struct BlobReader {
 /// `git_dir`. The first exception of any callback stops every thread and is rethrown.
 void read_blobs(const std::string& git_dir, unsigned jobs, std::uint64_t max_size, std::size_t count,
                 const std::function<const git_oid&(std::size_t)>& id_at, const BlobReader& reader);
+
+/// The blobs of read_blob_stream(), in chunks: `take` fills `chunk` with the next (index, id)
+/// pairs to read in order (sorted by PackOrder), blocking while none are ready yet, and returns
+/// false once there are no more. It is called from every reading thread.
+using BlobChunkSource = std::function<bool(std::vector<std::pair<std::size_t, git_oid>>& chunk)>;
+
+/// read_blobs() over blobs listed while they are read (a history walk listing them as it goes):
+/// `jobs` threads take chunks from `take` until it has no more. The first exception of any
+/// callback stops every thread and is rethrown; `on_failure` is called then, before waiting for
+/// the other threads, so that a `take` blocked for more blobs returns false.
+void read_blob_stream(const std::string& git_dir, unsigned jobs, std::uint64_t max_size, const BlobChunkSource& take,
+                      const BlobReader& reader, const std::function<void()>& on_failure = {});
 
 }  // namespace agent::checkout

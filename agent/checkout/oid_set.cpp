@@ -69,7 +69,7 @@ void OidMap::grow() {
     if (s.used) set(s.id, Value{s.commit, s.path_class});
 }
 
-void OidMap::set(const git_oid& id, Value value) {
+bool OidMap::set(const git_oid& id, Value value) {
   if ((size_ + 1) * 10 > slots_.size() * 7) grow();
   const std::size_t mask = slots_.size() - 1;
   std::uint64_t h;
@@ -79,12 +79,12 @@ void OidMap::set(const git_oid& id, Value value) {
     if (!s.used) {
       s = Slot{id, value.commit, value.path_class, true};
       ++size_;
-      return;
+      return true;
     }
     if (git_oid_equal(&s.id, &id)) {
       s.commit = value.commit;
       s.path_class = value.path_class;
-      return;
+      return false;
     }
   }
 }

@@ -41,8 +41,8 @@ class OidMap {
     std::uint32_t commit = 0;
     std::uint16_t path_class = 0;
   };
-  /// Sets the value of `id` (inserting it when new).
-  void set(const git_oid& id, Value value);
+  /// Sets the value of `id` (inserting it when new); true when it was not there yet.
+  bool set(const git_oid& id, Value value);
   /// Calls `f(id, value)` for every entry, in table order.
   template <typename F>
   void for_each(F&& f) const {

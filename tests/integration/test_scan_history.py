@@ -214,6 +214,28 @@ class HistoryTest(unittest.TestCase):
             m3 = re.search(r"(\d+) answered by the verdict cache", err3)
             self.assertEqual(int(m3.group(1)), 0)
 
+    def test_blob_read_at_its_newest_path_is_judged_at_its_oldest(self):
+        """The walk hands blobs to the readers as it meets them, newest commit first, so a blob is
+        first read under its newest path; attribution is to its oldest. Where the two paths fall
+        under different path-restricted rules (a .netrc entry copied into notes), the finding of
+        the oldest path must stand, with or without a warm verdict cache."""
+        r = Repo(os.path.join(self.tmp.name, "classes"))
+        # A weak password: only netrc-file-password (paths: .netrc) reports it; elsewhere netrc-password
+        # wants entropy, so the same bytes under notes/ give nothing.
+        entry = "machine ftp.partner.example.net login acme-upload password hunter22\n"
+        r.write("home/ops/.netrc", entry)
+        first = r.commit("n1: netrc")
+        r.write("notes/netrc-example.txt", entry)
+        r.commit("n2: the same entry in the notes")
+        cache = tempfile.mkdtemp(dir=self.tmp.name, prefix="cache-")
+        for run in ("cold", "warm"):
+            report, err = self.scan("--history", cache=cache, path=r.path)
+            netrc = [f for f in report["findings"] if f["rule_id"] == "netrc-file-password"]
+            self.assertEqual(1, len(netrc), f"{run}: {report['findings']} {err}")
+            self.assertEqual(first, netrc[0]["commit"], run)
+            self.assertEqual("home/ops/.netrc", netrc[0]["path"], run)
+            self.assertEqual(1, report["stats"]["files_scanned"] + report["stats"]["blobs_cached"], f"{run}: {report['stats']}")
+
     def test_reports_validate_against_their_schemas(self):
         """The JSON report against ours, GitLab's and SARIF's against the official schemas."""
         try:
