@@ -68,6 +68,12 @@ std::vector<git_oid> all_ref_commits(git_repository* repo) {
   return out;
 }
 
+/// libgit2 hashes every object it reads again by default (strict hash verification), with the
+/// collision-detecting SHA-1: for a history scan that is a second pass over every tree and blob,
+/// as long as the reading itself. git does not (only fsck does), and a scanner reading a damaged
+/// object finds what it holds either way; the pack's own checksums were verified when fetched.
+void skip_hash_verification() { git_libgit2_opts(GIT_OPT_ENABLE_STRICT_HASH_VERIFICATION, 0); }
+
 }  // namespace
 
 HistoryRange parse_range(std::string_view text) {
@@ -232,6 +238,7 @@ std::vector<WalkedBlob> HistoryWalk::run(const std::function<std::uint16_t(std::
   // is a delta of (the pack's delta-base cache serves that), and a full cache evicts by scanning
   // its whole hash table, which cost more than the reads it saved.
   git_libgit2_opts(GIT_OPT_ENABLE_CACHING, 0);
+  skip_hash_verification();
   // The pack pages the walk touches are released from the resident set as it goes (PackResidency).
   PackResidency residency(git_repository_path(repo_), 0);
   git_revwalk* raw = nullptr;
@@ -329,6 +336,7 @@ CommitSummary HistoryWalk::describe(std::uint32_t index) const {
 void read_blob_stream(const std::string& git_dir, unsigned jobs, std::uint64_t max_size, const BlobChunkSource& take,
                       const BlobReader& reader, const std::function<void()>& on_failure) {
   jobs = std::max(1u, jobs);
+  skip_hash_verification();
   std::atomic<bool> failed{false};
   std::mutex error_mutex;
   std::exception_ptr error;
