@@ -17,21 +17,7 @@ import jit_test_util as util
 MAX_SECONDS = 60
 MAX_RSS_MB = 1024
 
-
-def _sanitizer_build():
-    """True when the agent under test links AddressSanitizer (scripts/sanitize.sh's build): its
-    shadow memory, quarantine (256 MiB by default) and redzones, and its 2-10x slower code, put
-    the release binary's bounds out of reach, so they are scaled rather than dropped."""
-    try:
-        out = subprocess.run(["readelf", "-d", util.AGENT], capture_output=True, text=True, timeout=30).stdout
-    except (OSError, subprocess.SubprocessError):
-        return False
-    return "libasan" in out
-
-
-SANITIZED = _sanitizer_build()
-TIME_FACTOR = 10 if SANITIZED else 1
-RSS_FACTOR = 3 if SANITIZED else 1
+TIME_FACTOR = util.TIME_FACTOR  # bounds are set for the release binary; a sanitizer build gets more
 PASSWD_LINE = re.compile(r"root:[^:\n]*:0:0:")  # the first line of /etc/passwd, wherever it is
 
 FIGURES = []  # (case, what the agent did, seconds, peak MiB, MiB read)
@@ -96,9 +82,10 @@ def record(case, what, run):
 
 
 def assert_bounded(test, run, max_seconds=MAX_SECONDS, max_rss_mb=MAX_RSS_MB):
-    """The release binary's bounds; a sanitizer build gets TIME_FACTOR and RSS_FACTOR times them."""
+    """The release binary's bounds; a sanitizer build gets TIME_FACTOR times the time and
+    util.memory_bound_mb's allowance."""
     max_seconds *= TIME_FACTOR
-    max_rss_mb *= RSS_FACTOR
+    max_rss_mb = util.memory_bound_mb(max_rss_mb)
     test.assertNotEqual(-9, run.returncode, f"killed after the timeout: {run}")
     test.assertLess(run.seconds, max_seconds, run)
     test.assertLess(run.rss_mb, max_rss_mb, run)

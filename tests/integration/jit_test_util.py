@@ -20,6 +20,29 @@ REAL_PATH = os.environ.get("PATH", "/usr/bin:/bin")
 NO_SCANNERS_PATH = "/nonexistent/jit-agent-tests-without-scanners"
 
 
+def _sanitizer_build():
+    """True when the agent under test links AddressSanitizer (scripts/sanitize.sh's build)."""
+    if not AGENT:
+        return False
+    try:
+        out = subprocess.run(["readelf", "-d", AGENT], capture_output=True, text=True, timeout=30).stdout
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return "libasan" in out
+
+
+# An agent built with the sanitizers runs 2-10x slower and holds ASan's shadow memory, quarantine
+# (256 MiB by default) and redzones: tests that bound time or memory for the release binary scale
+# their bounds by these (never drop them).
+SANITIZED = _sanitizer_build()
+TIME_FACTOR = 10 if SANITIZED else 1
+
+
+def memory_bound_mb(release_mb):
+    """`release_mb`, the bound set for the release binary, as it applies to the agent under test."""
+    return release_mb * 2 + 512 if SANITIZED else release_mb
+
+
 def require_agent():
     if not AGENT or not os.access(AGENT, os.X_OK):
         print("SKIP: JIT_AGENT_BIN is not set to the built jit-agent (run through ctest)")

@@ -300,7 +300,7 @@ class GitLabEmulator:
         self.trigger_tokens = {}        # pipeline trigger token -> project id
         self.created_tokens = []        # group access tokens POST .../access_tokens made (for the leak audit)
         self._bot_token = token
-        self.requests = []              # {"method","path","query","headers","body","status","fault"}
+        self.requests = []              # {"method","path","query","headers","body","status","fault","time"}
         self.results = []               # bodies POSTed to /jit/results
         self.faults = []
         self.lock = threading.RLock()
@@ -1827,7 +1827,8 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
         record = {"method": method, "path": path, "query": dict(query), "headers": dict(self.headers.items()),
-                  "raw_body": raw.decode("utf-8", "replace"), "body": None, "status": 0, "fault": None}
+                  "raw_body": raw.decode("utf-8", "replace"), "body": None, "status": 0, "fault": None,
+                  "time": time.monotonic()}  # when it arrived
         with emu.lock:
             emu.requests.append(record)
             fault = next((f for f in emu.faults if f.matches(method, path)), None)
