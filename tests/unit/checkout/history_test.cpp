@@ -1,11 +1,14 @@
 #include <catch2/catch_test_macros.hpp>
 
 #include <algorithm>
+#include <chrono>
+#include <condition_variable>
 #include <filesystem>
 #include <map>
 #include <mutex>
 #include <set>
 #include <sstream>
+#include <thread>
 
 #include "agent/checkout/git.h"
 #include "agent/checkout/history.h"
@@ -197,6 +200,71 @@ TEST_CASE("read_blobs reads every blob once on several threads, large ones unrea
   CHECK_THROWS_AS(read_blobs(repo.git_dir(), 2, 1000, blobs.size(),
                              [&](std::size_t i) -> const git_oid& { return blobs[i].id; }, reader),
                   agent::util::RuntimeError);
+}
+
+TEST_CASE("read_blob_stream reads blobs handed out while it runs, and a failure wakes a waiting source", "[history]") {
+  test::TempRepo repo("history-stream");
+  for (int i = 0; i < 40; ++i) repo.write("f" + std::to_string(i) + ".txt", "streamed " + std::to_string(i) + "\n");
+  repo.commit("c1");
+  auto opened = open_repository(repo.git_dir());
+  HistoryWalk walk(opened.get(), {}, nullptr);
+  std::vector<git_oid> ids;
+  for (const auto& b : walk.run(no_class)) ids.push_back(b.id);
+  REQUIRE(ids.size() == 40);
+
+  // A producer hands the ids out one at a time from another thread; readers wait for each.
+  std::mutex m;
+  std::condition_variable cv;
+  std::size_t published = 0, taken = 0;
+  bool closed = false, aborted = false;
+  auto take = [&](std::vector<std::pair<std::size_t, git_oid>>& chunk) {
+    chunk.clear();
+    std::unique_lock lock(m);
+    cv.wait(lock, [&] { return aborted || taken < published || closed; });
+    if (aborted || taken == published) return false;
+    chunk.emplace_back(taken, ids[taken]);
+    ++taken;
+    return true;
+  };
+  std::set<std::string> read;
+  BlobReader reader;
+  reader.consume = [&](unsigned, std::size_t, std::string_view data) {
+    std::lock_guard lock(m);
+    read.insert(std::string(data));
+  };
+  reader.too_large = [](unsigned, std::size_t, std::uint64_t) {};
+  reader.unreadable = [](unsigned, std::size_t, const std::string&) {};
+  std::thread producer([&] {
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      std::lock_guard lock(m);
+      ++published;
+      cv.notify_all();
+    }
+    std::lock_guard lock(m);
+    closed = true;
+    cv.notify_all();
+  });
+  read_blob_stream(repo.git_dir(), 3, 1000, take, reader);
+  producer.join();
+  CHECK(read.size() == 40);
+  CHECK(read.contains("streamed 39\n"));
+
+  // The first blob's callback throws while the source has nothing more and never closes: only
+  // on_failure wakes the other readers, and the exception reaches the caller.
+  {
+    std::lock_guard lock(m);
+    published = 1, taken = 0, closed = false;
+  }
+  reader.consume = [](unsigned, std::size_t, std::string_view) { throw agent::util::RuntimeError("boom"); };
+  bool woken = false;
+  CHECK_THROWS_AS(read_blob_stream(repo.git_dir(), 3, 1000, take, reader, [&] {
+                    std::lock_guard lock(m);
+                    aborted = woken = true;
+                    cv.notify_all();
+                  }),
+                  agent::util::RuntimeError);
+  CHECK(woken);
 }
 
 TEST_CASE("pack order follows the pack index offsets", "[history]") {
