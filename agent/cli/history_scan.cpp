@@ -251,7 +251,7 @@ findings::ScanResult scan_history(const secrets::Engine& engine, const HistorySc
   Progress progress(request.progress, request.progress_tty, walk.counters(), workers, cached);
 
   // 1. One walk of the commit graph: the new blobs' ids, their commits and path classes (which
-  //    path-restricted rules apply), nothing more per blob. A blob the cache knows is left out.
+  //    path-restricted rules apply), nothing more per blob. A blob the cache knows is not read.
   //    Class 0 is "no path rule applies" (most paths), scanned under the empty path.
   std::vector<std::string> class_paths{""};  // a path of each class: the engine's findings are the same for all
   std::vector<std::string> class_keys{""};
@@ -462,7 +462,7 @@ findings::ScanResult scan_history(const secrets::Engine& engine, const HistorySc
   progress.stop();
   cache.flush();
 
-  // 4. The few blobs with findings: scanned again under the path the introducing commit gives
+  // 3. The few blobs with findings: scanned again under the path the introducing commit gives
   //    them, so paths and fingerprints are exactly a tree scan's; attributed to that commit.
   git_odb* raw_odb = nullptr;
   checkout::check(git_repository_odb(&raw_odb, repo.get()), "object database of " + git_dir);
