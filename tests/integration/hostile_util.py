@@ -16,8 +16,6 @@ import jit_test_util as util
 # Generous bounds: every case takes a few seconds at most on a 2-core CI runner.
 MAX_SECONDS = 60
 MAX_RSS_MB = 1024
-
-TIME_FACTOR = util.TIME_FACTOR  # bounds are set for the release binary; a sanitizer build gets more
 PASSWD_LINE = re.compile(r"root:[^:\n]*:0:0:")  # the first line of /etc/passwd, wherever it is
 
 FIGURES = []  # (case, what the agent did, seconds, peak MiB, MiB read)
@@ -46,9 +44,9 @@ def _read_chars(pid):
 
 
 def measured(cmd, env, cwd=None, timeout=MAX_SECONDS * 2):
-    """Runs `cmd`, returns a Run. Killed after `timeout` s (TIME_FACTOR times that in a sanitizer
-    build; returncode -9 then)."""
-    timeout *= TIME_FACTOR
+    """Runs `cmd`, returns a Run. Killed after `timeout` s (util.TIME_FACTOR times that in a
+    sanitizer build; returncode -9 then)."""
+    timeout *= util.TIME_FACTOR
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         start = time.monotonic()
         proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=out, stderr=err, stdin=subprocess.DEVNULL)
@@ -82,9 +80,9 @@ def record(case, what, run):
 
 
 def assert_bounded(test, run, max_seconds=MAX_SECONDS, max_rss_mb=MAX_RSS_MB):
-    """The release binary's bounds; a sanitizer build gets TIME_FACTOR times the time and
+    """The release binary's bounds; a sanitizer build gets util.TIME_FACTOR times the time and
     util.memory_bound_mb's allowance."""
-    max_seconds *= TIME_FACTOR
+    max_seconds *= util.TIME_FACTOR
     max_rss_mb = util.memory_bound_mb(max_rss_mb)
     test.assertNotEqual(-9, run.returncode, f"killed after the timeout: {run}")
     test.assertLess(run.seconds, max_seconds, run)
