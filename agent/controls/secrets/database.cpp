@@ -31,25 +31,27 @@ struct MallocFree {
   void operator()(char* p) const { std::free(p); }
 };
 
-std::string cache_key(const std::vector<HsExpression>& exprs) {
+std::string cache_key(const std::vector<HsExpression>& exprs, const std::vector<unsigned>& ids) {
   hs_platform_info_t platform{};
   hs_populate_platform(&platform);
   std::string text = "jit-agent hsdb v1\n";
   text += hs_version();
   text += "\ntune=" + std::to_string(platform.tune) + " cpu=" + std::to_string(platform.cpu_features) +
           " ptr=" + std::to_string(sizeof(void*)) + "\n";
-  for (const auto& e : exprs) text += std::to_string(e.flags) + '\t' + e.expression + '\n';
+  for (std::size_t i = 0; i < exprs.size(); ++i)
+    text += (ids.empty() ? "" : std::to_string(ids[i]) + '\t') + std::to_string(exprs[i].flags) + '\t' +
+            exprs[i].expression + '\n';
   return util::sha256_hex(text);
 }
 
-Database compile(const std::vector<HsExpression>& exprs, const DescribeError& describe,
-                 std::size_t& prefiltered) {
+Database compile(const std::vector<HsExpression>& exprs, const std::vector<unsigned>& match_ids,
+                 const DescribeError& describe, std::size_t& prefiltered) {
   std::vector<unsigned> flags(exprs.size()), ids(exprs.size());
   std::vector<const char*> patterns(exprs.size());
   std::string errors;
   for (std::size_t i = 0; i < exprs.size(); ++i) {
     patterns[i] = exprs[i].expression.c_str();
-    ids[i] = static_cast<unsigned>(i);
+    ids[i] = match_ids.empty() ? static_cast<unsigned>(i) : match_ids[i];
     flags[i] = exprs[i].flags;
     // A cheap check of each expression first: every rejected pattern is reported at once, and
     // the prefilter choice is made before the (expensive) multi-pattern compile.
@@ -161,13 +163,18 @@ HsScratch::HsScratch(const Database& db) {
     throw util::RuntimeError("Vectorscan could not allocate scratch space");
 }
 
+void HsScratch::extend(const Database& db) {
+  if (hs_alloc_scratch(db.get(), &scratch_) != HS_SUCCESS)
+    throw util::RuntimeError("Vectorscan could not allocate scratch space");
+}
+
 BuiltDatabase build_database(const std::vector<HsExpression>& exprs, const fs::path& cache_dir,
-                             const DescribeError& describe) {
+                             const DescribeError& describe, const std::vector<unsigned>& ids) {
   BuiltDatabase out;
   fs::path file;
   std::string key;
   if (!cache_dir.empty()) {
-    key = cache_key(exprs);
+    key = cache_key(exprs, ids);
     file = cache_dir / (key + ".hsdb");
     out.db = load_cached(file, key);
     if (out.db.get()) {
@@ -175,7 +182,7 @@ BuiltDatabase build_database(const std::vector<HsExpression>& exprs, const fs::p
       return out;
     }
   }
-  out.db = compile(exprs, describe, out.prefiltered);
+  out.db = compile(exprs, ids, describe, out.prefiltered);
   if (!cache_dir.empty()) {
     store_cached(out.db, cache_dir, file, key);
     prune_cache(cache_dir, file);

@@ -35,6 +35,8 @@ class Database {
 class HsScratch {
  public:
   explicit HsScratch(const Database& db);
+  /// Grows the scratch so it also serves `db`.
+  void extend(const Database& db);
   ~HsScratch() { hs_free_scratch(scratch_); }
   HsScratch(const HsScratch&) = delete;
   HsScratch& operator=(const HsScratch&) = delete;
@@ -53,11 +55,12 @@ struct BuiltDatabase {
   std::size_t prefiltered = 0;   ///< expressions compiled in prefilter mode (0 when from cache)
 };
 
-/// Compiles `exprs` (match id = index) into one database, each exactly when Vectorscan can and
+/// Compiles `exprs` (match id = `ids[i]`, or the index when `ids` is empty) into one database, each exactly when Vectorscan can and
 /// in prefilter mode otherwise, or loads it from `cache_dir` (empty: no cache). The cache file is
 /// keyed by a SHA-256 of the expressions, Vectorscan's version and the platform; a corrupt file
 /// is rebuilt, and only the newest 8 databases are kept. Throws util::UsageError (via `describe`) for an expression Vectorscan rejects.
 BuiltDatabase build_database(const std::vector<HsExpression>& exprs,
-                             const std::filesystem::path& cache_dir, const DescribeError& describe);
+                             const std::filesystem::path& cache_dir, const DescribeError& describe,
+                             const std::vector<unsigned>& ids = {});
 
 }  // namespace agent::controls::secrets

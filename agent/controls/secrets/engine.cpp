@@ -28,7 +28,9 @@ constexpr std::size_t kChunkOverlap = std::size_t{1} << 20;
 }  // namespace
 
 struct Scratch::Impl {
-  explicit Impl(const Database& db, std::size_t rules) : hs(db.get() ? std::make_unique<HsScratch>(db) : nullptr) {
+  Impl(const Database& db, const Database& path_db, std::size_t rules)
+      : hs(db.get() ? std::make_unique<HsScratch>(db) : nullptr) {
+    if (hs && path_db.get()) hs->extend(path_db);
     covered_end.resize(rules);
     last_end.resize(rules);
   }
@@ -51,7 +53,11 @@ struct Engine::Impl {
   RuleSet rules;
   std::vector<CompiledRule> compiled;
   std::vector<unsigned> path_rules;  // rules with `paths`, decided per file
+  // Rules without `paths` and the suppression markers, scanned over every buffer; rules with
+  // `paths` (the credential-file rules, line-anchored without a keyword: costly to run
+  // everywhere) in their own database, scanned only over files one of them selects.
   Database db;
+  Database path_db;
   bool from_cache = false;
   std::size_t prefiltered = 0;
   int decode_depth = 1;
@@ -126,7 +132,10 @@ void confirm(ScanContext& ctx, unsigned r, std::size_t end) {
     }
     pos = me;
   }
-  ctx.s.covered_end[r] = we_cut ? we - 1 : we;
+  // A cut window covers up to its edge; for a trimmed rule, a match may reach up to `slack`
+  // past its hit, so a hit that close to the edge confirms again (a match ending beyond the edge
+  // has its hit no further back than that).
+  ctx.s.covered_end[r] = !we_cut ? we : (we - 1 > rule.slack ? we - 1 - rule.slack : 0);
 }
 
 int on_match(unsigned id, unsigned long long /*from*/, unsigned long long to, unsigned /*flags*/,
@@ -156,25 +165,47 @@ std::string describe_rule(const Rule& rule, const std::string& message) {
 
 Engine::Engine(RuleSet rules, const std::filesystem::path& cache_dir) : impl_(std::make_unique<Impl>()) {
   impl_->rules = std::move(rules);
-  std::vector<HsExpression> exprs;
-  exprs.reserve(impl_->rules.rules.size());
-  for (const Rule& rule : impl_->rules.rules) {
-    impl_->compiled.push_back(compile_rule(rule));
-    if (!rule.paths.empty()) impl_->path_rules.push_back(static_cast<unsigned>(impl_->compiled.size() - 1));
-    exprs.push_back(hs_expression(rule.pattern));
+  const auto count = static_cast<unsigned>(impl_->rules.rules.size());
+  std::vector<HsExpression> exprs, path_exprs;  // match id = rule index
+  std::vector<unsigned> ids, path_ids;
+  for (unsigned r = 0; r < count; ++r) {
+    const Rule& rule = impl_->rules.rules[r];
+    CompiledRule& compiled = impl_->compiled.emplace_back(compile_rule(rule));
+    HsExpression e = hs_expression(rule.pattern);
+    if (!rule.multiline) {
+      if (auto trimmed = hs_trimmed(e)) {
+        e = std::move(trimmed->expression);
+        compiled.slack = trimmed->slack;
+      }
+    }
+    (rule.paths.empty() ? exprs : path_exprs).push_back(std::move(e));
+    (rule.paths.empty() ? ids : path_ids).push_back(r);
+    if (!rule.paths.empty()) impl_->path_rules.push_back(r);
   }
-  if (exprs.empty()) return;
-  for (std::string_view marker : kSuppressionMarkers) exprs.push_back({std::string(marker), HS_FLAG_MULTILINE});
-  auto built = build_database(exprs, cache_dir, [this](std::size_t i, const std::string& message) {
-    return i < impl_->rules.rules.size() ? describe_rule(impl_->rules.rules[i], message) : message;
-  });
+  if (count == 0) return;
+  for (std::size_t k = 0; k < std::size(kSuppressionMarkers); ++k) {
+    exprs.push_back({std::string(kSuppressionMarkers[k]), HS_FLAG_MULTILINE});
+    ids.push_back(count + static_cast<unsigned>(k));
+  }
+  auto build = [&](const std::vector<HsExpression>& e, const std::vector<unsigned>& id) {
+    return build_database(e, cache_dir, [&](std::size_t i, const std::string& message) {
+      return id[i] < count ? describe_rule(impl_->rules.rules[id[i]], message) : message;
+    }, id);
+  };
+  auto built = build(exprs, ids);
   impl_->db = std::move(built.db);
   impl_->from_cache = built.from_cache;
   impl_->prefiltered = built.prefiltered;
-  if (built.from_cache)
+  if (!path_exprs.empty()) {
+    auto path_built = build(path_exprs, path_ids);
+    impl_->path_db = std::move(path_built.db);
+    impl_->from_cache = impl_->from_cache && path_built.from_cache;
+    impl_->prefiltered += path_built.prefiltered;
+  }
+  if (impl_->from_cache)
     spdlog::debug("secrets: {} rules loaded from the compiled cache in {}", impl_->compiled.size(), cache_dir.string());
   else
-    spdlog::debug("secrets: compiled {} rules ({} in prefilter mode)", impl_->compiled.size(), built.prefiltered);
+    spdlog::debug("secrets: compiled {} rules ({} in prefilter mode)", impl_->compiled.size(), impl_->prefiltered);
 }
 
 Engine::~Engine() = default;
@@ -183,7 +214,7 @@ Engine& Engine::operator=(Engine&&) noexcept = default;
 
 std::unique_ptr<Scratch> Engine::make_scratch() const {
   return std::unique_ptr<Scratch>(
-      new Scratch(std::make_unique<Scratch::Impl>(impl_->db, impl_->compiled.size())));
+      new Scratch(std::make_unique<Scratch::Impl>(impl_->db, impl_->path_db, impl_->compiled.size())));
 }
 
 const RuleSet& Engine::rules() const { return impl_->rules; }
@@ -273,20 +304,26 @@ void Engine::scan_level(std::string_view data, std::string_view path, Scratch& s
   std::fill(s.covered_end.begin(), s.covered_end.end(), 0);
   std::fill(s.last_end.begin(), s.last_end.end(), 0);
   // A rule whose `paths` do not select this file counts as confirmed everywhere: its hits are dropped.
-  for (unsigned r : impl_->path_rules)
-    if (!applies_to_path(impl_->compiled[r], path)) s.covered_end[r] = std::numeric_limits<std::size_t>::max();
+  bool path_rule_applies = false;
+  for (unsigned r : impl_->path_rules) {
+    if (applies_to_path(impl_->compiled[r], path)) path_rule_applies = true;
+    else s.covered_end[r] = std::numeric_limits<std::size_t>::max();
+  }
   s.matches.clear();
   s.markers.clear();
   ScanContext ctx{impl_->compiled, data, s};
-  for (std::size_t base = 0;; base += kChunk - kChunkOverlap) {
-    const std::size_t len = std::min(kChunk, data.size() - base);
-    ctx.base = base;
-    hs_error_t rc = hs_scan(impl_->db.get(), data.data() + base, static_cast<unsigned>(len), 0,
-                            s.hs->get(), on_match, &ctx);
-    if (ctx.error) std::rethrow_exception(ctx.error);
-    if (rc != HS_SUCCESS) throw util::RuntimeError("Vectorscan scan failed (error " + std::to_string(rc) + ")");
-    if (base + len >= data.size()) break;
-  }
+  auto scan_with = [&](const Database& db) {
+    for (std::size_t base = 0;; base += kChunk - kChunkOverlap) {
+      const std::size_t len = std::min(kChunk, data.size() - base);
+      ctx.base = base;
+      hs_error_t rc = hs_scan(db.get(), data.data() + base, static_cast<unsigned>(len), 0, s.hs->get(), on_match, &ctx);
+      if (ctx.error) std::rethrow_exception(ctx.error);
+      if (rc != HS_SUCCESS) throw util::RuntimeError("Vectorscan scan failed (error " + std::to_string(rc) + ")");
+      if (base + len >= data.size()) break;
+    }
+  };
+  scan_with(impl_->db);
+  if (path_rule_applies) scan_with(impl_->path_db);
   if (!s.matches.empty()) emit_findings(impl_->compiled, data, path, s.matches, s.markers, s.buffers, out, stats);
   if (depth <= 0) return;
   scan_encoded(data, path, first, s.decode, [&](std::string_view text, std::vector<findings::Finding>& found,

@@ -2,7 +2,9 @@
 
 #include <hs/hs.h>
 
+#include <cctype>
 #include <cstdlib>
+#include <vector>
 #include <memory>
 
 namespace agent::controls::secrets {
@@ -45,7 +47,123 @@ bool is_named_group(std::string_view p) {
   return p.substr(0, 3) == "(?<" && p.size() > 3 && p[3] != '=' && p[3] != '!';
 }
 
+// A token of a Vectorscan expression, as far as hs_trimmed needs to tell them apart.
+struct Token {
+  enum Kind { atom, zero_width, open_plain, close, alt, range, other } kind = other;
+  std::size_t begin = 0, end = 0;
+  unsigned long min = 0, max = 0;  // range: {min,max}
+  bool negated_class = false;
+  char text = 0;                   // single-character tokens: the character
+};
+
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+
+// Splits `p` into tokens; false for syntax it does not follow (\Q...\E).
+bool tokenize(std::string_view p, std::vector<Token>& out) {
+  std::size_t i = 0;
+  while (i < p.size()) {
+    Token t;
+    t.begin = i;
+    const char c = p[i];
+    if (c == '\\') {
+      if (i + 1 >= p.size()) return false;
+      const char n = p[i + 1];
+      if (n == 'Q' || n == 'E') return false;
+      i += 2;
+      if ((n == 'x' || n == 'p' || n == 'P') && i < p.size() && p[i] == '{') {
+        std::size_t close = p.find('}', i);
+        if (close == std::string_view::npos) return false;
+        i = close + 1;
+      } else if (n == 'x') {
+        for (int k = 0; k < 2 && i < p.size() && std::isxdigit(static_cast<unsigned char>(p[i])); ++k) ++i;
+      } else if (n == 'p' || n == 'P') {
+        if (i < p.size()) ++i;
+      }
+      t.kind = std::string_view("bBAzZG").find(n) != std::string_view::npos ? Token::zero_width : Token::atom;
+      t.text = n;
+    } else if (c == '[') {
+      std::string ignored;
+      t.kind = Token::atom;
+      t.negated_class = i + 1 < p.size() && p[i + 1] == '^';
+      i = skip_class(p, i + 1, ignored);
+    } else if (c == '(') {
+      ++i;
+      t.kind = Token::open_plain;
+      if (i < p.size() && p[i] == '?') {
+        // (?:  (?flags:  or a flag setting (?flags) that opens nothing
+        std::size_t k = i + 1;
+        while (k < p.size() && (std::isalpha(static_cast<unsigned char>(p[k])) || p[k] == '-')) ++k;
+        if (k >= p.size() || (p[k] != ':' && p[k] != ')')) return false;  // look-around etc.
+        t.kind = p[k] == ':' ? Token::open_plain : Token::other;
+        t.text = p[k] == ':' && k == i + 1 ? ':' : 0;  // ':' marks a bare (?:
+        i = k + 1;
+      }
+    } else if (c == '{') {
+      std::size_t k = i + 1, a = k;
+      while (k < p.size() && is_digit(p[k])) ++k;
+      std::size_t comma = k;
+      bool range = k > a && k < p.size() && p[k] == ',';
+      if (range) {
+        ++k;
+        while (k < p.size() && is_digit(p[k])) ++k;
+        range = k > comma + 1 && k < p.size() && p[k] == '}' && k - a < 16;
+      }
+      if (range) {
+        t.kind = Token::range;
+        t.min = std::stoul(std::string(p.substr(a, comma - a)));
+        t.max = std::stoul(std::string(p.substr(comma + 1, k - comma - 1)));
+        i = k + 1;
+      } else {
+        t.kind = k > a && k < p.size() && (p[k] == '}' || p[k] == ',') ? Token::other : Token::atom;
+        i = t.kind == Token::other ? p.find('}', i) + 1 : i + 1;
+      }
+    } else {
+      ++i;
+      t.text = c;
+      switch (c) {
+        case ')': t.kind = Token::close; break;
+        case '|': t.kind = Token::alt; break;
+        case '$': case '^': t.kind = Token::zero_width; break;
+        case '*': case '+': case '?': t.kind = Token::other; break;
+        default: t.kind = Token::atom;
+      }
+    }
+    t.end = i;
+    out.push_back(t);
+  }
+  return true;
+}
+
 }  // namespace
+
+std::optional<HsTrimmed> hs_trimmed(const HsExpression& e) {
+  constexpr unsigned long kMaxSlack = 1024;
+  std::vector<Token> t;
+  if (!tokenize(e.expression, t)) return std::nullopt;
+  std::size_t n = t.size();
+  auto is = [&](std::size_t k, Token::Kind kind, char text = 0) {
+    return t[k].kind == kind && (text == 0 || t[k].text == text);
+  };
+  // The boundary: \b, $, or (?:[^...]|$) / (?:$|[^...]).
+  if (n >= 1 && (is(n - 1, Token::zero_width, 'b') || is(n - 1, Token::zero_width, '$'))) {
+    n -= 1;
+  } else if (n >= 5 && is(n - 5, Token::open_plain, ':') && is(n - 3, Token::alt) && is(n - 1, Token::close) &&
+             ((t[n - 4].negated_class && is(n - 2, Token::zero_width, '$')) ||
+              (is(n - 4, Token::zero_width, '$') && t[n - 2].negated_class))) {
+    n -= 5;
+  }
+  std::size_t closes = 0;
+  while (n >= 1 && is(n - 1, Token::close)) --n, ++closes;
+  if (n < 2 || !is(n - 1, Token::range) || !is(n - 2, Token::atom)) return std::nullopt;
+  const Token& r = t[n - 1];
+  if (r.min < 1 || r.max <= r.min || r.max - r.min + 1 > kMaxSlack) return std::nullopt;
+  HsTrimmed out;
+  out.expression.flags = e.flags;
+  out.expression.expression = e.expression.substr(0, r.begin) + "{" + std::to_string(r.min) + "}" +
+                              std::string(closes, ')');
+  out.slack = r.max - r.min + 1;
+  return out;
+}
 
 RE2::Options re2_options() {
   RE2::Options o;

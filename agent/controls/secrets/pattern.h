@@ -2,6 +2,7 @@
 // How a rule pattern is handed to each regex engine (RE2 confirms, Vectorscan finds candidates).
 #include <re2/re2.h>
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -21,6 +22,23 @@ struct HsExpression {
 
 /// Translates an RE2 rule pattern into the Vectorscan form.
 HsExpression hs_expression(std::string_view pattern);
+
+/// A cheaper expression for Vectorscan to find a one-line rule's candidates with.
+struct HsTrimmed {
+  HsExpression expression;
+  /// How far past the end of a match of `expression` a match of the original may end, in bytes.
+  std::size_t slack = 0;
+};
+
+/// For an expression ending in a greedy bounded repeat of one character (`X{m,n}`, n > m >= 1)
+/// that only closing parentheses and an optional zero- or one-byte boundary follow (`\b`, `$`,
+/// `(?:[^...]|$)`): the expression cut after `X{m}`. Every match of `e` then starts with a match
+/// of the result, ending at most `slack` = n - m + 1 bytes before it. The engine confirms a
+/// one-line rule on the whole line around each hit, so the cut finds exactly the same matches;
+/// Vectorscan runs a fixed-length tail much faster than a range that reports up to n - m + 1
+/// ends per candidate (facebook-app-access-token's `{27,32}` alone cost a third of the scan).
+/// nullopt when `e` has no such end.
+std::optional<HsTrimmed> hs_trimmed(const HsExpression& e);
 
 /// Whether Vectorscan takes an expression, and how.
 struct HsCheck {

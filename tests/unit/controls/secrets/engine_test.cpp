@@ -237,7 +237,11 @@ namespace {
 const std::string kPropertyRules =
     rule("tk", R"(tk_(?P<secret>[a-z0-9]{8,12})\b)", "    filter_placeholders: false\n") +
     rule("kv", R"((?i)key\s*=\s*([A-Z]{4,}))", "    filter_placeholders: false\n") +
-    rule("abc", R"(\bab(c+)d\b)", "    filter_placeholders: false\n");
+    rule("abc", R"(\bab(c+)d\b)", "    filter_placeholders: false\n") +
+    // Ends in a bounded range and a boundary: Vectorscan runs it trimmed (`[0-9a-z_]{3}`), the
+    // engine must still find every match RE2 finds, also where windows are cut on long lines.
+    rule("fb", R"(\b(?P<secret>[0-9]{2,3}\|[0-9a-z_]{3,9})(?:[^0-9a-z_]|$))", "    filter_placeholders: false\n") +
+    rule("hx", R"(\bhx(?P<secret>[a-f]{2,40})\b)", "    filter_placeholders: false\n");
 
 // Every (rule, secret start, secret end) RE2 finds scanning each whole line of `text`.
 std::set<std::tuple<std::string, std::size_t, std::size_t>> reference(const RuleSet& set, const std::string& text) {
@@ -278,7 +282,8 @@ std::size_t compare_on_random_texts(int rounds, int max_pieces, int newline_odds
   Engine engine = engine_of(kPropertyRules);
   RuleSet set = load_rules_from_string("rules:\n" + kPropertyRules, "test.yaml");
   std::mt19937 rng(20240611);
-  const std::string pieces[] = {"tk_", "key=", "KEY = ", "ab", "c", "d", " ", "x", "Q", "7", "a1", "\n", "ZZZZ", "_"};
+  const std::string pieces[] = {"tk_", "key=", "KEY = ", "ab", "c", "d", " ", "x", "Q", "7", "a1", "\n", "ZZZZ", "_",
+                                 "12|", "|", "hx", "fe"};
   std::size_t total = 0;
   for (int round = 0; round < rounds; ++round) {
     std::string text;
@@ -304,4 +309,72 @@ TEST_CASE("windowed confirmation finds what RE2 finds on each whole line", "[eng
 TEST_CASE("windowed confirmation agrees with RE2 on lines far longer than a window", "[engine][property]") {
   // Lines of ~100 KiB: each confirmation sees a 20 KiB slice; matches are short, so none is lost.
   CHECK(compare_on_random_texts(6, 120000, 3000) > 1000);
+}
+
+TEST_CASE("rules with paths run only on the files they select, in their own pass", "[engine]") {
+  // Line-anchored credential-file rules without a keyword are costly everywhere: the engine keeps
+  // rules with `paths` in a second database, scanned only over files one of them selects.
+  const std::string rules =
+      rule("pgpass", R"(^[^:\s]+:[0-9]+:[^:\s]+:[^:\s]+:(?P<secret>[^\s:#]+))",
+           "    paths: ['.pgpass', '*.pgpass']\n    filter_placeholders: false\n") +
+      rule("hexkey", R"(^(?P<secret>[0-9a-f]{32})$)", "    paths: ['config/master.key']\n    filter_placeholders: false\n") +
+      kPat;
+  Engine engine = engine_of(rules);
+  const std::string text = "db.example.com:5432:app:app:Xk9pQ2rT7vB4\n" + kToken + "\n"
+                           "db.example.com:5432:app:ro:Zq8wE3rT6yU1 # jit:allow\n"
+                           "0f3a9c1b7e2d4f6a8b0c1d2e3f4a5b6c\n";
+  auto ids = [](const Scan& r) {
+    std::vector<std::string> out;
+    for (const auto& f : r.findings) out.push_back(f.rule_id + ":" + std::to_string(f.line));
+    return out;
+  };
+  auto pgpass = scan(engine, text, "home/.pgpass");
+  CHECK(ids(pgpass) == std::vector<std::string>{"pgpass:1", "gitlab-pat:2"});
+  CHECK(pgpass.stats.suppressed == 1);  // the marker pass covers the path rules too
+  CHECK(ids(scan(engine, text, "config/master.key")) == std::vector<std::string>{"gitlab-pat:2", "hexkey:4"});
+  CHECK(ids(scan(engine, text, "src/app.env")) == std::vector<std::string>{"gitlab-pat:2"});
+  CHECK(engine.path_key("home/.pgpass") != engine.path_key("src/app.env"));
+
+  // A rule set of path rules only.
+  Engine only = engine_of(rule("hexkey", R"(^(?P<secret>[0-9a-f]{32})$)",
+                               "    paths: ['config/master.key']\n    filter_placeholders: false\n"));
+  CHECK(ids(scan(only, text, "config/master.key")) == std::vector<std::string>{"hexkey:4"});
+  CHECK(scan(only, text, "src/app.env").findings.empty());
+}
+
+TEST_CASE("a trimmed rule finds matches of every length, at line ends and around cut windows", "[engine]") {
+  // `{27,32}` then a boundary: Vectorscan looks for the first 27 characters only (hs_trimmed).
+  Engine engine = engine_of(rule("fb", R"(\b(?P<secret>[0-9]{15,16}\|[0-9A-Za-z_-]{27,32})(?:[^0-9A-Za-z_-]|$))",
+                                 "    filter_placeholders: false\n"));
+  std::vector<std::string> secrets;
+  std::string text;
+  for (int len = 27; len <= 33; ++len) {
+    std::string s = "123456789012345|" + std::string(static_cast<std::size_t>(len), 'k');
+    s[20] = 'Q';
+    secrets.push_back(s);
+    text += "token " + s + "\n" + "x=" + s;  // mid-line and at the end of the text's line
+    text += len % 2 ? "\n" : "\r\n";
+  }
+  // Lines far longer than a window. A window reaches 4 KiB past its hit and is cut there; the
+  // second token of each line ends 0 to 8 bytes after the first token's window edge, so the cut
+  // falls inside it, between where its trimmed and its full match end.
+  std::size_t planted = 0;
+  const std::string token = "1234567890123456|" + std::string(29, 'Z');  // hit 2 bytes before its end
+  for (std::size_t d = 0; d <= 8; ++d) {
+    text += std::string(100, ' ') + token + std::string(4096 - 2 - token.size() - 1 + d, ' ') + token + " " +
+            std::string(6000, ' ') + "\n";
+    planted += 2;
+  }
+  auto r = scan(engine, text);
+  std::size_t long_hits = 0;
+  std::vector<std::string> found;
+  for (const auto& f : r.findings) {
+    if (f.secret->raw.size() == 17 + 29 && f.secret->raw.back() == 'Z') ++long_hits;
+    else found.push_back(f.secret->raw);
+  }
+  std::vector<std::string> expected;
+  for (const auto& s : secrets)
+    if (s.size() <= 16 + 32) expected.insert(expected.end(), {s, s});  // 33 characters is no token
+  CHECK(found == expected);
+  CHECK(long_hits == planted);
 }

@@ -71,6 +71,27 @@ TEST_CASE("patterns are translated for Vectorscan", "[pattern]") {
   CHECK(backref.error.empty());
   CHECK(backref.prefilter);
   RE2 named(re2_pattern("(x)(?P<secret>y)"), re2_options());
+  auto trimmed = [](std::string_view pattern) -> std::string {
+    auto t = hs_trimmed(hs_expression(pattern));
+    return t ? t->expression.expression + " +" + std::to_string(t->slack) : "-";
+  };
+  // A final bounded repeat of one character, then closing parentheses and a boundary.
+  CHECK(trimmed(R"(\b(?P<secret>[0-9]{15,16}(?:\||%7[Cc])[0-9A-Za-z_-]{27,32})(?:[^0-9A-Za-z_-]|$))") ==
+        R"(\b([0-9]{15,16}(?:\||%7[Cc])[0-9A-Za-z_-]{27}) +6)");
+  CHECK(trimmed(R"(\bSK[0-9a-f]{32,34}\b)") == R"(\bSK[0-9a-f]{32} +3)");
+  CHECK(trimmed(R"(key=(?:a|\w{4,8})$)") == R"(key=(?:a|\w{4}) +5)");
+  CHECK(trimmed(R"((?i:tok)_\x41{2,5}(?:$|[^A]))") == R"((?i:tok)_\x41{2} +4)");
+  CHECK(hs_trimmed(hs_expression("(?i)abc[a-z]{3,9}"))->expression.flags == (HS_FLAG_MULTILINE | HS_FLAG_CASELESS));
+  // Not trimmed: a fixed repeat, a lazy or unbounded one, a repeated group, something after the
+  // repeat that must match, a one-byte boundary that is not optional at the line's end, a zero
+  // lower bound, \Q...\E.
+  for (const char* p : {R"(ab[0-9]{32}\b)", R"(ab[0-9]{3,9}?\b)", R"(ab[0-9]{3,}\b)", R"(a(?:bc){2,3}\b)",
+                        R"(ab[0-9]{3,9}x)", R"(ab[0-9]{3,9}[^0-9])", R"(ab[0-9]{3,9}(?:[^0-9]|x))", R"(ab[0-9]{0,9}\b)",
+                        R"(ab[0-9]{3,9}(?:[^0-9]|$)+)", R"(\Qa{\E[0-9]{3,9})", R"(ab\b{2,3})"}) {
+    INFO(p);
+    CHECK(trimmed(p) == "-");
+  }
+
   CHECK(secret_group(named) == 2);
   RE2 first(re2_pattern("(x)(y)"), re2_options());
   CHECK(secret_group(first) == 1);
