@@ -30,13 +30,16 @@ struct HsTrimmed {
   std::size_t slack = 0;
 };
 
-/// For an expression ending in a greedy bounded repeat of one character (`X{m,n}`, n > m >= 1)
-/// that only closing parentheses and an optional zero- or one-byte boundary follow (`\b`, `$`,
-/// `(?:[^...]|$)`): the expression cut after `X{m}`. Every match of `e` then starts with a match
-/// of the result, ending at most `slack` = n - m + 1 bytes before it. The engine confirms a
-/// one-line rule on the whole line around each hit, so the cut finds exactly the same matches;
-/// Vectorscan runs a fixed-length tail much faster than a range that reports up to n - m + 1
-/// ends per candidate (facebook-app-access-token's `{27,32}` alone cost a third of the scan).
+/// A cheaper candidate expression, for expressions ending in either
+/// - a greedy bounded repeat of one character (`X{m,n}`, n > m >= 1) that only closing
+///   parentheses and an optional zero- or one-byte boundary follow (`\b`, `$`, `(?:[^...]|$)`):
+///   cut after `X{m}`, slack n - m + 1;
+/// - else a one-byte boundary `(?:[^...]|$)` / `(?:$|[^...])`: dropped, slack 1.
+/// Every match of `e` then starts with a match of the result, ending at most `slack` bytes before
+/// it. The engine confirms a one-line rule on the whole line around each hit, so the cut finds
+/// exactly the same matches, and Vectorscan runs it much faster: a range reports up to n - m + 1
+/// ends per candidate (facebook-app-access-token's `{27,32}` cost a third of the whole scan), and
+/// a trailing boundary group is costly too (ably-api-key's, more than half of what remained).
 /// nullopt when `e` has no such end.
 std::optional<HsTrimmed> hs_trimmed(const HsExpression& e);
 

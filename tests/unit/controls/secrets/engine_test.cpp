@@ -241,7 +241,9 @@ const std::string kPropertyRules =
     // Ends in a bounded range and a boundary: Vectorscan runs it trimmed (`[0-9a-z_]{3}`), the
     // engine must still find every match RE2 finds, also where windows are cut on long lines.
     rule("fb", R"(\b(?P<secret>[0-9]{2,3}\|[0-9a-z_]{3,9})(?:[^0-9a-z_]|$))", "    filter_placeholders: false\n") +
-    rule("hx", R"(\bhx(?P<secret>[a-f]{2,40})\b)", "    filter_placeholders: false\n");
+    rule("hx", R"(\bhx(?P<secret>[a-f]{2,40})\b)", "    filter_placeholders: false\n") +
+    // Ends in a one-byte boundary that may be the line's end: Vectorscan runs it without.
+    rule("qd", R"((?:^|[^a-z])q(?P<secret>[0-9]{3})(?:[^0-9]|$))", "    filter_placeholders: false\n");
 
 // Every (rule, secret start, secret end) RE2 finds scanning each whole line of `text`.
 std::set<std::tuple<std::string, std::size_t, std::size_t>> reference(const RuleSet& set, const std::string& text) {
@@ -283,7 +285,7 @@ std::size_t compare_on_random_texts(int rounds, int max_pieces, int newline_odds
   RuleSet set = load_rules_from_string("rules:\n" + kPropertyRules, "test.yaml");
   std::mt19937 rng(20240611);
   const std::string pieces[] = {"tk_", "key=", "KEY = ", "ab", "c", "d", " ", "x", "Q", "7", "a1", "\n", "ZZZZ", "_",
-                                 "12|", "|", "hx", "fe"};
+                                 "12|", "|", "hx", "fe", "q", "q7"};
   std::size_t total = 0;
   for (int round = 0; round < rounds; ++round) {
     std::string text;
@@ -377,4 +379,14 @@ TEST_CASE("a trimmed rule finds matches of every length, at line ends and around
     if (s.size() <= 16 + 32) expected.insert(expected.end(), {s, s});  // 33 characters is no token
   CHECK(found == expected);
   CHECK(long_hits == planted);
+
+  // A fixed length then a one-byte boundary: Vectorscan looks for the 46 characters without the
+  // boundary, which the window's cut may separate from them.
+  Engine fixed = engine_of(rule("fb46", R"(\b(?P<secret>[0-9]{16}\|[0-9A-Za-z_-]{29})(?:[^0-9A-Za-z_-]|$))",
+                                "    filter_placeholders: false\n"));
+  std::string lines;
+  for (std::size_t d = 0; d <= 4; ++d)
+    lines += std::string(100, ' ') + token + std::string(4096 - token.size() - 1 + d, ' ') + token + " " +
+             std::string(6000, ' ') + "\n";
+  CHECK(scan(fixed, lines).findings.size() == 10);
 }

@@ -81,6 +81,9 @@ TEST_CASE("patterns are translated for Vectorscan", "[pattern]") {
   CHECK(trimmed(R"(\bSK[0-9a-f]{32,34}\b)") == R"(\bSK[0-9a-f]{32} +3)");
   CHECK(trimmed(R"(key=(?:a|\w{4,8})$)") == R"(key=(?:a|\w{4}) +5)");
   CHECK(trimmed(R"((?i:tok)_\x41{2,5}(?:$|[^A]))") == R"((?i:tok)_\x41{2} +4)");
+  // Else a one-byte boundary that may also be the line's end.
+  CHECK(trimmed(R"((?:^|[^a-z])([a-z]{6}\.[a-z]{6}:[a-z]{43})(?:[^a-z]|$))") == R"((?:^|[^a-z])([a-z]{6}\.[a-z]{6}:[a-z]{43}) +1)");
+  CHECK(trimmed(R"(tok_[a-z]+(?:$|[^a-z]))") == R"(tok_[a-z]+ +1)");
   CHECK(hs_trimmed(hs_expression("(?i)abc[a-z]{3,9}"))->expression.flags == (HS_FLAG_MULTILINE | HS_FLAG_CASELESS));
   // Not trimmed: a fixed repeat, a lazy or unbounded one, a repeated group, something after the
   // repeat that must match, a one-byte boundary that is not optional at the line's end, a zero
