@@ -82,9 +82,9 @@ find "$corpus" -type f -print0 | xargs -0 cat > /dev/null
 measure cat bash -c "find '$corpus' -type f -print0 | xargs -0 cat > /dev/null"
 # The same read split over every core, as our scan reads: the stricter floor.
 measure pcat bash -c "find '$corpus' -type f -print0 | xargs -0 -n 2000 -P $(nproc) cat > /dev/null"
-"$agent" scan "$corpus" --no-git --format json --output /dev/null --fail-on none -q || true  # warm the rule-db cache
-measure ours "$agent" scan "$corpus" --no-git --format json --output /dev/null --fail-on none -q
-found=$("$agent" scan "$corpus" --no-git --format json --fail-on none -q | grep -c '"rule_id"' || true)
+"$agent" scan "$corpus" --controls secrets --no-git --format json --output /dev/null --fail-on none -q || true  # warm the rule-db cache
+measure ours "$agent" scan "$corpus" --controls secrets --no-git --format json --output /dev/null --fail-on none -q
+found=$("$agent" scan "$corpus" --controls secrets --no-git --format json --fail-on none -q | grep -c '"rule_id"' || true)
 
 if (( ! skip_peer )); then
   if [[ ! -x $tools/node_modules/.bin/secretlint ]]; then
