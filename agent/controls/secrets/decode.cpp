@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdint>
 #include <cstring>
 #include <set>
 #include <tuple>
@@ -10,6 +11,10 @@
 #include <unordered_set>
 
 #include "agent/controls/secrets/fingerprint.h"
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 namespace agent::controls::secrets {
 namespace {
@@ -182,6 +187,58 @@ void percent_runs(std::string_view data, std::vector<EncodedRun>& out) {
   }
 }
 
+#if defined(__SSE2__)
+// Bit j set when p[j] is in the base64 alphabet (A-Z a-z 0-9 + / - _), for 64 bytes.
+inline std::uint64_t b64_mask64(const char* p) {
+  std::uint64_t m = 0;
+  for (int k = 0; k < 4; ++k) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16 * k));
+    auto range = [&v](char lo, char hi) {  // signed compares: bytes >= 0x80 are below every bound
+      return _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8(static_cast<char>(lo - 1))),
+                           _mm_cmplt_epi8(v, _mm_set1_epi8(static_cast<char>(hi + 1))));
+    };
+    auto eq = [&v](char c) { return _mm_cmpeq_epi8(v, _mm_set1_epi8(c)); };
+    const __m128i r = _mm_or_si128(_mm_or_si128(_mm_or_si128(range('A', 'Z'), range('a', 'z')), range('0', '9')),
+                                   _mm_or_si128(_mm_or_si128(eq('+'), eq('/')), _mm_or_si128(eq('-'), eq('_'))));
+    m |= static_cast<std::uint64_t>(static_cast<unsigned>(_mm_movemask_epi8(r))) << (16 * k);
+  }
+  return m;
+}
+#endif
+
+// The first p >= i where kMinBase64Run alphabet bytes begin (d[p - 1] is then outside the
+// alphabet, or p == i), or n when there is none. Most bytes of source text are in the alphabet
+// but in short runs: 64 bytes are classified at once and the runs found with shifts.
+std::size_t next_run_start(const char* d, std::size_t i, std::size_t n) {
+  constexpr std::size_t k = kMinBase64Run;
+  static_assert(k == 20, "the shifts below find runs of 20");
+#if defined(__SSE2__)
+  if (i + 128 <= n) {
+    std::uint64_t lo = b64_mask64(d + i);
+    for (;;) {
+      const std::uint64_t hi = b64_mask64(d + i + 64);
+      const unsigned __int128 x = lo | (static_cast<unsigned __int128>(hi) << 64);
+      const unsigned __int128 two = x & (x >> 1);
+      const unsigned __int128 four = two & (two >> 2);
+      const unsigned __int128 eight = four & (four >> 4);
+      const unsigned __int128 sixteen = eight & (eight >> 8);
+      // Bit j: bytes j .. j + 19 all in the alphabet (16 from j, 4 from j + 16).
+      const auto starts = static_cast<std::uint64_t>(sixteen & (four >> 16));
+      if (starts != 0) return i + static_cast<std::size_t>(__builtin_ctzll(starts));
+      i += 64;
+      if (i + 128 > n) break;
+      lo = hi;
+    }
+  }
+#endif
+  std::size_t run = 0;
+  for (std::size_t p = i; p < n; ++p) {
+    run = (cls(d[p]) & kB64) ? run + 1 : 0;
+    if (run == k) return p + 1 - k;
+  }
+  return n;
+}
+
 }  // namespace
 
 void find_encoded_runs(std::string_view data, std::vector<EncodedRun>& out) {
@@ -196,24 +253,19 @@ void find_encoded_runs(std::string_view data, std::vector<EncodedRun>& out) {
     if (next_percent < percent.size() && percent[next_percent].start < run.end) return;
     out.push_back(run);
   };
-  // No run of kMinBase64Run (the shortest kind) starts in [i, i + k) unless byte i + k - 1 is in
-  // the alphabet: test that byte first and skip k bytes at once when it is not.
+  // Each run of at least kMinBase64Run (the shortest kind) alphabet bytes, from where the last
+  // one's padding ended.
   constexpr std::size_t k = kMinBase64Run;
   std::size_t i = 0;
   while (i + k <= n) {
-    if (!(cls(d[i + k - 1]) & kB64)) {
-      i += k;
-      continue;
-    }
-    std::size_t start = i + k - 1;
-    while (start > i && (cls(d[start - 1]) & kB64)) --start;
-    std::size_t end = i + k;
+    const std::size_t start = next_run_start(d, i, n);
+    if (start >= n) break;
+    std::size_t end = start + k;
     while (end < n && (cls(d[end]) & kB64)) ++end;
     std::size_t after = end;
     while (after < n && after - end < 2 && d[after] == '=') ++after;  // padding
     i = after;
     const std::size_t len = end - start;
-    if (len < k) continue;
     const bool all_hex = std::all_of(d + start, d + end, [](char ch) { return (cls(ch) & kHex) != 0; });
     if (all_hex && len >= kMinHexRun) {
       push({start, end, Encoding::hex});

@@ -1,5 +1,9 @@
 #include <catch2/catch_test_macros.hpp>
 
+#include <algorithm>
+#include <random>
+#include <tuple>
+
 #include <string>
 
 #include "agent/controls/secrets/decode.h"
@@ -77,6 +81,70 @@ TEST_CASE("decode: runs are found by length and alphabet") {
   CHECK(out == "0123456789abcdefghij");
   CHECK(decode_run(std::string_view(text).substr(runs[2].start, runs[2].end - runs[2].start), runs[2].encoding, out));
   CHECK(out == "u=https://x.example.com/p?q=a b=c&d");
+}
+
+namespace {
+
+// The runs by their definition, one byte at a time: maximal runs of at least 20 base64-alphabet
+// bytes (after the previous run's padding), then classified as find_encoded_runs does.
+std::vector<std::tuple<std::size_t, std::size_t, int>> reference_runs(const std::string& d) {
+  auto b64 = [](char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '/' ||
+           c == '-' || c == '_';
+  };
+  auto hexc = [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); };
+  std::vector<std::tuple<std::size_t, std::size_t, int>> out;
+  for (std::size_t i = 0; i < d.size();) {
+    if (!b64(d[i])) {
+      ++i;
+      continue;
+    }
+    std::size_t end = i;
+    while (end < d.size() && b64(d[end])) ++end;
+    std::size_t after = end;
+    while (after < d.size() && after - end < 2 && d[after] == '=') ++after;
+    if (end - i >= 20) {
+      const bool all_hex = std::all_of(d.begin() + static_cast<long>(i), d.begin() + static_cast<long>(end), hexc);
+      const bool upper = std::any_of(d.begin() + static_cast<long>(i), d.begin() + static_cast<long>(end),
+                                     [](char c) { return c >= 'A' && c <= 'Z'; });
+      const bool lower = std::any_of(d.begin() + static_cast<long>(i), d.begin() + static_cast<long>(end),
+                                     [](char c) { return c >= 'a' && c <= 'z'; });
+      if (all_hex && end - i >= 32) out.emplace_back(i, end, 1);
+      else if (end - i >= 34 && d[i] == '0' && (d[i + 1] == 'x' || d[i + 1] == 'X') &&
+               std::all_of(d.begin() + static_cast<long>(i) + 2, d.begin() + static_cast<long>(end), hexc))
+        out.emplace_back(i + 2, end, 1);
+      else if (upper && lower) out.emplace_back(i, after, 0);
+    }
+    i = after;
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("decode: runs are found wherever they start and end, across 64-byte blocks") {
+  std::mt19937 rng(20261203);
+  const std::string alphabet = "aZ09+/-_fF=x \n.\x80\xff";
+  std::size_t total = 0;
+  for (int round = 0; round < 3000; ++round) {
+    std::string text;
+    const std::size_t len = std::uniform_int_distribution<std::size_t>(0, 700)(rng);
+    // Runs of one kind of byte, 1 to 40 long, so runs of 19, 20 and 21 straddle every offset.
+    while (text.size() < len) {
+      const char c = alphabet[std::uniform_int_distribution<std::size_t>(0, alphabet.size() - 1)(rng)];
+      const std::size_t n = std::uniform_int_distribution<std::size_t>(1, 40)(rng);
+      const bool in_run = c != ' ' && c != '\n' && c != '.' && c != '=' && static_cast<unsigned char>(c) < 0x80;
+      for (std::size_t k = 0; k < n; ++k) text += in_run ? alphabet[std::uniform_int_distribution<std::size_t>(0, 8)(rng)] : c;
+    }
+    std::vector<EncodedRun> runs;
+    find_encoded_runs(text, runs);
+    std::vector<std::tuple<std::size_t, std::size_t, int>> got;
+    for (const auto& r : runs) got.emplace_back(r.start, r.end, r.encoding == Encoding::hex ? 1 : 0);
+    INFO("round " << round << ": " << text);
+    REQUIRE(got == reference_runs(text));
+    total += got.size();
+  }
+  CHECK(total > 3000);
 }
 
 TEST_CASE("decode: binary results are rejected") {
