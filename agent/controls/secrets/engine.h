@@ -1,11 +1,14 @@
 #pragma once
-// The secrets engine: every rule in one Vectorscan database; each hit confirmed by RE2.
+// The secrets engine: the rules in one Vectorscan database (those with `paths` in a second one,
+// scanned only over the files they select); each hit confirmed by RE2.
 //
 // Vectorscan reports only where a candidate match ends. The engine then runs the rule's RE2 on a
 // bounded window around that end (the line, at most 16 KiB before and 4 KiB after; 64 KiB
 // back for `multiline` rules) to confirm the match and extract the secret. Every later hit of the same
 // rule inside a window already confirmed is dropped, so each region is confirmed once per rule
-// and the work stays linear in the input, even for a 50 MB single line.
+// and the work stays linear in the input, even for a 50 MB single line. Since a one-line rule is
+// confirmed on its whole line, Vectorscan may look for a cheaper prefix of its pattern
+// (hs_trimmed): a hit then lies at most `slack` bytes before the match's end.
 #include <filesystem>
 #include <memory>
 #include <string>
