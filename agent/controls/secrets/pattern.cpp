@@ -114,8 +114,11 @@ bool tokenize(std::string_view p, std::vector<Token>& out) {
         t.max = std::stoul(std::string(p.substr(comma + 1, k - comma - 1)));
         i = k + 1;
       } else {
-        t.kind = k > a && k < p.size() && (p[k] == '}' || p[k] == ',') ? Token::other : Token::atom;
-        i = t.kind == Token::other ? p.find('}', i) + 1 : i + 1;
+        // {n} or {n,} is a repeat; anything else (`{`, `{x}`, an unclosed `{3,`) is literal text.
+        const std::size_t close = p.find('}', i);
+        const bool repeat = k > a && k < p.size() && (p[k] == '}' || p[k] == ',') && close != std::string_view::npos;
+        t.kind = repeat ? Token::other : Token::atom;
+        i = repeat ? close + 1 : i + 1;
       }
     } else {
       ++i;

@@ -90,7 +90,9 @@ TEST_CASE("patterns are translated for Vectorscan", "[pattern]") {
   // lower bound, \Q...\E.
   for (const char* p : {R"(ab[0-9]{32}\b)", R"(ab[0-9]{3,9}?\b)", R"(ab[0-9]{3,}\b)", R"(a(?:bc){2,3}\b)",
                         R"(ab[0-9]{3,9}x)", R"(ab[0-9]{3,9}[^0-9])", R"(ab[0-9]{3,9}(?:[^0-9]|x))", R"(ab[0-9]{0,9}\b)",
-                        R"(ab[0-9]{3,9}(?:[^0-9]|$)+)", R"(\Qa{\E[0-9]{3,9})", R"(ab\b{2,3})"}) {
+                        R"(ab[0-9]{3,9}(?:[^0-9]|$)+)", R"(\Qa{\E[0-9]{3,9})", R"(ab\b{2,3})",
+                        // unclosed or odd braces are literal text, and end the tokens safely
+                        "a{3,x", "a{3,", "a{3,,", "a{3,,}", "a{", "a{3", R"(a\x{41)", "a{3,5x"}) {
     INFO(p);
     CHECK(trimmed(p) == "-");
   }
