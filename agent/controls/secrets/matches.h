@@ -23,7 +23,7 @@ struct CompiledRule {
   int group = 0;                            ///< the secret's capture group (0: whole match)
   bool multiline = false;
   /// How far past a Vectorscan hit the rule's match may end (0: the hit is the match's end; see
-  /// hs_trimmed). The engine set it when it gives Vectorscan a trimmed expression.
+  /// hs_trimmed). The engine sets it when it gives Vectorscan a trimmed expression.
   std::size_t slack = 0;
   std::vector<std::shared_ptr<const RE2>> allow;
   /// The rule's `paths` globs, each with the literal text it ends with (after its last wildcard),
