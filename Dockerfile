@@ -73,7 +73,7 @@ RUN apt-get update -qq \
  && apt-get update -qq \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
       ca-certificates libvectorscan5 libre2-9 libyaml-cpp0.7 libspdlog1.10 libcurl4 \
-      libsqlite3-0 libzip4 libssl3 \
+      libsqlite3-0 libzip4 libssl3 libdeflate0 \
       bandit flawfinder shellcheck nodejs \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
       -t bookworm-backports libgit2-1.8 \

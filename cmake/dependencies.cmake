@@ -11,6 +11,7 @@ pkg_check_modules(HS REQUIRED IMPORTED_TARGET libhs)
 pkg_check_modules(RE2 REQUIRED IMPORTED_TARGET re2)
 pkg_check_modules(SQLITE3 REQUIRED IMPORTED_TARGET sqlite3)
 pkg_check_modules(LIBZIP REQUIRED IMPORTED_TARGET libzip)
+pkg_check_modules(LIBDEFLATE REQUIRED IMPORTED_TARGET libdeflate)
 find_package(yaml-cpp REQUIRED)
 find_package(spdlog REQUIRED)
 find_package(nlohmann_json 3.10 REQUIRED)
@@ -23,6 +24,6 @@ find_package(Boost 1.81 CONFIG REQUIRED COMPONENTS filesystem)
 add_library(jit_deps INTERFACE)
 add_library(jit::deps ALIAS jit_deps)
 target_link_libraries(jit_deps INTERFACE
-  PkgConfig::LIBGIT2 PkgConfig::HS PkgConfig::RE2 PkgConfig::SQLITE3 PkgConfig::LIBZIP
+  PkgConfig::LIBGIT2 PkgConfig::HS PkgConfig::RE2 PkgConfig::SQLITE3 PkgConfig::LIBZIP PkgConfig::LIBDEFLATE
   yaml-cpp spdlog::spdlog nlohmann_json::nlohmann_json CLI11::CLI11 CURL::libcurl
   OpenSSL::Crypto OpenSSL::SSL Threads::Threads Boost::filesystem Boost::headers)

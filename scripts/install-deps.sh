@@ -17,7 +17,7 @@ build_pkgs=(
   libyaml-cpp-dev libspdlog-dev libfmt-dev
   libboost1.81-dev libboost-filesystem1.81-dev
   libvectorscan-dev libre2-dev nlohmann-json3-dev libcli11-dev libcurl4-openssl-dev
-  libssl-dev zlib1g-dev libsqlite3-dev libzip-dev
+  libssl-dev zlib1g-dev libsqlite3-dev libzip-dev libdeflate-dev
 )
 # libgit2 1.8 (shallow fetch) and Catch2 v3 exist only in bookworm-backports.
 backports_pkgs=(libgit2-dev libcatch2-dev)

@@ -5,11 +5,13 @@
 #include <algorithm>
 #include <ctime>
 #include <exception>
+#include <filesystem>
 #include <mutex>
 #include <thread>
 #include <unordered_set>
 
 #include "agent/checkout/git.h"
+#include "agent/checkout/pack_reader.h"
 #include "agent/checkout/pack_residency.h"
 #include "agent/util/error.h"
 
@@ -99,20 +101,17 @@ HistoryWalk::HistoryWalk(git_repository* repo, const HistoryRange& range, std::f
   for (const auto& spec : range_.exclude) resolve(repo_, spec);
 }
 
-void HistoryWalk::mark_tree(const git_tree* tree) {
-  for (std::size_t i = 0; i < git_tree_entrycount(tree); ++i) {
-    const git_tree_entry* e = git_tree_entry_byindex(tree, i);
-    const git_oid* id = git_tree_entry_id(e);
-    if (!excluded_.insert(*id)) continue;  // met before: everything below it is marked
-    if (git_tree_entry_type(e) != GIT_OBJECT_TREE) continue;
-    git_tree* raw = nullptr;
-    if (git_tree_lookup(&raw, repo_, id) < 0) continue;  // not fetched: nothing to leave out
-    TreePtr sub(raw);
-    mark_tree(sub.get());
+void HistoryWalk::mark_tree(const RawTree& tree) {
+  for (const RawTree::Entry& e : tree.entries()) {
+    if (!excluded_.insert(*e.id)) continue;  // met before: everything below it is marked
+    if (e.type() != GIT_OBJECT_TREE) continue;
+    RawTreePtr sub = trees_->tree(*e.id);
+    if (!sub) continue;  // not fetched: nothing to leave out
+    mark_tree(*sub);
   }
 }
 
-bool HistoryWalk::diff_tree(const git_tree* tree, const git_tree* parent, std::string& prefix, std::uint32_t commit,
+bool HistoryWalk::diff_tree(const RawTree& tree, const RawTree* parent, std::string& prefix, std::uint32_t commit,
                             const std::function<std::uint16_t(std::string_view)>& classify,
                             const std::function<void(const WalkedBlob&)>& first_seen) {
   counters_.trees.fetch_add(1, std::memory_order_relaxed);
@@ -121,49 +120,49 @@ bool HistoryWalk::diff_tree(const git_tree* tree, const git_tree* parent, std::s
                              std::to_string(kMaxTreesPerCommit) +
                              " folders once its repeated subtrees are expanded (a tree bomb?): not scanned");
   bool complete = true;  // nothing below was pruned: another path to the same pair finds nothing new
-  const std::size_t n = git_tree_entrycount(tree);
-  const std::size_t pn = parent ? git_tree_entrycount(parent) : 0;
+  static const std::vector<RawTree::Entry> kNone;
+  const auto& entries = tree.entries();
+  const auto& parent_entries = parent ? parent->entries() : kNone;
+  const std::size_t pn = parent_entries.size();
   std::size_t j = 0;  // both trees are sorted: one pass finds each entry's counterpart in the parent
-  for (std::size_t i = 0; i < n; ++i) {
-    const git_tree_entry* e = git_tree_entry_byindex(tree, i);
-    const git_object_t type = git_tree_entry_type(e);
-    const git_filemode_t mode = git_tree_entry_filemode(e);
+  for (const RawTree::Entry& e : entries) {
+    const git_object_t type = e.type();
+    const git_filemode_t mode = e.filemode();
     // Symbolic links (their "content" is a path) and submodules are not files of this repository.
     if (type != GIT_OBJECT_TREE && mode != GIT_FILEMODE_BLOB && mode != GIT_FILEMODE_BLOB_EXECUTABLE) continue;
-    const git_tree_entry* before = nullptr;
+    const RawTree::Entry* before = nullptr;
     while (j < pn) {
-      const git_tree_entry* p = git_tree_entry_byindex(parent, j);
-      const int c = git_tree_entry_cmp(p, e);
+      const RawTree::Entry& p = parent_entries[j];
+      const int c = RawTree::compare(p, e);
       if (c < 0) {
         ++j;
         continue;
       }
-      if (c == 0) before = p, ++j;
+      if (c == 0) before = &p, ++j;
       break;
     }
-    const git_oid* id = git_tree_entry_id(e);
-    if (before && git_tree_entry_type(before) == type && git_oid_equal(git_tree_entry_id(before), id)) continue;
+    const git_oid* id = e.id;
+    if (before && before->type() == type && git_oid_equal(before->id, id)) continue;
     if (excluded_.contains(*id)) continue;  // the excluded side has it (for a tree: all of it)
     const std::size_t keep = prefix.size();
-    prefix += git_tree_entry_name(e);
+    prefix += e.name;
     if (keep_path_ && !keep_path_(prefix, type == GIT_OBJECT_TREE)) {
       counters_.pruned.fetch_add(1, std::memory_order_relaxed);
       complete = false;
     } else if (type == GIT_OBJECT_TREE) {
-      const git_oid* before_id =
-          before && git_tree_entry_type(before) == GIT_OBJECT_TREE ? git_tree_entry_id(before) : nullptr;
+      const git_oid* before_id = before && before->type() == GIT_OBJECT_TREE ? before->id : nullptr;
       // A subtree met again in this commit against the same parent subtree (a repeated-subtree
       // "tree bomb" repeats one 10 times per level) holds no blob the first visit did not see.
       std::string pair(reinterpret_cast<const char*>(id->id), sizeof id->id);
       if (before_id) pair.append(reinterpret_cast<const char*>(before_id->id), sizeof before_id->id);
       if (!diffed_this_commit_.contains(pair)) {
-        TreePtr sub = take_tree(*id);
+        RawTreePtr sub = take_tree(*id);
         if (!sub)
-          throw util::RuntimeError("history: cannot read the tree " + prefix + " (" + to_hex(*id) + "): " + last_git_error());
-        TreePtr sub_before;
+          throw util::RuntimeError("history: cannot read the tree " + prefix + " (" + to_hex(*id) + "): " + trees_->error());
+        RawTreePtr sub_before;
         if (before_id) sub_before = take_tree(*before_id);
         prefix += '/';
-        if (diff_tree(sub.get(), sub_before.get(), prefix, commit, classify, first_seen))
+        if (diff_tree(*sub, sub_before.get(), prefix, commit, classify, first_seen))
           diffed_this_commit_.insert(std::move(pair));
         else complete = false;
         keep_tree(std::move(sub_before));
@@ -208,15 +207,13 @@ void HistoryWalk::restore(std::vector<git_oid> commits) {
   counters_.walk_done = true;
 }
 
-TreePtr HistoryWalk::take_tree(const git_oid& id) {
+RawTreePtr HistoryWalk::take_tree(const git_oid& id) {
   for (auto& t : reuse_prev_)
-    if (t && git_oid_equal(git_tree_id(t.get()), &id)) return std::move(t);
-  git_tree* raw = nullptr;
-  if (git_tree_lookup(&raw, repo_, &id) < 0) return nullptr;
-  return TreePtr(raw);
+    if (t && git_oid_equal(&t->id(), &id)) return std::move(t);
+  return trees_->tree(id);
 }
 
-void HistoryWalk::keep_tree(TreePtr tree) {
+void HistoryWalk::keep_tree(RawTreePtr tree) {
   if (tree) reuse_cur_.push_back(std::move(tree));
 }
 
@@ -241,6 +238,9 @@ std::vector<WalkedBlob> HistoryWalk::run(const std::function<std::uint16_t(std::
   skip_hash_verification();
   // The pack pages the walk touches are released from the resident set as it goes (PackResidency).
   PackResidency residency(git_repository_path(repo_), 0);
+  // Trees come straight from the packs (TreeSource); each is usually a delta of the one read
+  // just before it, which the reader's cache holds.
+  trees_ = std::make_unique<TreeSource>(repo_, std::size_t{16} << 20);
   git_revwalk* raw = nullptr;
   check(git_revwalk_new(&raw, repo_), "history walk");
   RevwalkPtr walk(raw);
@@ -261,10 +261,8 @@ std::vector<WalkedBlob> HistoryWalk::run(const std::function<std::uint16_t(std::
     git_commit* c = nullptr;
     if (git_commit_lookup(&c, repo_, &id) < 0) return;  // beyond a shallow boundary: not fetched
     CommitPtr commit(c);
-    git_tree* t = nullptr;
-    if (git_commit_tree(&t, commit.get()) < 0) return;
-    TreePtr tree(t);
-    mark_tree(tree.get());
+    RawTreePtr tree = trees_->tree(*git_commit_tree_id(commit.get()));
+    if (tree) mark_tree(*tree);
   };
   for (const auto& id : exclude) mark(id);
   if (!exclude.empty())
@@ -284,9 +282,9 @@ std::vector<WalkedBlob> HistoryWalk::run(const std::function<std::uint16_t(std::
     git_commit* c = nullptr;
     check(git_commit_lookup(&c, repo_, &commits_[i]), "history: commit " + to_hex(commits_[i]));
     CommitPtr commit(c);
-    TreePtr tree = take_tree(*git_commit_tree_id(commit.get()));
-    if (!tree) throw util::RuntimeError("history: cannot read the tree of " + to_hex(commits_[i]) + ": " + last_git_error());
-    TreePtr before;
+    RawTreePtr tree = take_tree(*git_commit_tree_id(commit.get()));
+    if (!tree) throw util::RuntimeError("history: cannot read the tree of " + to_hex(commits_[i]) + ": " + trees_->error());
+    RawTreePtr before;
     if (git_commit_parentcount(commit.get()) > 0) {
       git_commit* p = nullptr;
       if (git_commit_parent(&p, commit.get(), 0) == 0) {  // else beyond a shallow boundary
@@ -297,7 +295,7 @@ std::vector<WalkedBlob> HistoryWalk::run(const std::function<std::uint16_t(std::
     std::string prefix;
     diffed_this_commit_.clear();
     trees_this_commit_ = 0;
-    diff_tree(tree.get(), before.get(), prefix, i, classify, first_seen);
+    diff_tree(*tree, before.get(), prefix, i, classify, first_seen);
     keep_tree(std::move(before));
     // The parent's trees read for this commit are the next (older) commit's own trees.
     reuse_prev_ = std::move(reuse_cur_);
@@ -310,6 +308,9 @@ std::vector<WalkedBlob> HistoryWalk::run(const std::function<std::uint16_t(std::
   out.reserve(introduced_.size());
   introduced_.for_each([&](const git_oid& id, OidMap::Value v) { out.push_back(WalkedBlob{id, v.commit, v.path_class}); });
   introduced_ = OidMap{};
+  reuse_prev_.clear();
+  reuse_cur_.clear();
+  trees_.reset();
   counters_.walk_done = true;
   return out;
 }
@@ -342,34 +343,61 @@ void read_blob_stream(const std::string& git_dir, unsigned jobs, std::uint64_t m
   std::exception_ptr error;
   // Pack pages behind the reading leave the resident set every 64 MiB read (PackResidency).
   PackResidency residency(git_dir, std::uint64_t{64} << 20);
+  // The packs are read directly (PackReader); what they do not hold, or hold in a form the
+  // reader refuses, is read through libgit2, with the repository opened only then.
+  const PackStore packs{std::filesystem::path(git_dir)};
   auto worker = [&](unsigned index) {
     try {
-      RepositoryPtr repo = open_repository(git_dir);  // own handle: own object database state
-      git_odb* raw = nullptr;
-      check(git_repository_odb(&raw, repo.get()), "object database of " + git_dir);
-      OdbPtr odb(raw);
+      PackReader direct(packs);
+      RepositoryPtr repo;
+      OdbPtr odb;
+      auto read_with_libgit2 = [&](std::size_t i, const git_oid& id) {
+        if (!odb) {
+          repo = open_repository(git_dir);  // own handle: own object database state
+          git_odb* raw = nullptr;
+          check(git_repository_odb(&raw, repo.get()), "object database of " + git_dir);
+          odb.reset(raw);
+        }
+        std::size_t size = 0;
+        git_object_t type = GIT_OBJECT_INVALID;
+        if (git_odb_read_header(&size, &type, odb.get(), &id) < 0) {
+          reader.unreadable(index, i, last_git_error());
+          return;
+        }
+        if (size > max_size) {
+          reader.too_large(index, i, size);
+          return;
+        }
+        git_odb_object* obj = nullptr;
+        if (git_odb_read(&obj, odb.get(), &id) < 0) {
+          reader.unreadable(index, i, last_git_error());
+          return;
+        }
+        OdbObjectPtr owned(obj);
+        reader.consume(index, i, {static_cast<const char*>(git_odb_object_data(obj)), git_odb_object_size(obj)});
+        residency.add(git_odb_object_size(obj));
+      };
       std::vector<std::pair<std::size_t, git_oid>> chunk;
       while (!failed && take(chunk)) {
         for (const auto& [i, id] : chunk) {
           if (failed) break;
-          std::size_t size = 0;
-          git_object_t type = GIT_OBJECT_INVALID;
-          if (git_odb_read_header(&size, &type, odb.get(), &id) < 0) {
-            reader.unreadable(index, i, last_git_error());
-            continue;
+          const PackReader::Object obj = direct.read(id, max_size);
+          switch (obj.status) {
+            case PackReader::Status::ok:
+              reader.consume(index, i, obj.data);
+              residency.add(obj.size);
+              break;
+            case PackReader::Status::too_large:
+              reader.too_large(index, i, obj.size);
+              break;
+            case PackReader::Status::corrupt:
+              spdlog::debug("history: {}; reading {} through libgit2", obj.error, to_hex(id));
+              read_with_libgit2(i, id);
+              break;
+            case PackReader::Status::missing:
+              read_with_libgit2(i, id);
+              break;
           }
-          if (size > max_size) {
-            reader.too_large(index, i, size);
-            continue;
-          }
-          git_odb_object* obj = nullptr;
-          if (git_odb_read(&obj, odb.get(), &id) < 0) {
-            reader.unreadable(index, i, last_git_error());
-            continue;
-          }
-          OdbObjectPtr owned(obj);
-          reader.consume(index, i, {static_cast<const char*>(git_odb_object_data(obj)), git_odb_object_size(obj)});
-          residency.add(git_odb_object_size(obj));
         }
       }
     } catch (...) {

@@ -16,6 +16,7 @@
 
 #include "agent/checkout/git.h"
 #include "agent/checkout/oid_set.h"
+#include "agent/checkout/raw_tree.h"
 
 namespace agent::checkout {
 
@@ -92,17 +93,17 @@ class HistoryWalk {
 
  private:
   std::pair<std::vector<git_oid>, std::vector<git_oid>> resolved() const;
-  void mark_tree(const git_tree* tree);
+  void mark_tree(const RawTree& tree);
   /// Records the blobs of `tree` that differ from `parent`'s; true when no path below was pruned.
-  bool diff_tree(const git_tree* tree, const git_tree* parent, std::string& prefix, std::uint32_t commit,
+  bool diff_tree(const RawTree& tree, const RawTree* parent, std::string& prefix, std::uint32_t commit,
                  const std::function<std::uint16_t(std::string_view)>& classify,
                  const std::function<void(const WalkedBlob&)>& first_seen);
   git_tree* parent_tree(std::uint32_t index) const;
   /// The tree `id`: one the previous commit read as its parent's (walking newest first, the
   /// parent is the next commit), else read from the repository; null when it cannot be read.
-  TreePtr take_tree(const git_oid& id);
+  RawTreePtr take_tree(const git_oid& id);
   /// Keeps a tree read as a parent's for the next commit, which is that parent.
-  void keep_tree(TreePtr tree);
+  void keep_tree(RawTreePtr tree);
 
   git_repository* repo_;
   HistoryRange range_;
@@ -110,7 +111,8 @@ class HistoryWalk {
   std::vector<git_oid> commits_;
   OidSet excluded_;     // blobs and trees of the excluded side
   OidMap introduced_;   // blob -> oldest introduction so far
-  std::vector<TreePtr> reuse_prev_, reuse_cur_;
+  std::unique_ptr<TreeSource> trees_;  // during run()
+  std::vector<RawTreePtr> reuse_prev_, reuse_cur_;
   // (tree id, parent subtree id) pairs diffed whole in the current commit, and how many trees it
   // diffed: a tree that repeats one subtree at many paths is walked once per distinct pair.
   std::unordered_set<std::string> diffed_this_commit_;

@@ -1,0 +1,70 @@
+#pragma once
+// Trees as stored, for the history walk: the entries of a tree object in their stored order,
+// pointing into the object's bytes, read straight from the packs (PackReader) with libgit2 for
+// what they do not hold. A history walk reads millions of trees once each; libgit2's git_tree
+// costs an object-database lookup, zlib inflating, an allocation per tree and a copy of every
+// name, which was most of the walk's time.
+#include <git2.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "agent/checkout/git.h"
+#include "agent/checkout/pack_reader.h"
+
+namespace agent::checkout {
+
+static_assert(sizeof(git_oid) == 20, "SHA-1 object ids: tree entries point into the tree's bytes");
+
+class RawTree {
+ public:
+  struct Entry {
+    std::string_view name;
+    const git_oid* id = nullptr;
+    std::uint32_t mode = 0;  ///< as stored
+
+    bool is_tree() const { return (mode & 0170000u) == 0040000u; }
+    /// As git_tree_entry_type: a submodule (gitlink) is a commit, a folder a tree, else a blob.
+    git_object_t type() const;
+    /// As git_tree_entry_filemode: the stored mode normalized to one of git's five modes.
+    git_filemode_t filemode() const;
+  };
+
+  /// Parses the tree `id` from its bytes (kept alive by `owner`). Throws nothing: on malformed
+  /// data returns null and sets `error`.
+  static std::unique_ptr<RawTree> parse(const git_oid& id, std::shared_ptr<const void> owner, std::string_view data,
+                                        std::string& error);
+
+  const git_oid& id() const { return id_; }
+  const std::vector<Entry>& entries() const { return entries_; }
+  /// git's tree order (as git_tree_entry_cmp): names by bytes, a folder's as if it ended in '/'.
+  static int compare(const Entry& a, const Entry& b);
+
+ private:
+  git_oid id_{};
+  std::shared_ptr<const void> owner_;
+  std::vector<Entry> entries_;
+};
+using RawTreePtr = std::unique_ptr<RawTree>;
+
+/// Reads trees for one thread: from the packs directly, else through libgit2 (loose objects).
+class TreeSource {
+ public:
+  TreeSource(git_repository* repo, std::size_t cache_bytes);
+  /// The tree `id`, or null when it cannot be read or is not a tree (error() says why).
+  RawTreePtr tree(const git_oid& id);
+  const std::string& error() const { return error_; }
+
+ private:
+  git_repository* repo_;
+  PackStore store_;
+  PackReader reader_;
+  OdbPtr odb_;
+  std::string error_;
+};
+
+}  // namespace agent::checkout
