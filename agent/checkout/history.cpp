@@ -7,6 +7,7 @@
 #include <exception>
 #include <filesystem>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <unordered_set>
 
@@ -123,9 +124,13 @@ bool HistoryWalk::diff_tree(const RawTree& tree, const RawTree* parent, std::str
   static const std::vector<RawTree::Entry> kNone;
   const auto& entries = tree.entries();
   const auto& parent_entries = parent ? parent->entries() : kNone;
-  const std::size_t pn = parent_entries.size();
-  std::size_t j = 0;  // both trees are sorted: one pass finds each entry's counterpart in the parent
-  for (const RawTree::Entry& e : entries) {
+  // The entries the parent was found to share with this tree when it was read: the same
+  // mode, name and id, so nothing differs there.
+  const auto [same_first, same_last] = parent ? parent->shared_with(tree) : std::pair<std::size_t, std::size_t>{0, 0};
+  const std::size_t pn = parent_entries.size() - same_last;
+  std::size_t j = same_first;  // both trees are sorted: one pass finds each entry's counterpart in the parent
+  for (std::size_t i = same_first; i < entries.size() - same_last; ++i) {
+    const RawTree::Entry& e = entries[i];
     const git_object_t type = e.type();
     const git_filemode_t mode = e.filemode();
     // Symbolic links (their "content" is a path) and submodules are not files of this repository.
@@ -160,7 +165,7 @@ bool HistoryWalk::diff_tree(const RawTree& tree, const RawTree* parent, std::str
         if (!sub)
           throw util::RuntimeError("history: cannot read the tree " + prefix + " (" + to_hex(*id) + "): " + trees_->error());
         RawTreePtr sub_before;
-        if (before_id) sub_before = take_tree(*before_id);
+        if (before_id) sub_before = take_tree(*before_id, sub.get());
         prefix += '/';
         if (diff_tree(*sub, sub_before.get(), prefix, commit, classify, first_seen))
           diffed_this_commit_.insert(std::move(pair));
@@ -207,10 +212,10 @@ void HistoryWalk::restore(std::vector<git_oid> commits) {
   counters_.walk_done = true;
 }
 
-RawTreePtr HistoryWalk::take_tree(const git_oid& id) {
+RawTreePtr HistoryWalk::take_tree(const git_oid& id, const RawTree* like) {
   for (auto& t : reuse_prev_)
     if (t && git_oid_equal(&t->id(), &id)) return std::move(t);
-  return trees_->tree(id);
+  return trees_->tree(id, like);
 }
 
 void HistoryWalk::keep_tree(RawTreePtr tree) {
@@ -279,19 +284,17 @@ std::vector<WalkedBlob> HistoryWalk::run(const std::function<std::uint16_t(std::
   // Newest first: a commit's tree, then its parent's, usually stored as a delta of the former.
   for (std::size_t k = commits_.size(); k-- > 0;) {
     const auto i = static_cast<std::uint32_t>(k);
-    git_commit* c = nullptr;
-    check(git_commit_lookup(&c, repo_, &commits_[i]), "history: commit " + to_hex(commits_[i]));
-    CommitPtr commit(c);
-    RawTreePtr tree = take_tree(*git_commit_tree_id(commit.get()));
+    git_oid tree_id;
+    std::optional<git_oid> parent;
+    if (!trees_->commit(commits_[i], tree_id, parent))
+      throw util::RuntimeError("history: cannot read the commit " + to_hex(commits_[i]) + ": " + trees_->error());
+    RawTreePtr tree = take_tree(tree_id);
     if (!tree) throw util::RuntimeError("history: cannot read the tree of " + to_hex(commits_[i]) + ": " + trees_->error());
     RawTreePtr before;
-    if (git_commit_parentcount(commit.get()) > 0) {
-      git_commit* p = nullptr;
-      if (git_commit_parent(&p, commit.get(), 0) == 0) {  // else beyond a shallow boundary
-        CommitPtr parent(p);
-        before = take_tree(*git_commit_tree_id(parent.get()));
-      }
-    }
+    git_oid parent_tree_id;
+    std::optional<git_oid> grandparent;
+    if (parent && trees_->commit(*parent, parent_tree_id, grandparent))  // else beyond a shallow boundary
+      before = take_tree(parent_tree_id, tree.get());
     std::string prefix;
     diffed_this_commit_.clear();
     trees_this_commit_ = 0;

@@ -101,7 +101,8 @@ class HistoryWalk {
   git_tree* parent_tree(std::uint32_t index) const;
   /// The tree `id`: one the previous commit read as its parent's (walking newest first, the
   /// parent is the next commit), else read from the repository; null when it cannot be read.
-  RawTreePtr take_tree(const git_oid& id);
+  /// `like`: a tree of similar content, to parse it faster (RawTree::parse).
+  RawTreePtr take_tree(const git_oid& id, const RawTree* like = nullptr);
   /// Keeps a tree read as a parent's for the next commit, which is that parent.
   void keep_tree(RawTreePtr tree);
 
