@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <climits>
 #include <condition_variable>
 #include <cstdio>
 #include <map>
@@ -61,6 +62,12 @@ class TaskStream {
     }
     cv_.notify_all();
   }
+  /// At most `readers` threads read while the producer is still publishing (the walk has a core
+  /// of its own then); every thread reads once it closes.
+  void limit_while_open(unsigned readers) {
+    std::lock_guard lock(mutex_);
+    limit_ = std::max(1u, readers);
+  }
   /// No task follows: the readers finish the published ones and stop.
   void close() {
     {
@@ -82,15 +89,25 @@ class TaskStream {
   bool take(std::vector<std::pair<std::size_t, git_oid>>& chunk) {
     chunk.clear();
     std::unique_lock lock(mutex_);
+    if (reading_here_ == this) {  // the chunk this thread took before is done
+      reading_here_ = nullptr;
+      --active_;
+      cv_.notify_all();
+    }
     for (;;) {
-      cv_.wait(lock, [this] { return aborted_ || closed_ || next_ < count_; });
+      cv_.wait(lock, [this] { return aborted_ || closed_ || (next_ < count_ && active_ < limit_); });
       if (aborted_) return false;
+      if (!closed_ && active_ >= limit_) continue;
       while (next_ < count_ && chunk.size() < kChunk) {
         const Task& t = at(next_);
         if (!t.skip) chunk.emplace_back(next_, t.id);
         ++next_;
       }
-      if (!chunk.empty()) return true;
+      if (!chunk.empty()) {
+        reading_here_ = this;
+        ++active_;
+        return true;
+      }
       if (closed_ && next_ == count_) return false;
     }
   }
@@ -118,9 +135,13 @@ class TaskStream {
   std::size_t next_ = 0;   // handed out
   bool closed_ = false;
   bool aborted_ = false;
+  unsigned limit_ = UINT_MAX;  // readers at once while open
+  unsigned active_ = 0;        // threads reading a chunk they took
+  static thread_local TaskStream* reading_here_;
   std::mutex mutex_;
   std::condition_variable cv_;
 };
+thread_local TaskStream* TaskStream::reading_here_ = nullptr;
 
 /// What one worker collects; merged once at the end.
 struct WorkerState {
@@ -369,6 +390,8 @@ findings::ScanResult scan_history(const secrets::Engine& engine, const HistorySc
     tasks.publish(all);
   } else {
     streamed = true;
+    // The walk is one thread and the longest part: while it runs, the readers leave it a core.
+    tasks.limit_while_open(jobs > 1 ? jobs - 1 : 1);
     // Large enough for pack order to matter, small enough that reading starts early.
     constexpr std::size_t kBatch = 4096;
     std::vector<Task> pending;
