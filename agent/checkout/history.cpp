@@ -348,10 +348,10 @@ void read_blob_stream(const std::string& git_dir, unsigned jobs, std::uint64_t m
   PackResidency residency(git_dir, std::uint64_t{64} << 20);
   // The packs are read directly (PackReader); what they do not hold, or hold in a form the
   // reader refuses, is read through libgit2, with the repository opened only then.
-  const PackStore packs{std::filesystem::path(git_dir)};
+  const std::shared_ptr<const PackStore> packs = PackStore::open(git_dir);
   auto worker = [&](unsigned index) {
     try {
-      PackReader direct(packs);
+      PackReader direct(*packs);
       RepositoryPtr repo;
       OdbPtr odb;
       auto read_with_libgit2 = [&](std::size_t i, const git_oid& id) {

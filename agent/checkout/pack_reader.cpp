@@ -9,6 +9,9 @@
 #include <algorithm>
 #include <cstring>
 #include <fstream>
+#include <iterator>
+#include <map>
+#include <mutex>
 #include <new>
 #include <vector>
 
@@ -52,12 +55,18 @@ struct Mapping {
   Mapping& operator=(const Mapping&) = delete;
 };
 
-/// The object directories whose packs a repository reads: its own, then its alternates'.
+/// The object directories whose packs a repository reads: its own (a linked worktree's are
+/// those of the repository its `commondir` names), then its alternates'.
 std::vector<fs::path> object_dirs(const fs::path& git_dir) {
-  std::vector<fs::path> dirs{git_dir / "objects"};
-  std::ifstream alternates(git_dir / "objects" / "info" / "alternates");
+  fs::path common = git_dir;
+  std::ifstream commondir(git_dir / "commondir");
+  if (std::string line; std::getline(commondir, line) && !line.empty())
+    common = fs::path(line).is_absolute() ? fs::path(line) : git_dir / line;
+  const fs::path objects = common / "objects";
+  std::vector<fs::path> dirs{objects};
+  std::ifstream alternates(objects / "info" / "alternates");
   for (std::string line; std::getline(alternates, line);)
-    if (!line.empty() && line[0] != '#') dirs.push_back(fs::path(line).is_absolute() ? fs::path(line) : git_dir / "objects" / line);
+    if (!line.empty() && line[0] != '#') dirs.push_back(fs::path(line).is_absolute() ? fs::path(line) : objects / line);
   return dirs;
 }
 
@@ -144,6 +153,21 @@ PackStore::PackStore(const fs::path& git_dir) {
 }
 
 PackStore::~PackStore() = default;
+
+std::shared_ptr<const PackStore> PackStore::open(const fs::path& git_dir) {
+  static std::mutex mutex;
+  static std::map<std::string, std::weak_ptr<const PackStore>> open;
+  std::error_code ec;
+  const fs::path canonical = fs::weakly_canonical(git_dir, ec);
+  std::string key = (ec ? git_dir : canonical).lexically_normal().string();
+  while (key.size() > 1 && key.back() == '/') key.pop_back();  // ".git/" and ".git" are one store
+  std::lock_guard lock(mutex);
+  if (auto alive = open[key].lock()) return alive;
+  auto store = std::make_shared<const PackStore>(git_dir);
+  open[key] = store;
+  for (auto it = open.begin(); it != open.end();) it = it->second.expired() ? open.erase(it) : std::next(it);
+  return store;
+}
 
 std::optional<PackStore::Where> PackStore::find(const git_oid& id) const {
   for (std::size_t i = 0; i < packs_.size(); ++i)
@@ -292,8 +316,9 @@ PackReader::Object PackReader::read_at(PackStore::Where where, std::uint64_t max
       top.resize(size);
       if (!inflate(pack, o, top.data(), size, out.error)) return fail(pack, at.offset, out.error);
       const unsigned char* h = reinterpret_cast<const unsigned char*>(top.data());
+      const unsigned char* h_end = h + top.size();
       std::uint64_t base_size = 0, result_size = 0;
-      if (!delta_varint(h, h + top.size(), base_size) || !delta_varint(h, h + top.size(), result_size))
+      if (!delta_varint(h, h_end, base_size) || !delta_varint(h, h_end, result_size))
         return fail(pack, at.offset, "a malformed delta header");
       if (result_size > max_size) {
         out.status = Status::too_large;
@@ -321,7 +346,8 @@ PackReader::Object PackReader::read_at(PackStore::Where where, std::uint64_t max
     if (!delta_varint(d, end, base_size) || !delta_varint(d, end, result_size))
       return fail(pack, step.at.offset, "a malformed delta header");
     if (base_size != base->size) return fail(pack, step.at.offset, "a delta for a base of another size");
-    if (result_size > kMaxObject || result_size / 0x10000 > delta.size())
+    // One copy instruction of at most 4 bytes (opcode, 3 size bytes) makes at most 2^24 bytes.
+    if (result_size > kMaxObject || result_size / 0x1000000 > delta.size())
       return fail(pack, step.at.offset, "a delta result of " + std::to_string(result_size) + " bytes");
     auto result = std::make_shared<Buffer>();
     result->bytes.reset(new char[result_size ? result_size : 1]);

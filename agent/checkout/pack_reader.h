@@ -38,6 +38,9 @@ class PackStore {
   /// index or header it cannot read is left out (its objects are then "missing" here).
   explicit PackStore(const std::filesystem::path& git_dir);
   ~PackStore();
+  /// The store of `git_dir`, shared with every other user of it alive now (the walk, the pack
+  /// order and the readers map each pack and index once between them), else a new one.
+  static std::shared_ptr<const PackStore> open(const std::filesystem::path& git_dir);
   PackStore(const PackStore&) = delete;
   PackStore& operator=(const PackStore&) = delete;
 

@@ -117,8 +117,9 @@ std::unique_ptr<RawTree> RawTree::parse(const git_oid& id, std::shared_ptr<const
     Entry e;
     e.start = static_cast<std::uint32_t>(at);
     const char* m = p;
-    while (p < end && *p >= '0' && *p <= '7' && p - m < 7) e.mode = e.mode * 8 + static_cast<std::uint32_t>(*p++ - '0');
-    if (p == m || p == end || *p != ' ') {
+    // Any number of octal digits up to 0xFFFF, as libgit2 reads them (git writes 5 or 6).
+    while (p < end && *p >= '0' && *p <= '7' && e.mode <= 0xFFFFu) e.mode = e.mode * 8 + static_cast<std::uint32_t>(*p++ - '0');
+    if (p == m || p == end || *p != ' ' || e.mode > 0xFFFFu) {
       error = "tree " + to_hex(id) + ": a malformed entry mode at byte " + std::to_string(at);
       return nullptr;
     }
@@ -148,7 +149,7 @@ int RawTree::compare(const Entry& a, const Entry& b) {
 }
 
 TreeSource::TreeSource(git_repository* repo, std::size_t cache_bytes)
-    : repo_(repo), store_(git_repository_path(repo)), reader_(store_, cache_bytes) {
+    : repo_(repo), store_(PackStore::open(git_repository_path(repo))), reader_(*store_, cache_bytes) {
   const std::filesystem::path git_dir(git_repository_path(repo));
   std::error_code ec;
   grafted_ = std::filesystem::exists(git_dir / "info" / "grafts", ec);

@@ -86,7 +86,7 @@ class TreeSource {
   git_repository* repo_;
   bool grafted_ = false;  // info/grafts: commits as libgit2 reads them
   OidSet shallow_;        // a shallow clone's boundary commits: no parents
-  PackStore store_;
+  std::shared_ptr<const PackStore> store_;
   PackReader reader_;
   OdbPtr odb_;
   std::string error_;
