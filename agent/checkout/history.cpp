@@ -12,6 +12,7 @@
 #include <unordered_set>
 
 #include "agent/checkout/git.h"
+#include "agent/checkout/pack_backend.h"
 #include "agent/checkout/pack_reader.h"
 #include "agent/checkout/pack_residency.h"
 #include "agent/util/error.h"
@@ -246,6 +247,9 @@ std::vector<WalkedBlob> HistoryWalk::run(const std::function<std::uint16_t(std::
   // Trees come straight from the packs (TreeSource); each is usually a delta of the one read
   // just before it, which the reader's cache holds.
   trees_ = std::make_unique<TreeSource>(repo_, std::size_t{16} << 20);
+  // Commits for the commit-graph walk, and for describe() and find_path() later, come from the
+  // packs as well (libgit2's own backends read what they do not hold).
+  if (!pack_backend_) pack_backend_ = add_pack_backend(repo_);
   git_revwalk* raw = nullptr;
   check(git_revwalk_new(&raw, repo_), "history walk");
   RevwalkPtr walk(raw);

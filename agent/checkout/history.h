@@ -113,6 +113,7 @@ class HistoryWalk {
   OidSet excluded_;     // blobs and trees of the excluded side
   OidMap introduced_;   // blob -> oldest introduction so far
   std::unique_ptr<TreeSource> trees_;  // during run()
+  bool pack_backend_ = false;          // add_pack_backend() done on repo_
   std::vector<RawTreePtr> reuse_prev_, reuse_cur_;
   // (tree id, parent subtree id) pairs diffed whole in the current commit, and how many trees it
   // diffed: a tree that repeats one subtree at many paths is walked once per distinct pair.

@@ -29,6 +29,8 @@ std::uint32_t be32(const unsigned char* p) {
   return (std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) | (std::uint32_t{p[2]} << 8) | p[3];
 }
 
+std::uint64_t be64(const unsigned char* p) { return (std::uint64_t{be32(p)} << 32) | be32(p + 4); }
+
 /// A read-only mapping of a whole file.
 struct Mapping {
   const unsigned char* data = nullptr;
@@ -98,9 +100,12 @@ struct PackStore::Pack {
     std::uint32_t a = first == 0 ? 0 : be32(d + 8 + (first - 1) * 4);
     std::uint32_t b = be32(d + 8 + first * 4);
     const unsigned char* names = d + kIdxHeader;
+    const std::uint64_t want = be64(id.id);  // most comparisons end in the first 8 bytes
     while (a < b) {
       const std::uint32_t mid = a + (b - a) / 2;
-      const int c = std::memcmp(names + std::size_t{mid} * kHash, id.id, kHash);
+      const unsigned char* name = names + std::size_t{mid} * kHash;
+      const std::uint64_t have = be64(name);
+      const int c = have != want ? (have < want ? -1 : 1) : std::memcmp(name, id.id, kHash);
       if (c == 0) {
         const unsigned char* offsets = names + std::size_t{count} * (kHash + 4);
         std::uint64_t off = be32(offsets + std::size_t{mid} * 4);
@@ -190,6 +195,8 @@ PackReader::BufferPtr PackReader::cached(std::uint64_t key) {
 }
 
 void PackReader::remember(std::uint64_t key, BufferPtr buffer) {
+  // Commits and tags are hardly ever delta bases: kept, they would only push out trees and blobs.
+  if (buffer->type == GIT_OBJECT_COMMIT || buffer->type == GIT_OBJECT_TAG) return;
   if (buffer->size > cache_limit_ / 4 || index_.contains(key)) return;
   cache_bytes_ += buffer->size;
   lru_.emplace_front(key, std::move(buffer));
