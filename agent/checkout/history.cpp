@@ -353,9 +353,12 @@ void read_blob_stream(const std::string& git_dir, unsigned jobs, std::uint64_t m
   // The packs are read directly (PackReader); what they do not hold, or hold in a form the
   // reader refuses, is read through libgit2, with the repository opened only then.
   const std::shared_ptr<const PackStore> packs = PackStore::open(git_dir);
+  // One cache for all the readers: neighbours in pack order share delta bases, and each thread
+  // takes a run of them at a time, so a base one thread resolved is often what the other needs.
+  auto bases = std::make_shared<PackReader::Cache>(std::size_t{64} << 20);
   auto worker = [&](unsigned index) {
     try {
-      PackReader direct(*packs);
+      PackReader direct(*packs, bases);
       RepositoryPtr repo;
       OdbPtr odb;
       auto read_with_libgit2 = [&](std::size_t i, const git_oid& id) {

@@ -181,31 +181,42 @@ std::optional<PackStore::Where> PackStore::find(const git_oid& id) const {
 }
 
 PackReader::PackReader(const PackStore& store, std::size_t cache_bytes)
-    : store_(store), inflater_(libdeflate_alloc_decompressor()), cache_limit_(cache_bytes) {
+    : PackReader(store, std::make_shared<Cache>(cache_bytes)) {}
+
+PackReader::PackReader(const PackStore& store, std::shared_ptr<Cache> cache)
+    : store_(store), inflater_(libdeflate_alloc_decompressor()), cache_(std::move(cache)) {
   if (!inflater_) throw std::bad_alloc();
 }
 
 PackReader::~PackReader() { libdeflate_free_decompressor(inflater_); }
 
-PackReader::BufferPtr PackReader::cached(std::uint64_t key) {
+PackReader::BufferPtr PackReader::Cache::find(std::uint64_t key) {
+  std::lock_guard lock(mutex_);
   auto it = index_.find(key);
   if (it == index_.end()) return nullptr;
   lru_.splice(lru_.begin(), lru_, it->second);
   return it->second->second;
 }
 
-void PackReader::remember(std::uint64_t key, BufferPtr buffer) {
-  // Commits and tags are hardly ever delta bases: kept, they would only push out trees and blobs.
-  if (buffer->type == GIT_OBJECT_COMMIT || buffer->type == GIT_OBJECT_TAG) return;
-  if (buffer->size > cache_limit_ / 4 || index_.contains(key)) return;
-  cache_bytes_ += buffer->size;
+void PackReader::Cache::add(std::uint64_t key, BufferPtr buffer) {
+  std::lock_guard lock(mutex_);
+  if (buffer->size > limit_ / 4 || index_.contains(key)) return;
+  bytes_ += buffer->size;
   lru_.emplace_front(key, std::move(buffer));
   index_.emplace(key, lru_.begin());
-  while (cache_bytes_ > cache_limit_ && !lru_.empty()) {
-    cache_bytes_ -= lru_.back().second->size;
+  while (bytes_ > limit_ && !lru_.empty()) {
+    bytes_ -= lru_.back().second->size;
     index_.erase(lru_.back().first);
     lru_.pop_back();
   }
+}
+
+PackReader::BufferPtr PackReader::cached(std::uint64_t key) { return cache_->find(key); }
+
+void PackReader::remember(std::uint64_t key, BufferPtr buffer) {
+  // Commits and tags are hardly ever delta bases: kept, they would only push out trees and blobs.
+  if (buffer->type == GIT_OBJECT_COMMIT || buffer->type == GIT_OBJECT_TAG) return;
+  cache_->add(key, std::move(buffer));
 }
 
 bool PackReader::inflate(const PackStore::Pack& pack, std::uint64_t at, char* out, std::size_t size, std::string& error) {

@@ -20,6 +20,7 @@
 #include <filesystem>
 #include <list>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -60,9 +61,31 @@ class PackStore {
 
 /// Reads objects from a PackStore. One per thread.
 class PackReader {
+  struct Buffer;
+  using BufferPtr = std::shared_ptr<const Buffer>;
+
  public:
-  /// `cache_bytes`: the most the cache of resolved objects (delta bases) holds.
+  /// The objects resolved (delta bases), the most recently used kept up to a size. Thread-safe:
+  /// the readers of one scan share one, so a base one of them resolved serves the others.
+  class Cache {
+   public:
+    explicit Cache(std::size_t limit_bytes) : limit_(limit_bytes) {}
+
+   private:
+    friend class PackReader;
+    BufferPtr find(std::uint64_t key);
+    void add(std::uint64_t key, BufferPtr buffer);
+    std::mutex mutex_;
+    std::size_t limit_;
+    std::size_t bytes_ = 0;
+    std::list<std::pair<std::uint64_t, BufferPtr>> lru_;  // most recent first
+    std::unordered_map<std::uint64_t, std::list<std::pair<std::uint64_t, BufferPtr>>::iterator> index_;
+  };
+
+  /// `cache_bytes`: the most its own cache of resolved objects (delta bases) holds.
   explicit PackReader(const PackStore& store, std::size_t cache_bytes = std::size_t{48} << 20);
+  /// A reader using a cache shared with other readers.
+  PackReader(const PackStore& store, std::shared_ptr<Cache> cache);
   ~PackReader();
   PackReader(const PackReader&) = delete;
   PackReader& operator=(const PackReader&) = delete;
@@ -91,7 +114,6 @@ class PackReader {
     std::size_t size = 0;
     git_object_t type = GIT_OBJECT_INVALID;
   };
-  using BufferPtr = std::shared_ptr<const Buffer>;
   Object read_at(PackStore::Where where, std::uint64_t max_size);
   BufferPtr cached(std::uint64_t key);
   void remember(std::uint64_t key, BufferPtr buffer);
@@ -99,10 +121,7 @@ class PackReader {
 
   const PackStore& store_;
   libdeflate_decompressor* inflater_ = nullptr;
-  std::size_t cache_limit_;
-  std::size_t cache_bytes_ = 0;
-  std::list<std::pair<std::uint64_t, BufferPtr>> lru_;  // most recent first
-  std::unordered_map<std::uint64_t, std::list<std::pair<std::uint64_t, BufferPtr>>::iterator> index_;
+  std::shared_ptr<Cache> cache_;
   BufferPtr current_;            // what the last read() returned
   std::vector<char> delta_;      // the delta being applied
 };
