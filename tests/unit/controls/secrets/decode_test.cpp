@@ -147,6 +147,27 @@ TEST_CASE("decode: runs are found wherever they start and end, across 64-byte bl
   CHECK(total > 3000);
 }
 
+TEST_CASE("decode: every byte value is classified as the alphabet defines it, at every block offset") {
+  // A byte between two runs of 10 alphabet characters joins them into a run of 21 only if it is in
+  // the alphabet (A-Z a-z 0-9 + / - _). Texts over 128 bytes take the vectorized path.
+  std::size_t joined = 0;
+  for (int byte = 0; byte < 256; ++byte) {
+    for (std::size_t at = 10; at < 10 + 64; at += 7) {
+      std::string text(300, ' ');
+      for (std::size_t k = 0; k < 10; ++k) text[at - 10 + k] = text[at + 1 + k] = k % 2 ? 'Q' : 'b';
+      text[at] = static_cast<char>(byte);
+      std::vector<EncodedRun> runs;
+      find_encoded_runs(text, runs);
+      std::vector<std::tuple<std::size_t, std::size_t, int>> got;
+      for (const auto& r : runs) got.emplace_back(r.start, r.end, r.encoding == Encoding::hex ? 1 : 0);
+      INFO("byte " << byte << " at " << at);
+      REQUIRE(got == reference_runs(text));
+      joined += got.size();
+    }
+  }
+  CHECK(joined == 66 * 10);  // the 66 alphabet bytes at each of the 10 offsets
+}
+
 TEST_CASE("decode: binary results are rejected") {
   std::string out;
   CHECK_FALSE(decode_run(hex(std::string(40, '\x01')), Encoding::hex, out));
