@@ -257,7 +257,7 @@ __attribute__((target("avx2"))) std::size_t run_blocks_avx2(const char* d, std::
   }
 }
 
-const bool kHasAvx2 = __builtin_cpu_supports("avx2");
+const bool kHasAvx2 = (__builtin_cpu_init(), __builtin_cpu_supports("avx2"));  // init: this may run before libgcc's
 #endif
 
 // The first p >= i where kMinBase64Run alphabet bytes begin (d[p - 1] is then outside the
