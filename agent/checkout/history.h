@@ -2,7 +2,8 @@
 // The blobs of a repository's history, each once: one walk of the commit graph, oldest commit
 // first, reading only trees; a tree or blob id met before is skipped, so a blob is attributed to
 // the first commit (in topological order) whose tree holds it, at the path it had there. Worker
-// threads then read the blobs, each with its own repository handle.
+// threads read the blobs while the walk goes on. Commits, trees and blobs come straight from the
+// pack files (PackReader, RawTree), with libgit2 for loose objects and what the reader refuses.
 #include <git2.h>
 
 #include <atomic>
