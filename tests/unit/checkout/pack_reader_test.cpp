@@ -2,6 +2,7 @@
 // (trees parsed from their stored bytes), checked against libgit2 on repositories written by git,
 // on hand-made packs (every delta instruction, every refusal) and on damaged copies of real packs.
 #include <catch2/catch_test_macros.hpp>
+#include <catch2/generators/catch_generators.hpp>
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -134,6 +135,22 @@ class GitRepo {
  private:
   fs::path dir_;
   int clock_ = 0;
+};
+
+/// An empty bare repository in `scratch`/repo.git.
+GitRepo bare_repo(const Scratch& scratch) {
+  GitRepo repo(scratch.dir() / "repo.git");
+  fs::create_directories(repo.dir());
+  repo.git("init -q --bare .");
+  return repo;
+}
+
+/// An empty bare repository and a libgit2 handle on it.
+struct Bare {
+  explicit Bare(const std::string& name) : scratch(name), repo(bare_repo(scratch)), handle(open_repository(repo.dir().string())) {}
+  Scratch scratch;
+  GitRepo repo;
+  RepositoryPtr handle;
 };
 
 git_oid oid(std::string_view hex) { return parse_oid(hex); }
@@ -730,10 +747,12 @@ int sign(int v) { return (v > 0) - (v < 0); }
 // =============================================================================================
 // PackReader on packs written by git
 
-TEST_CASE("PackReader reads every object of an OFS_DELTA pack exactly as libgit2 does", "[pack_reader]") {
+TEST_CASE("PackReader reads every object of OFS_DELTA and REF_DELTA packs exactly as libgit2 does", "[pack_reader]") {
   NEED_GIT();
-  const Fixture& f = ofs_fixture();
-  check_deltas(f, GIT_OBJECT_OFS_DELTA);
+  const bool ofs = GENERATE(true, false);
+  INFO((ofs ? "OFS_DELTA" : "REF_DELTA") << " pack");
+  const Fixture& f = ofs ? ofs_fixture() : ref_fixture();
+  check_deltas(f, ofs ? GIT_OBJECT_OFS_DELTA : GIT_OBJECT_REF_DELTA);
 
   PackStore store(f.repo.git_dir());
   REQUIRE(store.packs() == 1);
@@ -749,23 +768,10 @@ TEST_CASE("PackReader reads every object of an OFS_DELTA pack exactly as libgit2
   for (const auto& o : f.objects) by_id.push_back(o.hex);
   check_reads_all(f, reader, by_id);
   check_reads_all(f, reader, pack_order(f));  // again, now from a warm cache
-}
-
-TEST_CASE("PackReader reads every object of a REF_DELTA pack exactly as libgit2 does", "[pack_reader]") {
-  NEED_GIT();
-  const Fixture& f = ref_fixture();
-  check_deltas(f, GIT_OBJECT_REF_DELTA);
-
-  PackStore store(f.repo.git_dir());
-  REQUIRE(store.packs() == 1);
-  PackReader reader(store);
-  std::vector<std::string> by_id;
-  for (const auto& o : f.objects) by_id.push_back(o.hex);
-  check_reads_all(f, reader, by_id);
   auto reverse = pack_order(f);
   std::reverse(reverse.begin(), reverse.end());
   PackReader cold(store);
-  check_reads_all(f, cold, reverse);
+  check_reads_all(f, cold, reverse);  // bases after their deltas: every chain resolved from its end
 }
 
 TEST_CASE("PackStore maps every pack, leaves loose objects missing, and follows alternates", "[pack_reader]") {
@@ -986,46 +992,30 @@ TEST_CASE("PackReader reports objects above the size limit as too_large, with th
   const Obj& derived = f.object(delta->hex);
   const Obj& small = f.object(f.pack.entries.front().hex);  // a commit, whole
 
-  SECTION("a whole blob") {
+  // Refused over `limit`, read at its size, refused again once cached, and `small` read between.
+  auto check_limits = [&](const Obj& o, std::uint64_t limit, bool typed) {
     PackReader reader(store);
-    auto got = reader.read(big.id, big.bytes.size() - 1);
-    CHECK(got.status == Status::too_large);
-    CHECK(got.size == big.bytes.size());
-    CHECK(got.type == GIT_OBJECT_BLOB);
-    CHECK(got.data.empty());
-    got = reader.read(small.id);
-    REQUIRE(got.status == Status::ok);
-    CHECK(got.data == small.bytes);
-    got = reader.read(big.id, big.bytes.size());  // at the limit: read
-    REQUIRE(got.status == Status::ok);
-    CHECK(got.data == big.bytes);
-    got = reader.read(big.id, 10);  // now cached: still refused
-    CHECK(got.status == Status::too_large);
-    CHECK(got.size == big.bytes.size());
-    CHECK(got.type == GIT_OBJECT_BLOB);
-    CHECK(got.data.empty());
-    got = reader.read(big.id);
-    REQUIRE(got.status == Status::ok);
-    CHECK(got.data == big.bytes);
-  }
-
-  SECTION("a delta blob") {
-    PackReader reader(store);
-    auto got = reader.read(derived.id, derived.bytes.size() - 1);
-    CHECK(got.status == Status::too_large);
-    CHECK(got.size == derived.bytes.size());
-    CHECK((got.type == GIT_OBJECT_BLOB || got.type == GIT_OBJECT_INVALID));
-    CHECK(got.data.empty());
-    got = reader.read(small.id);
-    REQUIRE(got.status == Status::ok);
-    CHECK(got.data == small.bytes);
-    got = reader.read(derived.id, derived.bytes.size());
-    REQUIRE(got.status == Status::ok);
-    CHECK(got.data == derived.bytes);
-    got = reader.read(derived.id, 0);
-    CHECK(got.status == Status::too_large);
-    CHECK(got.size == derived.bytes.size());
-  }
+    auto refused = [&](std::uint64_t below) {
+      const auto got = reader.read(o.id, below);
+      CHECK(got.status == Status::too_large);
+      CHECK(got.size == o.bytes.size());
+      if (typed) CHECK(got.type == GIT_OBJECT_BLOB);
+      else CHECK((got.type == GIT_OBJECT_BLOB || got.type == GIT_OBJECT_INVALID));  // a delta's type is its base's
+      CHECK(got.data.empty());
+    };
+    auto reads = [&](const Obj& want, std::uint64_t limit_) {
+      const auto got = reader.read(want.id, limit_);
+      REQUIRE(got.status == Status::ok);
+      CHECK(got.data == want.bytes);
+    };
+    refused(o.bytes.size() - 1);
+    reads(small, UINT64_MAX);
+    reads(o, o.bytes.size());  // at the limit: read
+    refused(limit);            // now cached: still refused
+    if (typed) reads(o, UINT64_MAX);
+  };
+  SECTION("a whole blob") { check_limits(big, 10, true); }
+  SECTION("a delta blob") { check_limits(derived, 0, false); }
 
   SECTION("every object, at its size and one byte under it, cold and warm") {
     for (std::size_t cache : {std::size_t{1}, std::size_t{48} << 20}) {
@@ -1377,9 +1367,7 @@ TEST_CASE("PackReader applies hand-made deltas and refuses malformed ones", "[pa
   NEED_GIT();
   ensure_libgit2();
   Scratch scratch("handmade");
-  GitRepo repo(scratch.dir() / "repo.git");
-  fs::create_directories(repo.dir());
-  repo.git("init -q --bare .");
+  GitRepo repo = bare_repo(scratch);
   const fs::path git_dir = repo.dir();
 
   std::mt19937 rng(5);
@@ -1726,13 +1714,26 @@ TEST_CASE("RawTree parses every tree of a repository as libgit2 does", "[pack_re
   }
 }
 
+namespace {
+
+/// The tree of `bytes`, written as a loose object of `repo`, parsed by RawTree and checked against
+/// libgit2's reading of it (the bytes must outlive the result).
+std::unique_ptr<RawTree> parsed_like_libgit2(git_repository* repo, const std::string& bytes) {
+  const git_oid id = write_loose(repo, bytes, GIT_OBJECT_TREE);
+  TreePtr tree = lookup_tree(repo, id);
+  std::string error;
+  auto raw = RawTree::parse(id, nullptr, bytes, error);
+  REQUIRE(raw);
+  check_same_tree(*raw, tree.get());
+  return raw;
+}
+
+}  // namespace
+
 TEST_CASE("RawTree::compare orders entries as git_tree_entry_cmp", "[pack_reader][raw_tree]") {
   NEED_GIT();
-  Scratch scratch("compare");
-  GitRepo repo(scratch.dir() / "repo.git");
-  fs::create_directories(repo.dir());
-  repo.git("init -q --bare .");
-  RepositoryPtr handle = open_repository(repo.dir().string());
+  Bare bare("compare");
+  const RepositoryPtr& handle = bare.handle;
   const git_oid blob = hash_of("x");
   const git_oid tree_id = hash_of("", GIT_OBJECT_TREE);
   const std::vector<std::string> names{"a",  "a.b", "a-b", "a.c", "ab", "a0", "b", "A", "a b", "a~", "a_",
@@ -1745,12 +1746,8 @@ TEST_CASE("RawTree::compare orders entries as git_tree_entry_cmp", "[pack_reader
   bytes.add("160000", "a", blob);  // a submodule sorts as a file
   bytes.add("120000", "a", blob);
   bytes.add("100755", "a.b", blob);
-  const git_oid id = write_loose(handle.get(), bytes.bytes, GIT_OBJECT_TREE);
-  TreePtr tree = lookup_tree(handle.get(), id);
-  std::string error;
-  auto raw = RawTree::parse(id, nullptr, bytes.bytes, error);
-  REQUIRE(raw);
-  check_same_tree(*raw, tree.get());
+  auto raw = parsed_like_libgit2(handle.get(), bytes.bytes);
+  TreePtr tree = lookup_tree(handle.get(), raw->id());
   const auto& entries = raw->entries();
   std::size_t pairs = 0, equal = 0;
   for (std::size_t i = 0; i < entries.size(); ++i)
@@ -1784,11 +1781,8 @@ TEST_CASE("RawTree::compare orders entries as git_tree_entry_cmp", "[pack_reader
 
 TEST_CASE("RawTree reads modes as git_tree_entry_type and git_tree_entry_filemode", "[pack_reader][raw_tree]") {
   NEED_GIT();
-  Scratch scratch("modes");
-  GitRepo repo(scratch.dir() / "repo.git");
-  fs::create_directories(repo.dir());
-  repo.git("init -q --bare .");
-  RepositoryPtr handle = open_repository(repo.dir().string());
+  Bare bare("modes");
+  const RepositoryPtr& handle = bare.handle;
   const git_oid blob = write_loose(handle.get(), "content\n", GIT_OBJECT_BLOB);
   const git_oid empty_tree = write_loose(handle.get(), "", GIT_OBJECT_TREE);
 
@@ -1798,8 +1792,8 @@ TEST_CASE("RawTree reads modes as git_tree_entry_type and git_tree_entry_filemod
                               "100600 blob " + b + "\tprivate\n" + "100700 blob " + b + "\tprivate-exec\n" +
                               "40755 tree " + t + "\tdir-exec\n" + "120755 blob " + b + "\tlink-exec\n" +
                               "160000 commit 0123456789abcdef0123456789abcdef01234567\tmodule\n" + "100644 blob " + b + "\tplain\n";
-    spit(scratch.dir() / "mktree.txt", input);
-    const std::string hex = repo.git("mktree --missing < '" + (scratch.dir() / "mktree.txt").string() + "'");
+    spit(bare.scratch.dir() / "mktree.txt", input);
+    const std::string hex = bare.repo.git("mktree --missing < '" + (bare.scratch.dir() / "mktree.txt").string() + "'");
     const git_oid id = oid(hex);
     TreeSource source(handle.get(), 1 << 20);
     auto raw = source.tree(id);
@@ -1823,22 +1817,14 @@ TEST_CASE("RawTree reads modes as git_tree_entry_type and git_tree_entry_filemod
     TreeBytes bytes;
     for (std::size_t i = 0; i < modes.size(); ++i)
       bytes.add(modes[i], "entry" + std::to_string(100 + i), modes[i].find("40") == 0 || modes[i].find("040") == 0 ? empty_tree : blob);
-    const git_oid id = write_loose(handle.get(), bytes.bytes, GIT_OBJECT_TREE);
-    TreePtr tree = lookup_tree(handle.get(), id);
-    std::string error;
-    auto raw = RawTree::parse(id, nullptr, bytes.bytes, error);
-    REQUIRE(raw);
-    check_same_tree(*raw, tree.get());
+    parsed_like_libgit2(handle.get(), bytes.bytes);
   }
 }
 
 TEST_CASE("RawTree refuses malformed trees, as libgit2 does", "[pack_reader][raw_tree]") {
   NEED_GIT();
-  Scratch scratch("malformed");
-  GitRepo repo(scratch.dir() / "repo.git");
-  fs::create_directories(repo.dir());
-  repo.git("init -q --bare .");
-  RepositoryPtr handle = open_repository(repo.dir().string());
+  Bare bare("malformed");
+  const RepositoryPtr& handle = bare.handle;
   const std::string id20(20, '\x11');
   const std::string good = std::string("100644 ok") + '\0' + id20;
   const std::vector<std::pair<std::string, std::string>> cases{

@@ -120,6 +120,15 @@ std::vector<std::tuple<std::size_t, std::size_t, int>> reference_runs(const std:
   return out;
 }
 
+/// find_encoded_runs' runs of `text` as (start, end, 1 for hex else 0), as reference_runs gives them.
+std::vector<std::tuple<std::size_t, std::size_t, int>> runs_of(const std::string& text) {
+  std::vector<EncodedRun> runs;
+  find_encoded_runs(text, runs);
+  std::vector<std::tuple<std::size_t, std::size_t, int>> out;
+  for (const auto& r : runs) out.emplace_back(r.start, r.end, r.encoding == Encoding::hex ? 1 : 0);
+  return out;
+}
+
 }  // namespace
 
 TEST_CASE("decode: runs are found wherever they start and end, across 64-byte blocks") {
@@ -136,10 +145,7 @@ TEST_CASE("decode: runs are found wherever they start and end, across 64-byte bl
       const bool in_run = c != ' ' && c != '\n' && c != '.' && c != '=' && static_cast<unsigned char>(c) < 0x80;
       for (std::size_t k = 0; k < n; ++k) text += in_run ? alphabet[std::uniform_int_distribution<std::size_t>(0, 8)(rng)] : c;
     }
-    std::vector<EncodedRun> runs;
-    find_encoded_runs(text, runs);
-    std::vector<std::tuple<std::size_t, std::size_t, int>> got;
-    for (const auto& r : runs) got.emplace_back(r.start, r.end, r.encoding == Encoding::hex ? 1 : 0);
+    const auto got = runs_of(text);
     INFO("round " << round << ": " << text);
     REQUIRE(got == reference_runs(text));
     total += got.size();
@@ -156,10 +162,7 @@ TEST_CASE("decode: every byte value is classified as the alphabet defines it, at
       std::string text(300, ' ');
       for (std::size_t k = 0; k < 10; ++k) text[at - 10 + k] = text[at + 1 + k] = k % 2 ? 'Q' : 'b';
       text[at] = static_cast<char>(byte);
-      std::vector<EncodedRun> runs;
-      find_encoded_runs(text, runs);
-      std::vector<std::tuple<std::size_t, std::size_t, int>> got;
-      for (const auto& r : runs) got.emplace_back(r.start, r.end, r.encoding == Encoding::hex ? 1 : 0);
+      const auto got = runs_of(text);
       INFO("byte " << byte << " at " << at);
       REQUIRE(got == reference_runs(text));
       joined += got.size();
