@@ -97,7 +97,6 @@ class TaskStream {
     for (;;) {
       cv_.wait(lock, [this] { return aborted_ || closed_ || (next_ < count_ && active_ < limit_); });
       if (aborted_) return false;
-      if (!closed_ && active_ >= limit_) continue;
       while (next_ < count_ && chunk.size() < kChunk) {
         const Task& t = at(next_);
         if (!t.skip) chunk.emplace_back(next_, t.id);
